@@ -1,0 +1,440 @@
+//! Configuration: defaults compiled in from `config/default.toml`, then an optional file, then
+//! `ZHANGFANG_<SECTION>__<KEY>` environment variables.
+//!
+//! Every key must exist in the defaults, so a typo in a file or a variable is an error at
+//! start-up instead of a silently ignored setting. Secrets are wrapped in [`Secret`] so that
+//! printing the settings (or an error that contains them) never shows them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "ZHANGFANG_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Parse { path: String, message: String },
+    #[error("unknown config key `{0}` (every key is listed in config/default.toml)")]
+    UnknownKey(String),
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// A value that must never be printed: `Debug` and `Display` show a placeholder.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            f.write_str("\"\"")
+        } else {
+            f.write_str("[redacted]")
+        }
+    }
+}
+
+/// A database URL whose password is hidden when printed.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_sqlite(&self) -> bool {
+        self.0.starts_with("sqlite:")
+    }
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+    /// The URL with any password replaced, safe for logs and pages.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                // set_password only fails for URLs that cannot carry credentials.
+                let _ = parsed.set_password(Some("***"));
+                parsed.to_string()
+            }
+            _ => self.0.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub security: SecuritySettings,
+    pub wecom: WecomSettings,
+    pub sms: SmsSettings,
+    pub demo: DemoSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub workers: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub sqlite_read_connections: u32,
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Normal,
+    Full,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub secret_key: Secret,
+    pub master_key: Secret,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WecomSettings {
+    pub corp_id: String,
+    pub agent_id: String,
+    pub secret: Secret,
+    pub token: Secret,
+    pub encoding_aes_key: Secret,
+    pub api_base: String,
+    pub oauth_base: String,
+    pub login_base: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsSettings {
+    pub provider: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub filter: String,
+}
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`] with an explicit environment, so tests need not touch the process's.
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut merged = parse_table(DEFAULTS, "config/default.toml")?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let layer = parse_table(&text, &path.display().to_string())?;
+            merge(&mut merged, layer, "")?;
+        }
+        apply_env(&mut merged, env)?;
+        let settings: Settings = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Only the compiled-in defaults (tests start from these).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Self::load_with_env(None, std::iter::empty())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.listen_addr()?;
+        let public = url::Url::parse(&self.server.public_url)
+            .map_err(|e| ConfigError::Invalid(format!("server.public_url is not a URL: {e}")))?;
+        if !matches!(public.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid(
+                "server.public_url must be http or https".into(),
+            ));
+        }
+        if !self.database.url.is_sqlite() && !self.database.url.is_postgres() {
+            return Err(ConfigError::Invalid(
+                "database.url must start with sqlite:// or postgres://".into(),
+            ));
+        }
+        let wecom = &self.wecom;
+        let given = [
+            !wecom.corp_id.is_empty(),
+            !wecom.agent_id.is_empty(),
+            !wecom.token.is_empty(),
+            !wecom.encoding_aes_key.is_empty(),
+        ];
+        if given.iter().any(|g| *g) && !given.iter().all(|g| *g) {
+            return Err(ConfigError::Invalid(
+                "[wecom] needs corp_id, agent_id, token and encoding_aes_key together".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.listen.parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "server.listen `{}` is not an address like 127.0.0.1:8080",
+                self.server.listen
+            ))
+        })
+    }
+
+    /// `public_url` without a trailing slash, for building absolute links.
+    pub fn public_base(&self) -> &str {
+        self.server.public_url.trim_end_matches('/')
+    }
+}
+
+fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
+        path: origin.to_string(),
+        message: e.message().to_string(),
+    })
+}
+
+/// Lays `layer` over `base`; every key of `layer` must already exist in `base`.
+fn merge(base: &mut toml::Table, layer: toml::Table, prefix: &str) -> Result<(), ConfigError> {
+    for (key, value) in layer {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(layer_inner)) => {
+                merge(inner, layer_inner, &path)?;
+            }
+            (Some(slot), value) if !slot.is_table() => *slot = value,
+            _ => return Err(ConfigError::UnknownKey(path)),
+        }
+    }
+    Ok(())
+}
+
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (var, raw) in env {
+        let Some(rest) = var.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        // ZHANGFANG_CONFIG and friends have no section separator: they are not overrides.
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let (section, key) = (section.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let slot = table
+            .get_mut(&section)
+            .and_then(|s| s.as_table_mut())
+            .and_then(|s| s.get_mut(&key))
+            .ok_or_else(|| ConfigError::UnknownKey(format!("{section}.{key} (from {var})")))?;
+        *slot = typed_like(slot, &raw).map_err(|message| ConfigError::Env {
+            var: var.clone(),
+            message,
+        })?;
+    }
+    Ok(())
+}
+
+/// Environment values are strings; give them the type the default has.
+fn typed_like(default: &toml::Value, raw: &str) -> Result<toml::Value, String> {
+    Ok(match default {
+        toml::Value::Integer(_) => toml::Value::Integer(
+            raw.trim()
+                .parse()
+                .map_err(|_| format!("`{raw}` is not an integer"))?,
+        ),
+        toml::Value::Boolean(_) => match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
+            "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
+            _ => return Err(format!("`{raw}` is not a boolean")),
+        },
+        toml::Value::Float(_) => toml::Value::Float(
+            raw.trim()
+                .parse()
+                .map_err(|_| format!("`{raw}` is not a number"))?,
+        ),
+        _ => toml::Value::String(raw.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_sqlite_under_data() {
+        let s = Settings::defaults().unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert!(s.database.url.is_sqlite());
+        assert!(s.database.url.expose().contains("data/"));
+        assert!(s.demo.enabled);
+    }
+
+    #[test]
+    fn env_overrides_single_keys_with_the_default_type() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_DATABASE__URL", "postgres://u:pw@db/zf"),
+                ("ZHANGFANG_DEMO__ENABLED", "false"),
+                ("ZHANGFANG_SERVER__WORKERS", "3"),
+                ("ZHANGFANG_CONFIG", "ignored.toml"),
+                ("OTHER__THING", "x"),
+            ]),
+        )
+        .unwrap();
+        assert!(s.database.url.is_postgres());
+        assert!(!s.demo.enabled);
+        assert_eq!(s.server.workers, 3);
+    }
+
+    #[test]
+    fn unknown_env_key_is_an_error() {
+        let err = Settings::load_with_env(None, env(&[("ZHANGFANG_SERVER__LISTN", "x")]));
+        assert!(matches!(err, Err(ConfigError::UnknownKey(_))));
+    }
+
+    #[test]
+    fn file_layer_overrides_defaults_and_rejects_typos() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, "[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+        let s = Settings::load_with_env(Some(&good), env(&[])).unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:9999");
+        assert_eq!(s.server.public_url, "http://127.0.0.1:8080");
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[server]\nlisten_addr = \"x\"\n").unwrap();
+        assert!(matches!(
+            Settings::load_with_env(Some(&bad), env(&[])),
+            Err(ConfigError::UnknownKey(k)) if k == "server.listen_addr"
+        ));
+    }
+
+    #[test]
+    fn env_wins_over_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+        let s = Settings::load_with_env(
+            Some(&file),
+            env(&[("ZHANGFANG_SERVER__LISTEN", "127.0.0.1:7777")]),
+        )
+        .unwrap();
+        assert_eq!(s.server.listen, "127.0.0.1:7777");
+    }
+
+    #[test]
+    fn partial_wecom_section_is_rejected() {
+        let err = Settings::load_with_env(None, env(&[("ZHANGFANG_WECOM__CORP_ID", "ww1")]));
+        assert!(matches!(err, Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn secrets_and_database_passwords_never_print() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                (
+                    "ZHANGFANG_DATABASE__URL",
+                    "postgres://zf:hunter2@db:5432/zf",
+                ),
+                ("ZHANGFANG_SECURITY__MASTER_KEY", "c2VjcmV0LW1hc3Rlci1rZXk="),
+                ("ZHANGFANG_WECOM__CORP_ID", "ww1"),
+                ("ZHANGFANG_WECOM__AGENT_ID", "1000002"),
+                ("ZHANGFANG_WECOM__SECRET", "app-secret-value"),
+                ("ZHANGFANG_WECOM__TOKEN", "token-value"),
+                ("ZHANGFANG_WECOM__ENCODING_AES_KEY", "aes-key-value"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{s:?}");
+        for secret in [
+            "hunter2",
+            "c2VjcmV0LW1hc3Rlci1rZXk=",
+            "app-secret-value",
+            "token-value",
+            "aes-key-value",
+        ] {
+            assert!(!printed.contains(secret), "{secret} leaked in {printed}");
+        }
+        assert!(printed.contains("postgres://zf:***@db:5432/zf"));
+    }
+}

@@ -1,0 +1,71 @@
+//! `customer_group_link`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "customer_group_link")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub firm_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub customer_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub group_chat_id: i64,
+    pub created_by: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::firm::Entity",
+        from = "Column::FirmId",
+        to = "super::firm::Column::Id"
+    )]
+    Firm,
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id"
+    )]
+    Customer,
+    #[sea_orm(
+        belongs_to = "super::wecom_group_chat::Entity",
+        from = "Column::GroupChatId",
+        to = "super::wecom_group_chat::Column::Id"
+    )]
+    GroupChat,
+    #[sea_orm(
+        belongs_to = "super::employee::Entity",
+        from = "Column::CreatedBy",
+        to = "super::employee::Column::Id"
+    )]
+    CreatedBy,
+}
+
+impl Related<super::firm::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Firm.def()
+    }
+}
+
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
+}
+
+impl Related<super::wecom_group_chat::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::GroupChat.def()
+    }
+}
+
+impl Related<super::employee::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CreatedBy.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

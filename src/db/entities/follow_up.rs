@@ -1,0 +1,79 @@
+//! `follow_up`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "follow_up")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub firm_id: i64,
+    pub customer_id: i64,
+    pub employee_id: Option<i64>,
+    pub kind: Kind,
+    #[sea_orm(column_type = "Text")]
+    pub content: String,
+    pub next_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::firm::Entity",
+        from = "Column::FirmId",
+        to = "super::firm::Column::Id"
+    )]
+    Firm,
+    #[sea_orm(
+        belongs_to = "super::customer::Entity",
+        from = "Column::CustomerId",
+        to = "super::customer::Column::Id"
+    )]
+    Customer,
+    #[sea_orm(
+        belongs_to = "super::employee::Entity",
+        from = "Column::EmployeeId",
+        to = "super::employee::Column::Id"
+    )]
+    Employee,
+}
+
+impl Related<super::firm::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Firm.def()
+    }
+}
+
+impl Related<super::customer::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Customer.def()
+    }
+}
+
+impl Related<super::employee::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Employee.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    #[sea_orm(string_value = "chat")]
+    Chat,
+    #[sea_orm(string_value = "call")]
+    Call,
+    #[sea_orm(string_value = "visit")]
+    Visit,
+    #[sea_orm(string_value = "other")]
+    Other,
+}

@@ -1,0 +1,33 @@
+//! Schema migrations. The same migrations run on SQLite and PostgreSQL: each is portable SQL with
+//! a few type placeholders (see [`portable`]). Landed migrations are never edited; a change is a
+//! new migration.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_firms_and_employees;
+mod m20261126_000002_create_customers_and_tags;
+mod m20261126_000003_create_wecom_mirror_and_contacts;
+mod m20261126_000004_create_billing;
+mod m20261126_000005_create_documents_and_filings;
+mod m20261126_000006_create_knowledge_and_messages;
+mod m20261126_000007_create_system_tables;
+mod m20261126_000008_seed_holidays_and_calendar;
+pub mod portable;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_firms_and_employees::Migration),
+            Box::new(m20261126_000002_create_customers_and_tags::Migration),
+            Box::new(m20261126_000003_create_wecom_mirror_and_contacts::Migration),
+            Box::new(m20261126_000004_create_billing::Migration),
+            Box::new(m20261126_000005_create_documents_and_filings::Migration),
+            Box::new(m20261126_000006_create_knowledge_and_messages::Migration),
+            Box::new(m20261126_000007_create_system_tables::Migration),
+            Box::new(m20261126_000008_seed_holidays_and_calendar::Migration),
+        ]
+    }
+}

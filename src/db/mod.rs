@@ -1,0 +1,289 @@
+//! Database access: connect by URL scheme, migrate, and hand out read and write connections.
+//!
+//! SQLite serves one instance: a single writer connection (every write transaction is `BEGIN
+//! IMMEDIATE`, because a deferred transaction that later upgrades to a write fails with
+//! SQLITE_BUSY whatever the busy timeout says) beside a pool of read-only connections, in WAL mode
+//! with foreign keys enforced. Automatic WAL checkpoints are switched off on the writer and run by
+//! a background task instead, so no request ever pays for one.
+//!
+//! PostgreSQL serves any number of stateless instances: one pool for reads and writes, and
+//! migrations serialised by an advisory lock so instances starting together migrate once.
+
+pub mod entities;
+pub mod migration;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, SqlxPostgresConnector, SqlxSqliteConnector, Statement,
+    TransactionOptions, TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
+use tokio::task::JoinHandle;
+
+use crate::config::{DatabaseSettings, SqliteSynchronous as SyncSetting};
+
+/// How often the background task folds the WAL back into the database file.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// Arbitrary but fixed key for `pg_advisory_xact_lock` around migrations ("zf" + "migr").
+const MIGRATION_LOCK_KEY: i64 = 0x7a66_6d69_6772;
+
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: DbBackend,
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+    checkpointer: Option<Checkpointer>,
+}
+
+struct Checkpointer {
+    pool: SqlitePool,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(c) = &self.checkpointer {
+            c.task.abort();
+        }
+    }
+}
+
+impl Database {
+    pub async fn connect(settings: &DatabaseSettings) -> Result<Self, DbErr> {
+        let url = settings.url.expose();
+        if settings.url.is_sqlite() {
+            Self::connect_sqlite(url, settings).await
+        } else {
+            Self::connect_postgres(url, settings).await
+        }
+    }
+
+    async fn connect_sqlite(url: &str, settings: &DatabaseSettings) -> Result<Self, DbErr> {
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|e| DbErr::Custom(format!("invalid SQLite URL: {e}")))?;
+        if let Some(parent) = base.get_filename().parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let synchronous = match settings.sqlite_synchronous {
+            SyncSetting::Normal => SqliteSynchronous::Normal,
+            SyncSetting::Full => SqliteSynchronous::Full,
+        };
+        let base = base
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
+
+        let writer = open_writer(&base).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(settings.sqlite_read_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone().pragma("query_only", "ON"))
+            .await
+            .map_err(sqlx_err)?;
+        let maintenance = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base)
+            .await
+            .map_err(sqlx_err)?;
+        let task = tokio::spawn(checkpoint_loop(maintenance.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend: DbBackend::Sqlite,
+                read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+                write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+                checkpointer: Some(Checkpointer {
+                    pool: maintenance,
+                    task,
+                }),
+            }),
+        })
+    }
+
+    async fn connect_postgres(url: &str, settings: &DatabaseSettings) -> Result<Self, DbErr> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
+            .disable_statement_logging();
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(sqlx_err)?;
+        let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend: DbBackend::Postgres,
+                read: conn.clone(),
+                write: conn,
+                checkpointer: None,
+            }),
+        })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.inner.backend
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.inner.backend == DbBackend::Sqlite
+    }
+
+    /// Connection for queries that do not write.
+    pub fn read(&self) -> &DatabaseConnection {
+        &self.inner.read
+    }
+
+    /// Connection for single-statement writes (each is its own transaction).
+    pub fn write(&self) -> &DatabaseConnection {
+        &self.inner.write
+    }
+
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite, a plain transaction on PostgreSQL.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: self.is_sqlite().then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        self.inner.write.begin_with_options(options).await
+    }
+
+    /// Applies pending migrations. On PostgreSQL the whole run holds a transaction-scoped
+    /// advisory lock, so instances starting at the same moment migrate exactly once.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        let txn = self.begin_write().await?;
+        if !self.is_sqlite() {
+            txn.execute_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"),
+            ))
+            .await?;
+        }
+        migration::Migrator::up(&txn, None).await?;
+        txn.commit().await
+    }
+
+    /// Names of migrations not yet applied.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbErr> {
+        Ok(
+            migration::Migrator::get_pending_migrations_read_only(self.read())
+                .await?
+                .iter()
+                .map(|m| m.name().to_string())
+                .collect(),
+        )
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.inner.read.ping().await?;
+        self.inner.write.ping().await
+    }
+
+    /// Folds the WAL into the main file and truncates it; called on shutdown and after bulk loads.
+    pub async fn checkpoint(&self) -> Result<(), DbErr> {
+        if let Some(c) = &self.inner.checkpointer {
+            sea_orm::sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&c.pool)
+                .await
+                .map_err(sqlx_err)?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        if let Some(c) = &self.inner.checkpointer {
+            c.task.abort();
+        }
+        if let Err(e) = self.checkpoint().await {
+            tracing::warn!(error = %e, "final WAL checkpoint failed");
+        }
+        let _ = self.inner.read.close_by_ref().await;
+        if self.inner.backend == DbBackend::Sqlite {
+            let _ = self.inner.write.close_by_ref().await;
+        }
+        if let Some(c) = &self.inner.checkpointer {
+            c.pool.close().await;
+        }
+    }
+}
+
+/// Opens the single writer connection. Switching a new file to WAL needs a moment alone with
+/// it, and SQLite answers SQLITE_BUSY without waiting when another process (a second `zhangfang`
+/// command on the same file) is doing the same, so that case is retried for a while.
+async fn open_writer(base: &SqliteConnectOptions) -> Result<SqlitePool, DbErr> {
+    let mut delay = Duration::from_millis(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let attempt = SqlitePoolOptions::new()
+            .min_connections(1)
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
+            .await;
+        match attempt {
+            Ok(pool) => return Ok(pool),
+            Err(e) if is_busy(&e) && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(sqlx_err(e)),
+        }
+    }
+}
+
+fn is_busy(e: &sea_orm::sqlx::Error) -> bool {
+    matches!(e, sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some("5"))
+}
+
+/// PASSIVE checkpoints never block the writer or readers; they copy what they can.
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = sea_orm::sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(error = %e, "WAL checkpoint skipped");
+        }
+    }
+}
+
+fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+/// True when `err` is a unique-constraint violation (duplicate key).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+/// True when `err` is a foreign-key violation (for example a link across firms).
+pub fn is_foreign_key_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    )
+}

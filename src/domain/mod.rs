@@ -1,0 +1,10 @@
+//! Pure rules we must get exactly right: money and 大写, USCC check digits, accounting periods,
+//! VAT estimates, filing deadlines, receipt numbers, and the clock abstraction. No IO here.
+
+pub mod clock;
+pub mod money;
+pub mod period;
+pub mod receipt;
+pub mod tax_calendar;
+pub mod uscc;
+pub mod vat;

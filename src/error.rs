@@ -1,0 +1,194 @@
+//! The one error type of request handling.
+//!
+//! Policy: people get a Chinese message that says what to do; API clients get JSON with a stable
+//! `code`; the WeCom callback gets `{"errcode", "errmsg"}` with WeCom's own codes. Database details
+//! and secrets never reach a response: unexpected failures are logged with their cause and shown
+//! as a generic message. Unique and foreign-key violations become 409/422 with a friendly text.
+//!
+//! `error_response` always builds JSON; [`crate::web::error_pages`] turns it into an HTML page for
+//! browsers that asked for one, using the [`ErrorInfo`] left in the response extensions.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use sea_orm::DbErr;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("请先登录")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// A refusal in WeCom's callback vocabulary.
+    #[error("{errmsg}")]
+    Callback {
+        status: StatusCode,
+        errcode: i32,
+        errmsg: String,
+    },
+    #[error("database error: {0}")]
+    Database(DbErr),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What the HTML error page renders; kept in the response extensions.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    error: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct WecomError<'a> {
+    errcode: i32,
+    errmsg: &'a str,
+}
+
+impl AppError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound(_) => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::Validation(_) => "validation_failed",
+            Self::Conflict(_) => "conflict",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::TooManyRequests(_) => "too_many_requests",
+            Self::Callback { .. } => "wecom_callback",
+            Self::Database(_) | Self::Internal(_) => "internal",
+            Self::Unavailable(_) => "unavailable",
+        }
+    }
+
+    /// The message a person may see; internal causes are replaced by a generic text.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Database(_) | Self::Internal(_) => "服务器内部错误，请稍后再试".to_string(),
+            Self::Unavailable(_) => "服务暂时不可用，请稍后再试".to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        if crate::db::is_unique_violation(&err) {
+            Self::Conflict("记录已存在，请勿重复提交".to_string())
+        } else if crate::db::is_foreign_key_violation(&err) {
+            Self::Validation("关联的记录不存在或不属于本公司".to_string())
+        } else {
+            Self::Database(err)
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Callback { status, .. } => *status,
+            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut builder = HttpResponse::build(status);
+        let mut response = match self {
+            Self::Callback {
+                errcode, errmsg, ..
+            } => builder.json(WecomError {
+                errcode: *errcode,
+                errmsg,
+            }),
+            other => {
+                let message = other.public_message();
+                builder.json(JsonError {
+                    error: other.code(),
+                    message: &message,
+                })
+            }
+        };
+        if !matches!(self, Self::Callback { .. }) {
+            response.extensions_mut().insert(ErrorInfo {
+                status,
+                message: self.public_message(),
+            });
+        }
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(resp: HttpResponse) -> String {
+        let bytes = resp.into_body().try_into_bytes().unwrap_or_default();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = AppError::Internal("password=hunter2 in connection string".into());
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_of(resp);
+        assert!(!body.contains("hunter2"));
+        assert!(body.contains("服务器内部错误"));
+    }
+
+    #[test]
+    fn callback_errors_use_wecom_shape() {
+        let err = AppError::Callback {
+            status: StatusCode::UNAUTHORIZED,
+            errcode: -40001,
+            errmsg: "signature mismatch".into(),
+        };
+        let resp = err.error_response();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        let body: serde_json::Value = serde_json::from_str(&body_of(resp)).unwrap();
+        assert_eq!(body["errcode"], -40001);
+        assert_eq!(body["errmsg"], "signature mismatch");
+    }
+}

@@ -1,0 +1,125 @@
+//! The `zhangfang` command: serve (default), migrate, seed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use zhangfang::config::Settings;
+use zhangfang::db::Database;
+use zhangfang::seed::{self, Profile, SeedOptions};
+use zhangfang::startup::Application;
+
+#[derive(Parser)]
+#[command(
+    name = "zhangfang",
+    version,
+    about = "账房: WeCom sidebar backend for bookkeeping firms"
+)]
+struct Cli {
+    /// Configuration file laid over the built-in defaults.
+    #[arg(long, global = true, env = "ZHANGFANG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP (the default command).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write deterministic demo or benchmark data into the configured database.
+    Seed {
+        /// demo, S, M or L (sizes in docs/benchmarks.md).
+        #[arg(long, default_value = "demo")]
+        profile: Profile,
+        /// Random seed; the same seed gives the same data.
+        #[arg(long, default_value_t = 20_261_126)]
+        seed: u64,
+        /// Data covers the 12 periods before this date (default: today, Beijing time).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        as_of: Option<chrono::NaiveDate>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("zhangfang: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    zhangfang::telemetry::init(&settings.log.filter);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("zhangfang: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(settings).await,
+            Command::Migrate => migrate(settings).await,
+            Command::Seed {
+                profile,
+                seed,
+                as_of,
+            } => run_seed(settings, profile, seed, as_of).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("zhangfang: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    app.run_until_stopped().await.context("serving HTTP")
+}
+
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
+    let db = Database::connect(&settings.database).await?;
+    db.migrate().await.context("migrating")?;
+    tracing::info!(database = %settings.database.url, "database is up to date");
+    db.close().await;
+    Ok(())
+}
+
+async fn run_seed(
+    settings: Settings,
+    profile: Profile,
+    seed_value: u64,
+    as_of: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    let db = Database::connect(&settings.database).await?;
+    db.migrate().await.context("migrating")?;
+    let secrets = seed::secret_box_for(&settings)?;
+    let as_of = as_of.unwrap_or_else(|| zhangfang::domain::clock::today_local(chrono::Utc::now()));
+    let report = seed::run(
+        &db,
+        &secrets,
+        SeedOptions {
+            profile,
+            seed: seed_value,
+            as_of,
+            progress: true,
+        },
+    )
+    .await?;
+    println!("{report}");
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! What the home page shows: which service, which database, and (in demo mode) which firms.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use crate::db::entities::{callback_inbox, contact, customer, firm, invoice, wecom_app};
+use crate::error::AppResult;
+use crate::state::AppState;
+
+pub struct Overview {
+    pub version: &'static str,
+    pub backend: &'static str,
+    pub database: String,
+    pub pending_migrations: usize,
+    pub started_at: DateTime<Utc>,
+    pub demo: bool,
+    pub public_url: String,
+    pub firm_count: u64,
+    pub pending_events: u64,
+    /// Listed only in demo mode: on a production host the home page is public.
+    pub firms: Vec<FirmSummary>,
+}
+
+pub struct FirmSummary {
+    pub name: String,
+    pub corp_id: String,
+    pub is_demo: bool,
+    pub agent_ids: Vec<String>,
+    pub callback_url: String,
+    pub customers: u64,
+    pub contacts: u64,
+    pub invoices: u64,
+}
+
+pub async fn load(state: &AppState) -> AppResult<Overview> {
+    let db = state.db.read();
+    let firm_count = firm::Entity::find()
+        .filter(firm::Column::DeletedAt.is_null())
+        .count(db)
+        .await?;
+    let pending_events = callback_inbox::Entity::find()
+        .filter(callback_inbox::Column::Status.eq(callback_inbox::Status::Pending))
+        .count(db)
+        .await?;
+    let mut firms = Vec::new();
+    if state.settings.demo.enabled {
+        let rows = firm::Entity::find()
+            .filter(firm::Column::DeletedAt.is_null())
+            .order_by_asc(firm::Column::Id)
+            .all(db)
+            .await?;
+        for f in rows {
+            let agent_ids = wecom_app::Entity::find()
+                .filter(wecom_app::Column::FirmId.eq(f.id))
+                .filter(wecom_app::Column::DeletedAt.is_null())
+                .order_by_asc(wecom_app::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|a| a.agent_id)
+                .collect();
+            firms.push(FirmSummary {
+                callback_url: format!(
+                    "{}/wecom/callback/{}",
+                    state.settings.public_base(),
+                    f.corp_id
+                ),
+                customers: customer::Entity::find()
+                    .filter(customer::Column::FirmId.eq(f.id))
+                    .filter(customer::Column::DeletedAt.is_null())
+                    .count(db)
+                    .await?,
+                contacts: contact::Entity::find()
+                    .filter(contact::Column::FirmId.eq(f.id))
+                    .filter(contact::Column::DeletedAt.is_null())
+                    .count(db)
+                    .await?,
+                invoices: invoice::Entity::find()
+                    .filter(invoice::Column::FirmId.eq(f.id))
+                    .filter(invoice::Column::DeletedAt.is_null())
+                    .count(db)
+                    .await?,
+                name: f.name,
+                corp_id: f.corp_id,
+                is_demo: f.is_demo,
+                agent_ids,
+            });
+        }
+    }
+    Ok(Overview {
+        version: env!("CARGO_PKG_VERSION"),
+        backend: if state.db.is_sqlite() {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        },
+        database: state.settings.database.url.redacted(),
+        pending_migrations: state.db.pending_migrations().await?.len(),
+        started_at: state.started_at,
+        demo: state.settings.demo.enabled,
+        public_url: state.settings.public_base().to_string(),
+        firm_count,
+        pending_events,
+        firms,
+    })
+}

@@ -1,0 +1,152 @@
+//! Building and running the application, the same way for `main` and for tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, dev::Server, web::Data};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::Database;
+use crate::domain::clock::{Clock, SystemClock};
+use crate::secrets::{SecretBox, load_or_create_key};
+use crate::services::callbacks::CallbackApps;
+use crate::services::firms;
+use crate::services::inbox::InboxWriter;
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: Data<AppState>,
+    inbox_task: tokio::task::JoinHandle<()>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Connects, migrates, registers configured firms, seeds the demo when enabled, and binds the
+    /// listener. The server starts serving when [`Application::run_until_stopped`] is awaited.
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listen = settings.listen_addr()?;
+        if settings.demo.enabled && !listen.ip().is_loopback() {
+            anyhow::bail!(
+                "demo mode serves only on a loopback address, but server.listen is {listen}; \
+                 set [demo] enabled = false (ZHANGFANG_DEMO__ENABLED=false) to serve real firms"
+            );
+        }
+        let db = Database::connect(&settings.database)
+            .await
+            .with_context(|| format!("connecting to {}", settings.database.url))?;
+        db.migrate().await.context("migrating the database")?;
+
+        let data_dir = &settings.server.data_dir;
+        let master_key = load_or_create_key(
+            &settings.security.master_key,
+            data_dir,
+            "master_key",
+            32,
+            32,
+        )?;
+        let session_key = load_or_create_key(
+            &settings.security.secret_key,
+            data_dir,
+            "secret_key",
+            32,
+            1024,
+        )?;
+        let secrets = SecretBox::new(&master_key)?;
+
+        firms::bootstrap_from_config(&db, &secrets, &settings.wecom, clock.now())
+            .await
+            .map_err(|e| anyhow::anyhow!("registering the [wecom] app: {e}"))?;
+        if settings.demo.enabled {
+            crate::seed::ensure_demo(&db, &secrets, clock.as_ref())
+                .await
+                .context("seeding the demo firm")?;
+        }
+
+        let (inbox, inbox_task) = InboxWriter::spawn(db.clone());
+        let state = Data::new(AppState {
+            started_at: clock.now(),
+            settings,
+            db,
+            clock,
+            secrets,
+            session_key,
+            inbox,
+            callback_apps: CallbackApps::default(),
+        });
+
+        let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+        let port = listener.local_addr()?.port();
+        let workers = match state.settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .configure(crate::web::routes)
+                .wrap(crate::web::error_pages::middleware())
+                .wrap(crate::web::security_headers())
+                .wrap(actix_web::middleware::from_fn(crate::web::request_log))
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        tracing::info!(
+            address = %format!("http://{}:{port}", listen.ip()),
+            public_url = %state.settings.server.public_url,
+            database = %state.settings.database.url,
+            demo = state.settings.demo.enabled,
+            "zhangfang is serving"
+        );
+        Ok(Self {
+            port,
+            server,
+            state,
+            inbox_task,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests, drains the inbox writer and
+    /// checkpoints the database.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self {
+            server,
+            state,
+            inbox_task,
+            ..
+        } = self;
+        let served = server.await;
+        let db = state.db.clone();
+        // The writer stops once the last sender (inside the state) is gone.
+        drop(state);
+        if tokio::time::timeout(Duration::from_secs(10), inbox_task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("inbox writer did not drain within 10 s");
+        }
+        db.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}

@@ -1,0 +1,24 @@
+//! Static files compiled into the binary, so a deployment is one file plus its config.
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::{HttpResponse, web};
+
+use crate::error::AppError;
+
+const ASSETS: &[(&str, &str, &[u8])] = &[(
+    "css/app.css",
+    "text/css; charset=utf-8",
+    include_bytes!("../../static/css/app.css"),
+)];
+
+pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let wanted = path.into_inner();
+    let (_, mime, bytes) = ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == wanted)
+        .ok_or_else(|| AppError::NotFound("文件不存在".into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, *mime))
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .body(*bytes))
+}

@@ -1,0 +1,74 @@
+//! Browsers get an HTML page for errors; API clients and WeCom keep the JSON body.
+
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{HttpResponse, Result};
+use askama::Template;
+
+use crate::error::ErrorInfo;
+
+#[derive(Template)]
+#[template(path = "errors/error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    message: &'a str,
+}
+
+pub fn middleware<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(render)
+}
+
+fn wants_html(res: &ServiceResponse<impl Sized>) -> bool {
+    let req = res.request();
+    let path = req.path();
+    if path.starts_with("/api/") || path.starts_with("/wecom/") || path == "/healthz" {
+        return false;
+    }
+    req.headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+fn render<B: 'static>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>> {
+    if !wants_html(&res) {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .extensions()
+        .get::<ErrorInfo>()
+        .map(|info| info.message.clone())
+        .unwrap_or_else(|| default_message(status.as_u16()).to_string());
+    let page = ErrorPage {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("Error"),
+        message: &message,
+    };
+    let html = page.render().unwrap_or_else(|_| message.clone());
+    let (req, _) = res.into_parts();
+    let mut response = HttpResponse::build(status).body(html);
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}
+
+fn default_message(status: u16) -> &'static str {
+    match status {
+        400 => "请求格式不正确",
+        401 => "请先登录",
+        403 => "没有权限执行此操作",
+        404 => "页面不存在",
+        405 => "不支持这种请求方式",
+        413 => "提交的内容太大",
+        429 => "操作太频繁，请稍后再试",
+        _ => "服务器内部错误，请稍后再试",
+    }
+}

@@ -1,0 +1,316 @@
+//! Test harness: every test gets the real application on a random port with its own database —
+//! a temp SQLite file, or a fresh PostgreSQL database cloned from a migrated template when
+//! `TEST_DATABASE_URL` is set.
+
+use std::sync::Arc;
+
+use actix_web::web::Data;
+use chrono::{TimeZone, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use zhangfang::config::{DatabaseUrl, Secret, Settings};
+use zhangfang::domain::clock::{Clock, ManualClock};
+use zhangfang::services::firms::{self, NewApp};
+use zhangfang::startup::Application;
+use zhangfang::state::AppState;
+
+pub struct TestApp {
+    pub address: String,
+    pub state: Data<AppState>,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    _data_dir: tempfile::TempDir,
+    pg_database: Option<(String, String)>,
+}
+
+/// A WeCom corp and app registered in a test database.
+#[derive(Clone, Debug)]
+pub struct TestFirm {
+    pub firm_id: i64,
+    pub app_id: i64,
+    pub corp_id: String,
+    #[allow(dead_code)]
+    pub agent_id: String,
+    pub token: String,
+    pub key: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings::defaults().expect("defaults");
+    settings.server.listen = "127.0.0.1:0".into();
+    settings.server.workers = 1;
+    settings.server.data_dir = data_dir.path().to_path_buf();
+    settings.demo.enabled = false;
+    settings.security.master_key = Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+    settings.security.secret_key = Secret::new("c2Vzc2lvbi1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=");
+    let (url, pg_database) = test_database(data_dir.path()).await;
+    settings.database.url = url;
+    customize(&mut settings);
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap());
+    let app = Application::build_with_clock(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        state,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        clock,
+        _data_dir: data_dir,
+        pg_database,
+    }
+}
+
+/// A migrated database for one test: a SQLite file under `dir`, or a PostgreSQL database cloned
+/// from the migrated template when `TEST_DATABASE_URL` is set (returned so it can be dropped).
+pub async fn test_database(dir: &std::path::Path) -> (DatabaseUrl, Option<(String, String)>) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = pg::fresh_database(&admin_url).await;
+            let url = DatabaseUrl::new(pg::url_for(&admin_url, &name));
+            (url, Some((admin_url, name)))
+        }
+        _ => {
+            let file = dir.join("test.db");
+            (
+                DatabaseUrl::new(format!("sqlite://{}", file.display())),
+                None,
+            )
+        }
+    }
+}
+
+pub fn drop_test_database(pg_database: Option<(String, String)>) {
+    if let Some((admin, name)) = pg_database {
+        std::thread::spawn(move || pg::drop_database(&admin, &name));
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers a firm with one self-built app (agent 1000002 unless told otherwise).
+    pub async fn add_firm(&self, corp_id: &str, token: &str, key: &str) -> TestFirm {
+        self.add_firm_with_agent(corp_id, "1000002", token, key)
+            .await
+    }
+
+    pub async fn add_firm_with_agent(
+        &self,
+        corp_id: &str,
+        agent_id: &str,
+        token: &str,
+        key: &str,
+    ) -> TestFirm {
+        let db = &self.state.db;
+        let now = self.clock.now();
+        let firm = match firms::find_by_corp_id(db.read(), corp_id).await.unwrap() {
+            Some(f) => f,
+            None => firms::create_firm(
+                db.write(),
+                corp_id,
+                &format!("测试公司 {corp_id}"),
+                false,
+                now,
+            )
+            .await
+            .expect("firm"),
+        };
+        let app = firms::add_app(
+            db.write(),
+            &self.state.secrets,
+            firm.id,
+            NewApp {
+                agent_id: agent_id.into(),
+                name: "测试应用".into(),
+                kind: zhangfang::db::entities::wecom_app::Kind::SelfBuilt,
+                suite_id: None,
+                secret: Some(Secret::new("test-secret")),
+                token: Secret::new(token),
+                encoding_aes_key: Secret::new(key),
+                is_primary: agent_id == "1000002",
+            },
+            now,
+        )
+        .await
+        .expect("app");
+        self.state.callback_apps.invalidate();
+        TestFirm {
+            firm_id: firm.id,
+            app_id: app.id,
+            corp_id: corp_id.into(),
+            agent_id: agent_id.into(),
+            token: token.into(),
+            key: key.into(),
+        }
+    }
+
+    /// A single number from SQL, for assertions.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let backend = self.state.db.backend();
+        let row = self
+            .state
+            .db
+            .read()
+            .query_one_raw(Statement::from_string(backend, sql.to_string()))
+            .await
+            .expect("query")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a number")
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.state.db.backend()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Best effort in the background; CI also sweeps leftovers.
+        drop_test_database(self.pg_database.take());
+    }
+}
+
+mod pg {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+    use sea_orm_migration::MigratorTrait;
+    use zhangfang::db::migration::Migrator;
+
+    const TEMPLATE_LOCK: i64 = 0x7a66_7465_6d70;
+
+    pub fn url_for(admin_url: &str, database: &str) -> String {
+        let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&format!("/{database}"));
+        url.to_string()
+    }
+
+    /// Name of the template for the current set of migrations.
+    fn template_name() -> String {
+        let names: Vec<String> = Migrator::migrations()
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        let digest = sha2_hex(&names.join(","));
+        format!("zf_template_{}", &digest[..12])
+    }
+
+    fn sha2_hex(text: &str) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
+    pub async fn fresh_database(admin_url: &str) -> String {
+        let admin = Database::connect(admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
+        let exec = |sql: String| Statement::from_string(DbBackend::Postgres, sql);
+        let template = template_name();
+        admin
+            .execute_raw(exec(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})")))
+            .await
+            .unwrap();
+        let exists = admin
+            .query_one_raw(exec(format!(
+                "SELECT 1 AS one FROM pg_database WHERE datname = '{template}'"
+            )))
+            .await
+            .unwrap()
+            .is_some();
+        if !exists {
+            let building = format!("{template}_building");
+            admin
+                .execute_raw(exec(format!("DROP DATABASE IF EXISTS {building}")))
+                .await
+                .unwrap();
+            admin
+                .execute_raw(exec(format!("CREATE DATABASE {building}")))
+                .await
+                .unwrap();
+            let conn = Database::connect(url_for(admin_url, &building))
+                .await
+                .unwrap();
+            Migrator::up(&conn, None).await.expect("migrate template");
+            conn.close().await.unwrap();
+            admin
+                .execute_raw(exec(format!(
+                    "ALTER DATABASE {building} RENAME TO {template}"
+                )))
+                .await
+                .unwrap();
+        }
+        admin
+            .execute_raw(exec(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})")))
+            .await
+            .unwrap();
+        let name = format!("zf_test_{}", uuid::Uuid::new_v4().simple());
+        let mut attempts = 0;
+        loop {
+            match admin
+                .execute_raw(exec(format!("CREATE DATABASE {name} TEMPLATE {template}")))
+                .await
+            {
+                Ok(_) => break,
+                // Another test may be cloning the same template at this instant.
+                Err(e) if attempts < 50 && e.to_string().contains("being accessed") => {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("creating {name}: {e}"),
+            }
+        }
+        admin.close().await.unwrap();
+        name
+    }
+
+    pub fn drop_database(admin_url: &str, name: &str) {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if let Ok(admin) = Database::connect(admin_url).await {
+                let _ = admin
+                    .execute_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ))
+                    .await;
+                let _ = admin.close().await;
+            }
+        });
+    }
+}
+
+/// A single text value from SQL, for assertions.
+pub async fn string_value(app: &TestApp, sql: &str) -> String {
+    let row = app
+        .state
+        .db
+        .read()
+        .query_one_raw(Statement::from_string(app.backend(), sql.to_string()))
+        .await
+        .expect("query")
+        .expect("a row");
+    row.try_get_by_index::<String>(0).expect("a string")
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real application over real HTTP, one database per test.
+
+mod callback;
+mod health;
+mod helpers;
+mod migrations;
+mod process;
+mod seed;
+mod tenancy;
+mod wecom_fixtures;

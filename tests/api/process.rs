@@ -1,0 +1,97 @@
+//! The real binary as a separate process: acknowledged callbacks survive `kill -9`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Statement};
+use zhangfang::config::Settings;
+use zhangfang::db::Database;
+
+use crate::helpers::{drop_test_database, test_database};
+use crate::wecom_fixtures::{external_contact_event, seal_event, vector};
+
+#[tokio::test]
+async fn acknowledged_events_survive_a_killed_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let v = vector("V5b");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zhangfang"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("ZHANGFANG_SERVER__LISTEN", "127.0.0.1:0")
+        .env("ZHANGFANG_SERVER__DATA_DIR", dir.path())
+        .env("ZHANGFANG_DATABASE__URL", url.expose())
+        .env("ZHANGFANG_DEMO__ENABLED", "false")
+        .env("ZHANGFANG_WECOM__CORP_ID", &v.rid)
+        .env("ZHANGFANG_WECOM__AGENT_ID", "1000002")
+        .env("ZHANGFANG_WECOM__TOKEN", &v.token)
+        .env("ZHANGFANG_WECOM__ENCODING_AES_KEY", &v.key)
+        .env("ZHANGFANG_LOG__FILTER", "info")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start zhangfang");
+    let stdout = child.stdout.take().unwrap();
+    let address = tokio::task::spawn_blocking(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("zhangfang is serving")
+                && let Some(start) = line.find("http://127.0.0.1:")
+            {
+                let rest = &line[start..];
+                let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
+                return Some(rest[..end].to_string());
+            }
+        }
+        None
+    });
+    let address = tokio::time::timeout(Duration::from_secs(60), address)
+        .await
+        .expect("started in time")
+        .unwrap()
+        .expect("serving line");
+
+    let client = reqwest::Client::new();
+    for i in 0..50 {
+        let event = external_contact_event(&v.rid, &format!("wmKILL{i:03}"), 1_764_000_000 + i);
+        let sealed = seal_event(
+            &v.token,
+            &v.key,
+            &v.rid,
+            &event,
+            "1764000000",
+            &i.to_string(),
+        );
+        let resp = client
+            .post(format!(
+                "{address}/wecom/callback/{}?{}",
+                v.rid, sealed.query
+            ))
+            .body(sealed.body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+
+    let mut settings = Settings::defaults().unwrap().database;
+    settings.url = url;
+    let db = Database::connect(&settings).await.unwrap();
+    let stored = db
+        .read()
+        .query_one_raw(Statement::from_string(
+            db.backend(),
+            "SELECT COUNT(*) FROM callback_inbox",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap();
+    assert_eq!(stored, 50, "every acknowledged event is on disk");
+    db.close().await;
+    drop_test_database(pg);
+}
