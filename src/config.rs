@@ -161,7 +161,23 @@ pub struct WecomSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmsSettings {
-    pub provider: String,
+    pub provider: SmsProvider,
+    pub secret_id: String,
+    pub secret_key: Secret,
+    pub sdk_app_id: String,
+    pub sign_name: String,
+    pub template_id: String,
+    pub region: String,
+    pub endpoint: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    /// Writes codes to the log; for development and demo mode.
+    Log,
+    /// Tencent Cloud SMS.
+    Tencent,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -221,6 +237,16 @@ impl Settings {
         if !self.database.url.is_sqlite() && !self.database.url.is_postgres() {
             return Err(ConfigError::Invalid(
                 "database.url must start with sqlite:// or postgres://".into(),
+            ));
+        }
+        let sms = &self.sms;
+        let incomplete = [&sms.secret_id, &sms.sdk_app_id, &sms.sign_name, &sms.template_id]
+            .iter()
+            .any(|v| v.is_empty())
+            || sms.secret_key.is_empty();
+        if sms.provider == SmsProvider::Tencent && incomplete {
+            return Err(ConfigError::Invalid(
+                "[sms] provider = \"tencent\" needs secret_id, secret_key, sdk_app_id, sign_name and template_id".into(),
             ));
         }
         let wecom = &self.wecom;

@@ -38,6 +38,9 @@ pub enum AppError {
         errcode: i32,
         errmsg: String,
     },
+    /// WeCom (or another upstream service) failed; the message says what to do.
+    #[error("{0}")]
+    Upstream(String),
     #[error("database error: {0}")]
     Database(DbErr),
     #[error("service unavailable: {0}")]
@@ -81,6 +84,7 @@ impl AppError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::TooManyRequests(_) => "too_many_requests",
             Self::Callback { .. } => "wecom_callback",
+            Self::Upstream(_) => "upstream_failed",
             Self::Database(_) | Self::Internal(_) => "internal",
             Self::Unavailable(_) => "unavailable",
         }
@@ -120,6 +124,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Callback { status, .. } => *status,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -14,7 +14,11 @@ use crate::secrets::{SecretBox, load_or_create_key};
 use crate::services::callbacks::CallbackApps;
 use crate::services::firms;
 use crate::services::inbox::InboxWriter;
-use crate::state::AppState;
+use crate::services::token_store::DbTokenStore;
+use crate::services::wecom_client::WecomClients;
+use crate::state::{AppState, WecomEndpoints};
+use crate::wecom::http_api::HttpWecomApi;
+use crate::wecom::token_cache::TokenCache;
 
 pub struct Application {
     port: u16,
@@ -72,9 +76,29 @@ impl Application {
                 .context("seeding the demo firm")?;
         }
 
+        let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+        let port = listener.local_addr()?.port();
+        let wecom_endpoints = WecomEndpoints {
+            api_base: settings.wecom.api_base.clone(),
+            oauth_base: settings.wecom.oauth_base.clone(),
+            login_base: settings.wecom.login_base.clone(),
+        };
+        let api = HttpWecomApi::new(
+            url::Url::parse(&wecom_endpoints.api_base).context("[wecom] api_base is not a URL")?,
+        )
+        .map_err(|e| anyhow::anyhow!("WeCom client: {e}"))?;
+        let token_clock = clock.clone();
+        let tokens = TokenCache::new(
+            Arc::new(api),
+            Arc::new(DbTokenStore::new(db.clone(), secrets.clone())),
+            Arc::new(move || token_clock.now()),
+            format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+        );
+
         let (inbox, inbox_task) = InboxWriter::spawn(db.clone());
         let state = Data::new(AppState {
             started_at: clock.now(),
+            sms: crate::sms::from_settings(&settings.sms),
             settings,
             db,
             clock,
@@ -82,10 +106,10 @@ impl Application {
             session_key,
             inbox,
             callback_apps: CallbackApps::default(),
+            wecom: WecomClients::new(tokens),
+            wecom_endpoints,
         });
 
-        let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
-        let port = listener.local_addr()?.port();
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,

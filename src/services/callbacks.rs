@@ -35,6 +35,21 @@ pub struct CallbackApp {
 }
 
 impl CallbackApp {
+    /// An app with keys at hand (tests and the no-store benchmark baseline build them directly).
+    pub fn new(
+        firm_id: i64,
+        app_id: i64,
+        crypto: CallbackCrypto,
+        receive_ids: Vec<String>,
+    ) -> Self {
+        Self {
+            firm_id,
+            app_id,
+            crypto,
+            receive_ids,
+        }
+    }
+
     fn accepted_ids(&self) -> Vec<&str> {
         self.receive_ids.iter().map(String::as_str).collect()
     }

@@ -132,6 +132,17 @@ pub async fn find_by_corp_id(
         .await?)
 }
 
+pub async fn find_by_id(
+    conn: &impl ConnectionTrait,
+    firm_id: i64,
+) -> AppResult<Option<firm::Model>> {
+    Ok(firm::Entity::find_by_id(firm_id)
+        .filter(firm::Column::DeletedAt.is_null())
+        .filter(firm::Column::Status.eq(firm::Status::Active))
+        .one(conn)
+        .await?)
+}
+
 /// The app a callback URL addresses: the named agent, or the firm's primary app.
 pub async fn find_active_app(
     conn: &impl ConnectionTrait,

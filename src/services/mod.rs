@@ -2,6 +2,13 @@
 //! take the caller's firm explicitly; every query they run is scoped to it.
 
 pub mod callbacks;
+pub mod employees;
 pub mod firms;
 pub mod inbox;
+pub mod jssdk;
 pub mod overview;
+pub mod sessions;
+pub mod signin;
+pub mod sms_codes;
+pub mod token_store;
+pub mod wecom_client;

@@ -5,11 +5,18 @@ use actix_web::{HttpResponse, web};
 
 use crate::error::AppError;
 
-const ASSETS: &[(&str, &str, &[u8])] = &[(
-    "css/app.css",
-    "text/css; charset=utf-8",
-    include_bytes!("../../static/css/app.css"),
-)];
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "css/app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/css/app.css"),
+    ),
+    (
+        "js/sidebar.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/sidebar.js"),
+    ),
+];
 
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {
     let wanted = path.into_inner();

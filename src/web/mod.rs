@@ -3,9 +3,11 @@
 //! Handlers stay thin: parse the request, call one service function, render one template.
 
 pub mod assets;
+pub mod cookies;
 pub mod error_pages;
 pub mod health;
 pub mod home;
+pub mod sidebar;
 pub mod wecom_callback;
 
 use std::time::Instant;
@@ -21,6 +23,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(health::check))
         .route("/static/{path:.*}", web::get().to(assets::serve))
+        .route("/sidebar", web::get().to(sidebar::show))
+        .route("/sidebar/oauth/callback", web::get().to(sidebar::oauth_callback))
+        .route("/sidebar/bind", web::get().to(sidebar::bind_form))
+        .route("/sidebar/bind", web::post().to(sidebar::bind))
+        .route("/sidebar/bind/code", web::post().to(sidebar::send_code))
+        .route("/sidebar/logout", web::post().to(sidebar::logout))
+        .route("/wecom/jssdk/sign", web::post().to(sidebar::jssdk_sign))
         .service(
             web::resource("/wecom/callback/{corp_id}")
                 .route(web::get().to(wecom_callback::verify))

@@ -8,3 +8,5 @@ mod process;
 mod seed;
 mod tenancy;
 mod wecom_fixtures;
+mod wecom_http_api;
+mod token_cache;

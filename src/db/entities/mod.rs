@@ -34,6 +34,7 @@ pub mod receipt_counter;
 pub mod receivable;
 pub mod service_contract;
 pub mod service_period;
+pub mod sms_code;
 pub mod sync_job;
 pub mod tag;
 pub mod tag_group;

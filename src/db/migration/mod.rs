@@ -12,6 +12,7 @@ mod m20261126_000005_create_documents_and_filings;
 mod m20261126_000006_create_knowledge_and_messages;
 mod m20261126_000007_create_system_tables;
 mod m20261126_000008_seed_holidays_and_calendar;
+mod m20261126_000009_create_sms_codes;
 pub mod portable;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_knowledge_and_messages::Migration),
             Box::new(m20261126_000007_create_system_tables::Migration),
             Box::new(m20261126_000008_seed_holidays_and_calendar::Migration),
+            Box::new(m20261126_000009_create_sms_codes::Migration),
         ]
     }
 }

@@ -1,0 +1,41 @@
+"""Peer for the callback load test: wechatpy's WeChatCrypto in a threaded Python HTTP server.
+
+It verifies and decrypts each event like our endpoint does, and stores nothing.
+Usage: python3 python_server.py PORT TOKEN ENCODING_AES_KEY CORP_ID
+"""
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+try:
+    from wechatpy.work.crypto import WeChatCrypto  # wechatpy >= 2
+except ImportError:  # wechatpy 1.x names the WeCom module "enterprise"
+    from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException, InvalidCorpIdException
+
+PORT, TOKEN, KEY, CORP = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+CRYPTO = WeChatCrypto(TOKEN, KEY, CORP)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        status = 200
+        try:
+            CRYPTO.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
+        except InvalidSignatureException:
+            status = 401
+        except (InvalidCorpIdException, Exception):
+            status = 400
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler).serve_forever()
