@@ -240,9 +240,14 @@ impl Settings {
             ));
         }
         let sms = &self.sms;
-        let incomplete = [&sms.secret_id, &sms.sdk_app_id, &sms.sign_name, &sms.template_id]
-            .iter()
-            .any(|v| v.is_empty())
+        let incomplete = [
+            &sms.secret_id,
+            &sms.sdk_app_id,
+            &sms.sign_name,
+            &sms.template_id,
+        ]
+        .iter()
+        .any(|v| v.is_empty())
             || sms.secret_key.is_empty();
         if sms.provider == SmsProvider::Tencent && incomplete {
             return Err(ConfigError::Invalid(
@@ -431,6 +436,24 @@ mod tests {
     fn partial_wecom_section_is_rejected() {
         let err = Settings::load_with_env(None, env(&[("ZHANGFANG_WECOM__CORP_ID", "ww1")]));
         assert!(matches!(err, Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn the_tencent_sms_provider_needs_its_keys() {
+        let err = Settings::load_with_env(None, env(&[("ZHANGFANG_SMS__PROVIDER", "tencent")]));
+        assert!(matches!(err, Err(ConfigError::Invalid(m)) if m.contains("[sms]")));
+        let ok = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_SMS__PROVIDER", "tencent"),
+                ("ZHANGFANG_SMS__SECRET_ID", "AKID"),
+                ("ZHANGFANG_SMS__SECRET_KEY", "key"),
+                ("ZHANGFANG_SMS__SDK_APP_ID", "1400000001"),
+                ("ZHANGFANG_SMS__SIGN_NAME", "账房"),
+                ("ZHANGFANG_SMS__TEMPLATE_ID", "100001"),
+            ]),
+        );
+        assert_eq!(ok.unwrap().sms.provider, SmsProvider::Tencent);
     }
 
     #[test]

@@ -20,6 +20,21 @@ use crate::state::{AppState, WecomEndpoints};
 use crate::wecom::http_api::HttpWecomApi;
 use crate::wecom::token_cache::TokenCache;
 
+/// What tests (and embedders) may swap: the clock and the SMS sender.
+pub struct AppOptions {
+    pub clock: Arc<dyn Clock>,
+    pub sms: Option<Arc<dyn crate::sms::SmsSender>>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            sms: None,
+        }
+    }
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -29,15 +44,20 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+        Self::build_with(settings, AppOptions::default()).await
     }
 
-    /// Connects, migrates, registers configured firms, seeds the demo when enabled, and binds the
-    /// listener. The server starts serving when [`Application::run_until_stopped`] is awaited.
     pub async fn build_with_clock(
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
+        Self::build_with(settings, AppOptions { clock, sms: None }).await
+    }
+
+    /// Connects, migrates, registers configured firms, seeds the demo when enabled, and binds the
+    /// listener. The server starts serving when [`Application::run_until_stopped`] is awaited.
+    pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<Self> {
+        let AppOptions { clock, sms } = options;
         let listen = settings.listen_addr()?;
         if settings.demo.enabled && !listen.ip().is_loopback() {
             anyhow::bail!(
@@ -98,7 +118,7 @@ impl Application {
         let (inbox, inbox_task) = InboxWriter::spawn(db.clone());
         let state = Data::new(AppState {
             started_at: clock.now(),
-            sms: crate::sms::from_settings(&settings.sms),
+            sms: sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms)),
             settings,
             db,
             clock,

@@ -41,7 +41,10 @@ impl Actor {
 
 /// Normalises a mainland mobile number: digits only, optional +86/0086 prefix removed.
 pub fn normalize_mobile(input: &str) -> AppResult<String> {
-    let digits: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     let digits = digits
         .strip_prefix("+86")
         .or_else(|| digits.strip_prefix("0086"))
@@ -49,7 +52,10 @@ pub fn normalize_mobile(input: &str) -> AppResult<String> {
         .to_string();
     let valid = digits.len() == 11
         && digits.starts_with('1')
-        && digits.as_bytes().get(1).is_some_and(|d| (b'3'..=b'9').contains(d))
+        && digits
+            .as_bytes()
+            .get(1)
+            .is_some_and(|d| (b'3'..=b'9').contains(d))
         && digits.bytes().all(|b| b.is_ascii_digit());
     if valid {
         Ok(digits)
@@ -104,13 +110,15 @@ pub async fn bindable_by_mobile(
     mobile: &str,
     userid: &str,
 ) -> AppResult<employee::Model> {
-    let employee = find_by_mobile(conn, firm_id, mobile).await?.ok_or_else(|| {
-        AppError::Validation("该手机号不是本公司员工的手机号，请联系管理员在后台添加员工".into())
-    })?;
+    let employee = find_by_mobile(conn, firm_id, mobile)
+        .await?
+        .ok_or_else(|| {
+            AppError::Validation(
+                "该手机号不是本公司员工的手机号，请联系管理员在后台添加员工".into(),
+            )
+        })?;
     if employee.status != employee::Status::Active {
-        return Err(AppError::Forbidden(
-            "该员工账号已停用，请联系管理员".into(),
-        ));
+        return Err(AppError::Forbidden("该员工账号已停用，请联系管理员".into()));
     }
     match employee.wecom_userid.as_deref() {
         Some(bound) if bound == userid => Ok(employee),
@@ -156,7 +164,17 @@ pub async fn bind_member(
     active.bound_at = Set(Some(now));
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
-    audit(&txn, firm_id, actor, "employee.bind", updated.id, None, Some(userid), now).await?;
+    audit(
+        &txn,
+        firm_id,
+        actor,
+        "employee.bind",
+        updated.id,
+        None,
+        Some(userid),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -181,7 +199,17 @@ pub async fn unbind_member(
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     sessions::revoke_all_for_employee(&txn, firm_id, employee_id, now).await?;
-    audit(&txn, firm_id, actor, "employee.unbind", updated.id, Some(&previous), None, now).await?;
+    audit(
+        &txn,
+        firm_id,
+        actor,
+        "employee.unbind",
+        updated.id,
+        Some(&previous),
+        None,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -256,9 +284,14 @@ mod tests {
     fn mobiles_are_normalised_or_refused_in_chinese() {
         assert_eq!(normalize_mobile("138 1234 5678").unwrap(), "13812345678");
         assert_eq!(normalize_mobile("+86 13812345678").unwrap(), "13812345678");
-        assert_eq!(normalize_mobile("0086-138-1234-5678").unwrap(), "13812345678");
+        assert_eq!(
+            normalize_mobile("0086-138-1234-5678").unwrap(),
+            "13812345678"
+        );
         for bad in ["12812345678", "1381234567", "1381234567a", ""] {
-            assert!(matches!(normalize_mobile(bad), Err(AppError::Validation(m)) if m.contains("手机号")));
+            assert!(
+                matches!(normalize_mobile(bad), Err(AppError::Validation(m)) if m.contains("手机号"))
+            );
         }
     }
 }

@@ -77,7 +77,11 @@ mod tests {
 
     #[test]
     fn the_fragment_is_not_signed() {
-        let url = signable_url("http://127.0.0.1:8080", "http://127.0.0.1:8080/sidebar?a=1#x").unwrap();
+        let url = signable_url(
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080/sidebar?a=1#x",
+        )
+        .unwrap();
         assert_eq!(url, "http://127.0.0.1:8080/sidebar?a=1");
     }
 }

@@ -8,8 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
@@ -38,7 +37,10 @@ pub struct CurrentEmployee {
 
 impl CurrentEmployee {
     pub fn is_admin(&self) -> bool {
-        matches!(self.role, employee::Role::SuperAdmin | employee::Role::Admin)
+        matches!(
+            self.role,
+            employee::Role::SuperAdmin | employee::Role::Admin
+        )
     }
 }
 
@@ -120,7 +122,10 @@ pub async fn authenticate(
     if now - session.last_seen_at > TOUCH_EVERY {
         web_session::Entity::update_many()
             .col_expr(web_session::Column::LastSeenAt, Expr::value(now))
-            .col_expr(web_session::Column::ExpiresAt, Expr::value(now + IDLE_LIFETIME))
+            .col_expr(
+                web_session::Column::ExpiresAt,
+                Expr::value(now + IDLE_LIFETIME),
+            )
             .filter(web_session::Column::Id.eq(id.clone()))
             .exec(db.write())
             .await?;

@@ -179,7 +179,9 @@ pub async fn complete_binding(
     let actor = Actor::Member {
         userid: userid.to_string(),
     };
-    let bound = employees::bind_member(&state.db, firm_id, employee.id, userid, &actor, state.now()).await?;
+    let bound =
+        employees::bind_member(&state.db, firm_id, employee.id, userid, &actor, state.now())
+            .await?;
     sessions::create(
         state.db.write(),
         firm_id,

@@ -25,13 +25,18 @@ pub const MAX_SENDS_PER_DAY: u64 = 10;
 pub const MAX_ATTEMPTS: i32 = 5;
 
 fn hash(id_salt: &str, phone: &str, code: &str) -> String {
-    hex::encode(Sha256::digest(format!("{id_salt}:{phone}:{code}").as_bytes()))
+    hex::encode(Sha256::digest(
+        format!("{id_salt}:{phone}:{code}").as_bytes(),
+    ))
 }
 
 /// Start of the Beijing calendar day containing `now`, as UTC.
 fn start_of_local_day(now: DateTime<Utc>) -> DateTime<Utc> {
     let local = now.with_timezone(&SHANGHAI_OFFSET);
-    let midnight = local.date_naive().and_hms_opt(0, 0, 0).unwrap_or(local.naive_local());
+    let midnight = local
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or(local.naive_local());
     midnight.and_utc() - Duration::hours(8)
 }
 
@@ -83,7 +88,9 @@ pub async fn send(
     .await?;
     if let Err(e) = sender.send_code(phone, &code, CODE_LIFETIME_MINUTES).await {
         // Not counted against the limits: the person never received it.
-        sms_code::Entity::delete_by_id(row.id).exec(db.write()).await?;
+        sms_code::Entity::delete_by_id(row.id)
+            .exec(db.write())
+            .await?;
         tracing::warn!(error = %e, "sending an SMS code failed");
         return Err(AppError::Unavailable(format!("短信发送失败：{e}")));
     }

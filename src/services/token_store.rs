@@ -114,11 +114,17 @@ impl TokenStore for DbTokenStore {
         // Saved whoever holds the lease now: a fresh value is valid either way, and a holder whose
         // lease lapsed mid-fetch must not throw its good token away.
         Entity::update_many()
-            .col_expr(Column::ValueEnc, Expr::value(self.secrets.seal(&token.value)))
+            .col_expr(
+                Column::ValueEnc,
+                Expr::value(self.secrets.seal(&token.value)),
+            )
             .col_expr(Column::ExpiresAt, Expr::value(token.expires_at))
             .col_expr(Column::RefreshedAt, Expr::value(now))
             .col_expr(Column::LockOwner, Expr::value(Option::<String>::None))
-            .col_expr(Column::LockUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                Column::LockUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(for_key(key))
             .exec(self.db.write())
@@ -130,7 +136,10 @@ impl TokenStore for DbTokenStore {
     async fn release(&self, key: TokenKey, holder: &str) -> Result<(), StoreError> {
         Entity::update_many()
             .col_expr(Column::LockOwner, Expr::value(Option::<String>::None))
-            .col_expr(Column::LockUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                Column::LockUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .filter(for_key(key))
             .filter(Column::LockOwner.eq(holder))
             .exec(self.db.write())
@@ -158,7 +167,10 @@ impl TokenStore for DbTokenStore {
         // Compare on the sealed text itself, so a value stored in between is never deleted.
         let deleted = Entity::update_many()
             .col_expr(Column::ValueEnc, Expr::value(Option::<String>::None))
-            .col_expr(Column::ExpiresAt, Expr::value(Option::<DateTime<Utc>>::None))
+            .col_expr(
+                Column::ExpiresAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .filter(for_key(key))
             .filter(Column::ValueEnc.eq(sealed))
             .exec(self.db.write())

@@ -49,7 +49,12 @@ impl WecomClients {
     }
 
     /// The firm's primary app with its secret, or a Chinese explanation of what is missing.
-    pub async fn app(&self, db: &Database, secrets: &SecretBox, firm_id: i64) -> AppResult<Arc<FirmApp>> {
+    pub async fn app(
+        &self,
+        db: &Database,
+        secrets: &SecretBox,
+        firm_id: i64,
+    ) -> AppResult<Arc<FirmApp>> {
         if let Some((at, app)) = self.apps.read().ok().and_then(|m| m.get(&firm_id).cloned())
             && at.elapsed() < APP_TTL
         {
@@ -60,11 +65,15 @@ impl WecomClients {
             .ok_or_else(|| AppError::NotFound("企业不存在".into()))?;
         let app = firms::find_active_app(db.read(), firm_id, None)
             .await?
-            .ok_or_else(|| AppError::Validation("该企业尚未配置企业微信应用，请管理员在后台设置".into()))?;
+            .ok_or_else(|| {
+                AppError::Validation("该企业尚未配置企业微信应用，请管理员在后台设置".into())
+            })?;
         let secret = app
             .secret_enc
             .as_deref()
-            .ok_or_else(|| AppError::Validation("企业微信应用缺少Secret，请管理员在后台填写".into()))
+            .ok_or_else(|| {
+                AppError::Validation("企业微信应用缺少Secret，请管理员在后台填写".into())
+            })
             .and_then(|sealed| {
                 secrets
                     .open(sealed)
@@ -126,7 +135,9 @@ impl WecomClients {
 pub fn upstream(e: TokenError) -> AppError {
     match &e {
         TokenError::Wecom(w) => {
-            let hint = w.admin_hint().unwrap_or("请稍后再试，如持续出现请联系管理员");
+            let hint = w
+                .admin_hint()
+                .unwrap_or("请稍后再试，如持续出现请联系管理员");
             let code = w
                 .errcode()
                 .map(|c| format!("（错误码 {c}）"))

@@ -132,7 +132,10 @@ impl SmsSender for TencentSmsSender {
         let response = self
             .client
             .post(&s.endpoint)
-            .header("Authorization", authorization(&s.secret_id, s.secret_key.expose(), &host, &body, now))
+            .header(
+                "Authorization",
+                authorization(&s.secret_id, s.secret_key.expose(), &host, &body, now),
+            )
             .header("Content-Type", CONTENT_TYPE)
             .header("Host", host)
             .header("X-TC-Action", "SendSms")

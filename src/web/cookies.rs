@@ -59,7 +59,11 @@ pub fn removal(state: &AppState, name: &str) -> Cookie<'static> {
     cookie
 }
 
-pub fn read_signed<T: DeserializeOwned>(state: &AppState, req: &HttpRequest, name: &str) -> Option<T> {
+pub fn read_signed<T: DeserializeOwned>(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+) -> Option<T> {
     let cookie = req.cookie(name)?;
     verify(&state.session_key, cookie.value())
 }
@@ -76,14 +80,25 @@ mod tests {
     #[test]
     fn signed_values_round_trip_and_reject_tampering() {
         let key = [5u8; 32];
-        let signed = sign(&key, &Payload { userid: "zhangsan".into() }).unwrap();
+        let signed = sign(
+            &key,
+            &Payload {
+                userid: "zhangsan".into(),
+            },
+        )
+        .unwrap();
         assert_eq!(
             verify::<Payload>(&key, &signed),
-            Some(Payload { userid: "zhangsan".into() })
+            Some(Payload {
+                userid: "zhangsan".into()
+            })
         );
         let forged_payload = URL_SAFE_NO_PAD.encode(br#"{"userid":"boss"}"#);
         let tag = signed.split_once('.').unwrap().1;
-        assert_eq!(verify::<Payload>(&key, &format!("{forged_payload}.{tag}")), None);
+        assert_eq!(
+            verify::<Payload>(&key, &format!("{forged_payload}.{tag}")),
+            None
+        );
         assert_eq!(verify::<Payload>(&[6u8; 32], &signed), None);
         assert_eq!(verify::<Payload>(&key, "garbage"), None);
     }

@@ -24,7 +24,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(health::check))
         .route("/static/{path:.*}", web::get().to(assets::serve))
         .route("/sidebar", web::get().to(sidebar::show))
-        .route("/sidebar/oauth/callback", web::get().to(sidebar::oauth_callback))
+        .route(
+            "/sidebar/oauth/callback",
+            web::get().to(sidebar::oauth_callback),
+        )
         .route("/sidebar/bind", web::get().to(sidebar::bind_form))
         .route("/sidebar/bind", web::post().to(sidebar::bind))
         .route("/sidebar/bind/code", web::post().to(sidebar::send_code))

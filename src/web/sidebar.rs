@@ -50,7 +50,9 @@ fn random_text(len: usize) -> String {
 }
 
 fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.connection_info().realip_remote_addr().map(str::to_string)
+    req.connection_info()
+        .realip_remote_addr()
+        .map(str::to_string)
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
@@ -75,11 +77,20 @@ fn safe_return_to(path_and_query: &str) -> String {
     }
 }
 
-pub async fn current_employee(state: &AppState, req: &HttpRequest) -> AppResult<Option<CurrentEmployee>> {
+pub async fn current_employee(
+    state: &AppState,
+    req: &HttpRequest,
+) -> AppResult<Option<CurrentEmployee>> {
     let Some(cookie) = req.cookie(sessions::COOKIE) else {
         return Ok(None);
     };
-    sessions::authenticate(&state.db, cookie.value(), web_session::Kind::Sidebar, state.now()).await
+    sessions::authenticate(
+        &state.db,
+        cookie.value(),
+        web_session::Kind::Sidebar,
+        state.now(),
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -126,11 +137,17 @@ pub async fn show(
         return_to: safe_return_to(&req.uri().to_string()),
         expires: Utc::now().timestamp() + OAUTH_COOKIE_SECONDS,
     };
-    let signed = cookies::sign(&state.session_key, &oauth).ok_or_else(|| AppError::internal("signing"))?;
+    let signed =
+        cookies::sign(&state.session_key, &oauth).ok_or_else(|| AppError::internal("signing"))?;
     let location = signin::authorize_url(&state, &firm.corp_id, &app.agent_id, &oauth.state);
     Ok(HttpResponse::Found()
         .insert_header((LOCATION, location))
-        .cookie(cookies::build(&state, OAUTH_COOKIE, signed, OAUTH_COOKIE_SECONDS))
+        .cookie(cookies::build(
+            &state,
+            OAUTH_COOKIE,
+            signed,
+            OAUTH_COOKIE_SECONDS,
+        ))
         .finish())
 }
 
@@ -147,7 +164,8 @@ pub async fn oauth_callback(
     query: web::Query<OAuthCallback>,
 ) -> AppResult<HttpResponse> {
     let expired = || AppError::BadRequest("登录已超时或来源无效，请关闭后重新打开侧边栏".into());
-    let pending: OAuthState = cookies::read_signed(&state, &req, OAUTH_COOKIE).ok_or_else(expired)?;
+    let pending: OAuthState =
+        cookies::read_signed(&state, &req, OAUTH_COOKIE).ok_or_else(expired)?;
     let returned = query.state.as_deref().unwrap_or_default();
     let matches = subtle::ConstantTimeEq::ct_eq(pending.state.as_bytes(), returned.as_bytes());
     if !bool::from(matches) || pending.expires < Utc::now().timestamp() {
@@ -157,8 +175,14 @@ pub async fn oauth_callback(
         .code
         .as_deref()
         .ok_or_else(|| AppError::Forbidden("您未同意授权，无法使用侧边栏".into()))?;
-    let outcome =
-        signin::finish_oauth(&state, pending.firm_id, code, client_ip(&req), user_agent(&req)).await?;
+    let outcome = signin::finish_oauth(
+        &state,
+        pending.firm_id,
+        code,
+        client_ip(&req),
+        user_agent(&req),
+    )
+    .await?;
     let mut response = match outcome {
         OAuthOutcome::SignedIn { token } => {
             let mut r = redirect(&pending.return_to);
@@ -178,11 +202,16 @@ pub async fn oauth_callback(
                 csrf: random_text(32),
                 expires: Utc::now().timestamp() + BIND_COOKIE_SECONDS,
             };
-            let signed =
-                cookies::sign(&state.session_key, &binding).ok_or_else(|| AppError::internal("signing"))?;
+            let signed = cookies::sign(&state.session_key, &binding)
+                .ok_or_else(|| AppError::internal("signing"))?;
             let mut r = redirect("/sidebar/bind");
-            r.add_cookie(&cookies::build(&state, BIND_COOKIE, signed, BIND_COOKIE_SECONDS))
-                .map_err(AppError::internal)?;
+            r.add_cookie(&cookies::build(
+                &state,
+                BIND_COOKIE,
+                signed,
+                BIND_COOKIE_SECONDS,
+            ))
+            .map_err(AppError::internal)?;
             r
         }
     };
@@ -277,7 +306,8 @@ pub async fn send_code(
 ) -> AppResult<HttpResponse> {
     let binding = pending_binding(&state, &req)?;
     check_csrf(&binding, &form)?;
-    let result = signin::send_binding_code(&state, binding.firm_id, &binding.userid, &form.phone).await;
+    let result =
+        signin::send_binding_code(&state, binding.firm_id, &binding.userid, &form.phone).await;
     let mut page = BindPage {
         userid: &binding.userid,
         csrf: &binding.csrf,
@@ -383,7 +413,11 @@ pub async fn jssdk_sign(
 ) -> AppResult<HttpResponse> {
     let firm_id = match current_employee(&state, &req).await? {
         Some(me) => me.firm_id,
-        None => signin::resolve_firm(&state, body.corp_id.as_deref()).await?.id,
+        None => {
+            signin::resolve_firm(&state, body.corp_id.as_deref())
+                .await?
+                .id
+        }
     };
     let signed = crate::services::jssdk::sign(&state, firm_id, &body.url).await?;
     Ok(HttpResponse::Ok().json(signed))

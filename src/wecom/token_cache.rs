@@ -130,6 +130,9 @@ struct Memo {
     expires_at: DateTime<Utc>,
 }
 
+/// (tenant, app) → until when calls fail fast, and the error WeCom gave.
+type BadSecrets = HashMap<(i64, i64), (DateTime<Utc>, WecomError)>;
+
 pub struct TokenCache {
     api: Arc<dyn WecomApi>,
     store: Arc<dyn TokenStore>,
@@ -137,12 +140,17 @@ pub struct TokenCache {
     holder: String,
     memo: RwLock<HashMap<TokenKey, Memo>>,
     flights: Mutex<HashMap<TokenKey, Arc<tokio::sync::Mutex<()>>>>,
-    bad_secrets: Mutex<HashMap<(i64, i64), (DateTime<Utc>, WecomError)>>,
+    bad_secrets: Mutex<BadSecrets>,
 }
 
 impl TokenCache {
     /// `holder` names this instance in leases; make it unique per process.
-    pub fn new(api: Arc<dyn WecomApi>, store: Arc<dyn TokenStore>, now: Now, holder: String) -> Self {
+    pub fn new(
+        api: Arc<dyn WecomApi>,
+        store: Arc<dyn TokenStore>,
+        now: Now,
+        holder: String,
+    ) -> Self {
         Self {
             api,
             store,
@@ -257,7 +265,10 @@ impl TokenCache {
             // still-valid value.
             let flight = self.flight(key);
             if let Ok(_guard) = flight.try_lock()
-                && self.store.try_lease(key, &self.holder, now, now + LEASE).await?
+                && self
+                    .store
+                    .try_lease(key, &self.holder, now, now + LEASE)
+                    .await?
             {
                 // Someone else may have refreshed just before we took the lease.
                 if let Some(newer) = self.store.load(key).await?
@@ -269,7 +280,9 @@ impl TokenCache {
                 }
                 match self.fetch_and_save(key, creds).await {
                     Ok(fresh) => return Ok(fresh),
-                    Err(e) => tracing::warn!(error = %e, kind = ?key.kind, "refreshing ahead of expiry failed; the current value stays in use"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, kind = ?key.kind, "refreshing ahead of expiry failed; the current value stays in use")
+                    }
                 }
             }
             return Ok(stored.value);
@@ -278,7 +291,11 @@ impl TokenCache {
     }
 
     /// The value is missing or expired: exactly one caller fetches, the others wait for it.
-    async fn get_missing(&self, key: TokenKey, creds: &AppCredentials) -> Result<String, TokenError> {
+    async fn get_missing(
+        &self,
+        key: TokenKey,
+        creds: &AppCredentials,
+    ) -> Result<String, TokenError> {
         let flight = self.flight(key);
         let _guard = flight.lock().await;
         let deadline = tokio::time::Instant::now() + WAIT_FOR_HOLDER;
@@ -293,7 +310,11 @@ impl TokenCache {
                 self.remember(key, &stored);
                 return Ok(stored.value);
             }
-            if self.store.try_lease(key, &self.holder, now, now + LEASE).await? {
+            if self
+                .store
+                .try_lease(key, &self.holder, now, now + LEASE)
+                .await?
+            {
                 // Another holder may have saved and released between our load and our lease.
                 if let Some(stored) = self.store.load(key).await?
                     && now < stored.expires_at
@@ -312,7 +333,11 @@ impl TokenCache {
     }
 
     /// Fetches from WeCom while holding the lease, stores the result, releases the lease.
-    async fn fetch_and_save(&self, key: TokenKey, creds: &AppCredentials) -> Result<String, TokenError> {
+    async fn fetch_and_save(
+        &self,
+        key: TokenKey,
+        creds: &AppCredentials,
+    ) -> Result<String, TokenError> {
         let fetched = self.fetch(key, creds).await;
         match fetched {
             Ok((value, expires_in)) => {
@@ -334,7 +359,11 @@ impl TokenCache {
         }
     }
 
-    async fn fetch(&self, key: TokenKey, creds: &AppCredentials) -> Result<(String, i64), TokenError> {
+    async fn fetch(
+        &self,
+        key: TokenKey,
+        creds: &AppCredentials,
+    ) -> Result<(String, i64), TokenError> {
         match key.kind {
             TokenKind::AccessToken => {
                 if let Some(e) = self.known_bad_secret(key) {
@@ -349,7 +378,10 @@ impl TokenCache {
                         if e.is_invalid_secret() {
                             tracing::error!(corp_id = %creds.corp_id, hint = e.admin_hint().unwrap_or_default(), "WeCom rejected the app secret (40001)");
                             if let Ok(mut bad) = self.bad_secrets.lock() {
-                                bad.insert((key.tenant, key.app), ((self.now)() + BAD_SECRET_BACKOFF, e.clone()));
+                                bad.insert(
+                                    (key.tenant, key.app),
+                                    ((self.now)() + BAD_SECRET_BACKOFF, e.clone()),
+                                );
                             }
                         }
                         Err(e.into())
@@ -358,16 +390,21 @@ impl TokenCache {
             }
             TokenKind::JsapiTicket | TokenKind::AgentTicket => {
                 let agent = key.kind == TokenKind::AgentTicket;
-                let ticket = Box::pin(self.with_access_token(key.tenant, key.app, creds, |token| async move {
-                    self.retry_busy(|| async {
-                        if agent {
-                            self.api.get_agent_config_ticket(&token).await
-                        } else {
-                            self.api.get_jsapi_ticket(&token).await
-                        }
-                    })
-                    .await
-                }))
+                let ticket = Box::pin(self.with_access_token(
+                    key.tenant,
+                    key.app,
+                    creds,
+                    |token| async move {
+                        self.retry_busy(|| async {
+                            if agent {
+                                self.api.get_agent_config_ticket(&token).await
+                            } else {
+                                self.api.get_jsapi_ticket(&token).await
+                            }
+                        })
+                        .await
+                    },
+                ))
                 .await?;
                 Ok((ticket.ticket, ticket.expires_in))
             }

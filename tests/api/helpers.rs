@@ -10,7 +10,8 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use zhangfang::config::{DatabaseUrl, Secret, Settings};
 use zhangfang::domain::clock::{Clock, ManualClock};
 use zhangfang::services::firms::{self, NewApp};
-use zhangfang::startup::Application;
+use zhangfang::sms::{SmsError, SmsSender};
+use zhangfang::startup::{AppOptions, Application};
 use zhangfang::state::AppState;
 
 pub struct TestApp {
@@ -18,8 +19,48 @@ pub struct TestApp {
     pub state: Data<AppState>,
     pub client: reqwest::Client,
     pub clock: ManualClock,
+    pub sms: RecordingSms,
     _data_dir: tempfile::TempDir,
     pg_database: Option<(String, String)>,
+}
+
+/// Keeps the texts the app "sent", so tests can read the codes.
+#[derive(Clone, Default)]
+pub struct RecordingSms {
+    sent: Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl RecordingSms {
+    /// The last code sent to `phone`.
+    pub fn last_code(&self, phone: &str) -> Option<String> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(p, _)| p == phone)
+            .map(|(_, c)| c.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+}
+
+#[async_trait::async_trait]
+impl SmsSender for RecordingSms {
+    async fn send_code(
+        &self,
+        phone: &str,
+        code: &str,
+        _valid_minutes: u32,
+    ) -> Result<(), SmsError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((phone.to_string(), code.to_string()));
+        Ok(())
+    }
 }
 
 /// A WeCom corp and app registered in a test database.
@@ -51,9 +92,16 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.url = url;
     customize(&mut settings);
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap());
-    let app = Application::build_with_clock(settings, Arc::new(clock.clone()) as Arc<dyn Clock>)
-        .await
-        .expect("application builds");
+    let sms = RecordingSms::default();
+    let app = Application::build_with(
+        settings,
+        AppOptions {
+            clock: Arc::new(clock.clone()) as Arc<dyn Clock>,
+            sms: Some(Arc::new(sms.clone())),
+        },
+    )
+    .await
+    .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
@@ -65,6 +113,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("client"),
         clock,
+        sms,
         _data_dir: data_dir,
         pg_database,
     }
@@ -313,4 +362,10 @@ pub async fn string_value(app: &TestApp, sql: &str) -> String {
         .expect("query")
         .expect("a row");
     row.try_get_by_index::<String>(0).expect("a string")
+}
+
+impl TestApp {
+    pub fn clock_now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
+    }
 }

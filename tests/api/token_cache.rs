@@ -13,7 +13,9 @@ use zhangfang::db::Database;
 use zhangfang::domain::clock::Clock;
 use zhangfang::services::token_store::DbTokenStore;
 use zhangfang::wecom::http_api::HttpWecomApi;
-use zhangfang::wecom::token_cache::{AppCredentials, StoredToken, TokenCache, TokenKey, TokenKind, TokenStore};
+use zhangfang::wecom::token_cache::{
+    AppCredentials, StoredToken, TokenCache, TokenKey, TokenKind, TokenStore,
+};
 
 use crate::helpers::{TestApp, TestFirm, spawn_app};
 
@@ -54,7 +56,9 @@ fn cache_on(db: &Database, s: &Setup, holder: &str) -> Arc<TokenCache> {
 
 fn gettoken(token: &str, delay_ms: u64) -> ResponseTemplate {
     ResponseTemplate::new(200)
-        .set_body_json(json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}))
+        .set_body_json(
+            json!({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}),
+        )
         .set_delay(Duration::from_millis(delay_ms))
 }
 
@@ -70,9 +74,22 @@ async fn store_token(s: &Setup, value: &str, expires_in: ChronoDuration) {
     let store = DbTokenStore::new(s.app.state.db.clone(), s.app.state.secrets.clone());
     let k = key(s, TokenKind::AccessToken);
     let now = s.app.clock.now();
-    assert!(store.try_lease(k, "seeder", now, now + ChronoDuration::seconds(5)).await.unwrap());
+    assert!(
+        store
+            .try_lease(k, "seeder", now, now + ChronoDuration::seconds(5))
+            .await
+            .unwrap()
+    );
     store
-        .save(k, "seeder", &StoredToken { value: value.into(), expires_at: now + expires_in }, now)
+        .save(
+            k,
+            "seeder",
+            &StoredToken {
+                value: value.into(),
+                expires_at: now + expires_in,
+            },
+            now,
+        )
         .await
         .unwrap();
 }
@@ -83,7 +100,9 @@ async fn concurrent_tokens(caches: &[Arc<TokenCache>], per_cache: usize, s: &Set
         for _ in 0..per_cache {
             let cache = cache.clone();
             let (tenant, app, creds) = (s.firm.firm_id, s.firm.app_id, s.creds.clone());
-            tasks.push(tokio::spawn(async move { cache.access_token(tenant, app, &creds).await }));
+            tasks.push(tokio::spawn(async move {
+                cache.access_token(tenant, app, &creds).await
+            }));
         }
     }
     let mut tokens = Vec::new();
@@ -153,7 +172,10 @@ async fn a_token_invalidated_early_is_replaced_once_and_the_call_succeeds() {
         .await;
     let cache = cache_on(&s.app.state.db, &s, "instance-a");
     assert_eq!(
-        cache.access_token(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+        cache
+            .access_token(s.firm.firm_id, s.firm.app_id, &s.creds)
+            .await
+            .unwrap(),
         "REVOKED"
     );
     Mock::given(method("GET"))
@@ -165,14 +187,19 @@ async fn a_token_invalidated_early_is_replaced_once_and_the_call_succeeds() {
     Mock::given(method("GET"))
         .and(path("/cgi-bin/externalcontact/get_follow_user_list"))
         .and(query_param("access_token", "REVOKED"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": 40014, "errmsg": "invalid access_token"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 40014, "errmsg": "invalid access_token"})),
+        )
         .expect(1)
         .mount(&s.wecom)
         .await;
     Mock::given(method("GET"))
         .and(path("/cgi-bin/externalcontact/get_follow_user_list"))
         .and(query_param("access_token", "REPLACEMENT"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "errmsg": "ok", "follow_user": ["zhangsan", "lisi"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"errcode": 0, "errmsg": "ok", "follow_user": ["zhangsan", "lisi"]}),
+        ))
         .expect(1)
         .mount(&s.wecom)
         .await;
@@ -198,7 +225,10 @@ async fn a_call_failing_twice_with_an_invalid_token_is_retried_only_once() {
         .await;
     Mock::given(method("GET"))
         .and(path("/cgi-bin/externalcontact/get_follow_user_list"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": 42001, "errmsg": "access_token expired"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 42001, "errmsg": "access_token expired"})),
+        )
         .expect(2)
         .mount(&s.wecom)
         .await;
@@ -219,7 +249,10 @@ async fn a_wrong_secret_is_never_retried_in_a_loop() {
     let s = setup().await;
     Mock::given(method("GET"))
         .and(path("/cgi-bin/gettoken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": 40001, "errmsg": "invalid credential"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": 40001, "errmsg": "invalid credential"})),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(&s.wecom)
@@ -243,7 +276,10 @@ async fn a_wrong_secret_is_never_retried_in_a_loop() {
         .await;
     s.app.clock.advance(ChronoDuration::seconds(61));
     assert_eq!(
-        cache.access_token(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+        cache
+            .access_token(s.firm.firm_id, s.firm.app_id, &s.creds)
+            .await
+            .unwrap(),
         "FIXED"
     );
 }
@@ -253,7 +289,10 @@ async fn a_busy_wecom_is_retried_with_backoff() {
     let s = setup().await;
     Mock::given(method("GET"))
         .and(path("/cgi-bin/gettoken"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": -1, "errmsg": "system busy"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"errcode": -1, "errmsg": "system busy"})),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(&s.wecom)
@@ -266,7 +305,10 @@ async fn a_busy_wecom_is_retried_with_backoff() {
         .await;
     let cache = cache_on(&s.app.state.db, &s, "instance-a");
     assert_eq!(
-        cache.access_token(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+        cache
+            .access_token(s.firm.firm_id, s.firm.app_id, &s.creds)
+            .await
+            .unwrap(),
         "AFTER_BUSY"
     );
 }
@@ -284,9 +326,15 @@ async fn near_expiry_one_caller_refreshes_while_the_others_keep_the_current_toke
     let cache = cache_on(&s.app.state.db, &s, "instance-a");
     let tokens = concurrent_tokens(&[cache.clone()], 50, &s).await;
     assert!(tokens.iter().all(|t| t == "CURRENT" || t == "NEXT"));
-    assert!(tokens.iter().any(|t| t == "CURRENT"), "nobody waited for the refresh");
+    assert!(
+        tokens.iter().any(|t| t == "CURRENT"),
+        "nobody waited for the refresh"
+    );
     assert_eq!(
-        cache.access_token(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+        cache
+            .access_token(s.firm.firm_id, s.firm.app_id, &s.creds)
+            .await
+            .unwrap(),
         "NEXT"
     );
 }
@@ -303,32 +351,45 @@ async fn both_js_sdk_tickets_are_fetched_once_and_reused() {
     Mock::given(method("GET"))
         .and(path("/cgi-bin/get_jsapi_ticket"))
         .and(query_param("access_token", "TOKEN"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "errmsg": "ok", "ticket": "CORP_TICKET", "expires_in": 7200})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"errcode": 0, "errmsg": "ok", "ticket": "CORP_TICKET", "expires_in": 7200}),
+        ))
         .expect(1)
         .mount(&s.wecom)
         .await;
     Mock::given(method("GET"))
         .and(path("/cgi-bin/ticket/get"))
         .and(query_param("type", "agent_config"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"errcode": 0, "errmsg": "ok", "ticket": "AGENT_TICKET", "expires_in": 7200})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"errcode": 0, "errmsg": "ok", "ticket": "AGENT_TICKET", "expires_in": 7200}),
+        ))
         .expect(1)
         .mount(&s.wecom)
         .await;
     let cache = cache_on(&s.app.state.db, &s, "instance-a");
     for _ in 0..20 {
         assert_eq!(
-            cache.jsapi_ticket(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+            cache
+                .jsapi_ticket(s.firm.firm_id, s.firm.app_id, &s.creds)
+                .await
+                .unwrap(),
             "CORP_TICKET"
         );
         assert_eq!(
-            cache.agent_ticket(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+            cache
+                .agent_ticket(s.firm.firm_id, s.firm.app_id, &s.creds)
+                .await
+                .unwrap(),
             "AGENT_TICKET"
         );
     }
     // A fresh instance finds both in the database and asks WeCom for nothing.
     let other = cache_on(&s.app.state.db, &s, "instance-b");
     assert_eq!(
-        other.agent_ticket(s.firm.firm_id, s.firm.app_id, &s.creds).await.unwrap(),
+        other
+            .agent_ticket(s.firm.firm_id, s.firm.app_id, &s.creds)
+            .await
+            .unwrap(),
         "AGENT_TICKET"
     );
 }

@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use url::Url;
+use wiremock::matchers::{body_json, header_regex, method, path};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 use zhangfang::wecom::api::{
     AddCorpTagRequest, AppMessage, GroupChatListRequest, MarkTagRequest, MediaKind, NewTag,
     OAuthIdentity, OwnerFilter, RemarkRequest, WecomApi,
 };
 use zhangfang::wecom::errors::{Errcode, WecomError};
 use zhangfang::wecom::http_api::HttpWecomApi;
-use wiremock::matchers::{body_json, header_regex, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 const TOKEN: &str = "TOKEN-sEcReT-0123456789";
 const SECRET: &str = "CORPSECRET-dontleak-abcdef";
