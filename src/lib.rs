@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod sandbox;
 pub mod secrets;
 pub mod seed;
 pub mod services;

@@ -30,6 +30,16 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the WeCom sandbox on its own (a stand-in WeCom for development).
+    Sandbox {
+        /// Address to serve the sandbox on.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: std::net::SocketAddr,
+        /// Sandbox description (JSON): {"profile", "seed", "as_of", "token_lifetime_seconds",
+        /// "trusted_redirect_hosts"}. Default: the demo firm as of today.
+        #[arg(long, value_name = "FILE")]
+        seed: Option<PathBuf>,
+    },
     /// Write deterministic demo or benchmark data into the configured database.
     Seed {
         /// demo, S, M or L (sizes in docs/benchmarks.md).
@@ -68,6 +78,7 @@ fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
             Command::Migrate => migrate(settings).await,
+            Command::Sandbox { listen, seed } => run_sandbox(listen, seed).await,
             Command::Seed {
                 profile,
                 seed,
@@ -96,6 +107,31 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     tracing::info!(database = %settings.database.url, "database is up to date");
     db.close().await;
     Ok(())
+}
+
+async fn run_sandbox(listen: std::net::SocketAddr, file: Option<PathBuf>) -> anyhow::Result<()> {
+    use zhangfang::sandbox::{SandboxFile, SandboxOptions, run_standalone};
+    let (profile, seed_value, as_of, options) = match file {
+        Some(path) => {
+            let file = SandboxFile::load(&path)?;
+            let profile: Profile = file
+                .profile
+                .as_str()
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!(e))?;
+            (profile, file.seed, file.as_of, file.options(""))
+        }
+        None => (
+            Profile::Demo,
+            seed::DEMO_SEED,
+            zhangfang::domain::clock::today_local(chrono::Utc::now()),
+            SandboxOptions::default(),
+        ),
+    };
+    let dataset = seed::wecom_dataset(profile, seed_value, as_of);
+    run_standalone(listen, dataset, options)
+        .await
+        .context("serving the sandbox")
 }
 
 async fn run_seed(

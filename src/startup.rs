@@ -20,10 +20,12 @@ use crate::state::{AppState, WecomEndpoints};
 use crate::wecom::http_api::HttpWecomApi;
 use crate::wecom::token_cache::TokenCache;
 
-/// What tests (and embedders) may swap: the clock and the SMS sender.
+/// What tests (and embedders) may swap: the clock, the SMS sender, and an already bound listener
+/// (so a test knows its port, and with it `public_url`, before the app is built).
 pub struct AppOptions {
     pub clock: Arc<dyn Clock>,
     pub sms: Option<Arc<dyn crate::sms::SmsSender>>,
+    pub listener: Option<TcpListener>,
 }
 
 impl Default for AppOptions {
@@ -31,9 +33,13 @@ impl Default for AppOptions {
         Self {
             clock: Arc::new(SystemClock),
             sms: None,
+            listener: None,
         }
     }
 }
+
+/// The default `[wecom] api_base`; demo mode replaces it with the in-app sandbox.
+const PRODUCTION_API_BASE: &str = "https://qyapi.weixin.qq.com";
 
 pub struct Application {
     port: u16,
@@ -51,14 +57,28 @@ impl Application {
         settings: Settings,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
-        Self::build_with(settings, AppOptions { clock, sms: None }).await
+        Self::build_with(
+            settings,
+            AppOptions {
+                clock,
+                ..AppOptions::default()
+            },
+        )
+        .await
     }
 
     /// Connects, migrates, registers configured firms, seeds the demo when enabled, and binds the
     /// listener. The server starts serving when [`Application::run_until_stopped`] is awaited.
     pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<Self> {
-        let AppOptions { clock, sms } = options;
-        let listen = settings.listen_addr()?;
+        let AppOptions {
+            clock,
+            sms,
+            listener,
+        } = options;
+        let listen = match &listener {
+            Some(l) => l.local_addr()?,
+            None => settings.listen_addr()?,
+        };
         if settings.demo.enabled && !listen.ip().is_loopback() {
             anyhow::bail!(
                 "demo mode serves only on a loopback address, but server.listen is {listen}; \
@@ -96,12 +116,41 @@ impl Application {
                 .context("seeding the demo firm")?;
         }
 
-        let listener = TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?;
+        let listener = match listener {
+            Some(l) => l,
+            None => TcpListener::bind(listen).with_context(|| format!("binding {listen}"))?,
+        };
         let port = listener.local_addr()?.port();
-        let wecom_endpoints = WecomEndpoints {
-            api_base: settings.wecom.api_base.clone(),
-            oauth_base: settings.wecom.oauth_base.clone(),
-            login_base: settings.wecom.login_base.clone(),
+        // Demo mode plays WeCom itself unless the config points at another WeCom (a standalone
+        // sandbox, say).
+        let sandbox = if settings.demo.enabled && settings.wecom.api_base == PRODUCTION_API_BASE {
+            let sandbox_clock = clock.clone();
+            crate::sandbox::demo::for_demo_firm(&db, Arc::new(move || sandbox_clock.now())).await?
+        } else {
+            None
+        };
+        let wecom_endpoints = match &sandbox {
+            Some(_) => {
+                let public = format!(
+                    "{}{}",
+                    settings.public_base(),
+                    crate::sandbox::demo::BASE_PATH
+                );
+                WecomEndpoints {
+                    api_base: format!(
+                        "http://{}:{port}{}",
+                        listen.ip(),
+                        crate::sandbox::demo::BASE_PATH
+                    ),
+                    oauth_base: public.clone(),
+                    login_base: public,
+                }
+            }
+            None => WecomEndpoints {
+                api_base: settings.wecom.api_base.clone(),
+                oauth_base: settings.wecom.oauth_base.clone(),
+                login_base: settings.wecom.login_base.clone(),
+            },
         };
         let api = HttpWecomApi::new(
             url::Url::parse(&wecom_endpoints.api_base).context("[wecom] api_base is not a URL")?,
@@ -135,10 +184,16 @@ impl Application {
             n => n,
         };
         let app_state = state.clone();
+        let in_app_sandbox = sandbox.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .configure(crate::web::routes)
+                .configure(|cfg| {
+                    if let Some(sandbox) = &in_app_sandbox {
+                        sandbox.configure(cfg);
+                    }
+                    crate::web::routes(cfg);
+                })
                 .wrap(crate::web::error_pages::middleware())
                 .wrap(crate::web::security_headers())
                 .wrap(actix_web::middleware::from_fn(crate::web::request_log))
@@ -152,6 +207,7 @@ impl Application {
             public_url = %state.settings.server.public_url,
             database = %state.settings.database.url,
             demo = state.settings.demo.enabled,
+            wecom = %state.wecom_endpoints.api_base,
             "zhangfang is serving"
         );
         Ok(Self {

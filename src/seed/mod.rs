@@ -1,14 +1,55 @@
 //! Deterministic demo and benchmark data (`zhangfang seed --profile demo|S|M|L`).
+//!
+//! The same (profile, seed, as_of) always gives the same firm: its WeCom corp (members, external
+//! contacts, group chats, corp tags — see [`wecom_dataset`], which the WeCom sandbox serves
+//! without a database), its staff and customers, and twelve months of books before `as_of` plus
+//! the month in progress. Sizes follow bookkeeping.md §7.
+//!
+//! Layout: [`names`] (pools of names, industries, regions), [`roster`] (firm, staff, customers,
+//! contacts), [`wecom_data`] (the WeCom side), [`bookkeeping_data`] with [`invoices`],
+//! [`billing`] and [`statements`] (one customer's books), [`kb`] (knowledge base), [`persist`]
+//! and [`writer`] (bulk inserts), [`progress`] (terminal output).
+
+mod billing;
+mod bookkeeping_data;
+mod dates;
+mod invoices;
+mod kb;
+mod names;
+mod persist;
+mod progress;
+mod rng;
+mod roster;
+mod sizes;
+mod statements;
+mod texts;
+mod wecom_data;
+mod world;
+mod writer;
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use chrono::NaiveDate;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::config::Settings;
+use crate::config::{Secret, Settings};
 use crate::db::Database;
+use crate::db::entities::{firm, wecom_app};
 use crate::domain::clock::Clock;
 use crate::secrets::{SecretBox, load_or_create_key};
+use crate::services::firms::{self, NewApp};
+
+pub use roster::DEMO_CORP_ID;
+pub use wecom_data::{
+    WecomAppData, WecomDataset, WecomDepartment, WecomExternalContact, WecomFollowInfo,
+    WecomGroupChat, WecomGroupMember, WecomMember, WecomTag, WecomTagGroup, wecom_dataset,
+};
+
+/// The seed `ensure_demo` uses, so every demo installation shows the same firm.
+pub const DEMO_SEED: u64 = 20_261_126;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Profile {
@@ -31,6 +72,17 @@ impl FromStr for Profile {
     }
 }
 
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::Demo => "demo",
+            Profile::S => "S",
+            Profile::M => "M",
+            Profile::L => "L",
+        })
+    }
+}
+
 pub struct SeedOptions {
     pub profile: Profile,
     pub seed: u64,
@@ -38,13 +90,65 @@ pub struct SeedOptions {
     pub progress: bool,
 }
 
+/// What a seed run wrote.
+#[derive(Clone, Debug)]
 pub struct SeedReport {
     pub corp_id: String,
+    pub firm_id: i64,
+    pub firm_name: String,
+    pub profile: Profile,
+    pub seed: u64,
+    pub as_of: NaiveDate,
+    /// Rows written per table, in write order.
+    pub rows: Vec<(&'static str, u64)>,
+    pub elapsed: Duration,
+}
+
+impl SeedReport {
+    pub fn rows_in(&self, table: &str) -> u64 {
+        self.rows
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    pub fn total_rows(&self) -> u64 {
+        self.rows.iter().map(|(_, n)| n).sum()
+    }
 }
 
 impl fmt::Display for SeedReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "seeded firm {}", self.corp_id)
+        writeln!(
+            f,
+            "seeded {} ({}, profile {}, seed {}, as of {}): {} rows in {:.1} s",
+            self.firm_name,
+            self.corp_id,
+            self.profile,
+            self.seed,
+            self.as_of,
+            self.total_rows(),
+            self.elapsed.as_secs_f64()
+        )?;
+        let key = [
+            "customer",
+            "employee",
+            "contact",
+            "wecom_external_contact",
+            "wecom_group_chat",
+            "invoice",
+            "tax_filing",
+            "financial_report",
+            "receivable",
+            "receipt",
+            "follow_up",
+            "kb_article",
+        ];
+        let parts: Vec<String> = key
+            .iter()
+            .map(|t| format!("{t} {}", self.rows_in(t)))
+            .collect();
+        write!(f, "  {}", parts.join(" · "))
     }
 }
 
@@ -59,18 +163,178 @@ pub fn secret_box_for(settings: &Settings) -> anyhow::Result<SecretBox> {
     Ok(SecretBox::new(&key)?)
 }
 
-pub async fn run(
-    _db: &Database,
-    _secrets: &SecretBox,
-    _options: SeedOptions,
-) -> anyhow::Result<SeedReport> {
-    anyhow::bail!("seeding is being written")
+/// The WeCom corp id a profile and seed seed into.
+pub fn corp_id_for(profile: Profile, seed: u64) -> String {
+    roster::corp_id(profile, seed)
 }
 
+async fn firm_exists(conn: &impl ConnectionTrait, corp_id: &str) -> anyhow::Result<bool> {
+    Ok(firm::Entity::find()
+        .filter(firm::Column::CorpId.eq(corp_id))
+        .one(conn)
+        .await?
+        .is_some())
+}
+
+/// Seeds one profile's firm. Refuses when that firm (its corp id) already exists.
+pub async fn run(
+    db: &Database,
+    secrets: &SecretBox,
+    options: SeedOptions,
+) -> anyhow::Result<SeedReport> {
+    let started = Instant::now();
+    let corp_id = corp_id_for(options.profile, options.seed);
+    if firm_exists(db.read(), &corp_id).await? {
+        anyhow::bail!(
+            "firm {corp_id} (profile {}, seed {}) already exists in this database; \
+             seed another profile or seed, or start from an empty database",
+            options.profile,
+            options.seed
+        );
+    }
+    let world = world::World::build(options.profile, options.seed, options.as_of);
+    let stored = crate::services::calendar::load(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("reading the filing calendar: {e}"))?;
+    let calendar = bookkeeping_data::Calendar {
+        holidays: stored.holidays,
+        official: stored.official,
+    };
+    let progress = progress::Progress::new(options.progress);
+
+    let txn = db.begin_write().await?;
+    // Checked again under the write lock: another run may have won the race.
+    if firm_exists(&txn, &corp_id).await? {
+        anyhow::bail!("firm {corp_id} already exists in this database");
+    }
+    let roster = &world.roster;
+    let firm_row = firms::create_firm(
+        &txn,
+        &corp_id,
+        &roster.firm.name,
+        options.profile == Profile::Demo,
+        roster.firm.created_at,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the firm: {e}"))?;
+    // The seed parameters let the in-app WeCom sandbox regenerate exactly this corp.
+    let recorded = serde_json::json!({
+        "seed": {
+            "profile": options.profile.to_string(),
+            "seed": options.seed,
+            "as_of": options.as_of.to_string(),
+        }
+    });
+    firm::Entity::update_many()
+        .col_expr(
+            firm::Column::Uscc,
+            sea_orm::sea_query::Expr::value(roster.firm.uscc.clone()),
+        )
+        .col_expr(
+            firm::Column::Settings,
+            sea_orm::sea_query::Expr::value(recorded),
+        )
+        .filter(firm::Column::Id.eq(firm_row.id))
+        .exec(&txn)
+        .await?;
+    let app = &world.wecom.app;
+    firms::add_app(
+        &txn,
+        secrets,
+        firm_row.id,
+        NewApp {
+            agent_id: app.agent_id.clone(),
+            name: app.name.clone(),
+            kind: wecom_app::Kind::SelfBuilt,
+            suite_id: None,
+            secret: Some(Secret::new(app.secret.clone())),
+            token: Secret::new(app.token.clone()),
+            encoding_aes_key: Secret::new(app.encoding_aes_key.clone()),
+            is_primary: true,
+        },
+        roster.firm.created_at,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("registering the app: {e}"))?;
+
+    let rows = persist::write_world(&txn, db.backend(), firm_row.id, &world, &calendar, progress)
+        .await
+        .context("writing seed rows")?;
+    txn.commit().await?;
+    if db.is_sqlite() {
+        db.checkpoint().await?;
+    }
+    let mut all_rows = vec![("firm", 1), ("wecom_app", 1)];
+    all_rows.extend(rows);
+    Ok(SeedReport {
+        corp_id,
+        firm_id: firm_row.id,
+        firm_name: roster.firm.name.clone(),
+        profile: options.profile,
+        seed: options.seed,
+        as_of: options.as_of,
+        rows: all_rows,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Seeds the demo firm (seed [`DEMO_SEED`], data up to today) unless it already exists.
 pub async fn ensure_demo(
-    _db: &Database,
-    _secrets: &SecretBox,
-    _clock: &dyn Clock,
+    db: &Database,
+    secrets: &SecretBox,
+    clock: &dyn Clock,
 ) -> anyhow::Result<()> {
-    Ok(())
+    if firm_exists(db.read(), DEMO_CORP_ID).await? {
+        return Ok(());
+    }
+    let as_of = clock.today_local();
+    match run(
+        db,
+        secrets,
+        SeedOptions {
+            profile: Profile::Demo,
+            seed: DEMO_SEED,
+            as_of,
+            progress: false,
+        },
+    )
+    .await
+    {
+        Ok(report) => {
+            tracing::info!(
+                corp_id = %report.corp_id,
+                rows = report.total_rows(),
+                elapsed_ms = report.elapsed.as_millis() as u64,
+                "seeded the demo firm"
+            );
+            Ok(())
+        }
+        // Another instance seeding at the same moment is fine.
+        Err(_) if firm_exists(db.read(), DEMO_CORP_ID).await? => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_parse_case_insensitively() {
+        assert_eq!("demo".parse::<Profile>(), Ok(Profile::Demo));
+        assert_eq!("s".parse::<Profile>(), Ok(Profile::S));
+        assert_eq!("L".parse::<Profile>(), Ok(Profile::L));
+        assert!("xl".parse::<Profile>().is_err());
+    }
+
+    #[test]
+    fn corp_ids_depend_on_profile_and_seed_except_for_the_demo() {
+        assert_eq!(corp_id_for(Profile::Demo, 1), DEMO_CORP_ID);
+        assert_eq!(corp_id_for(Profile::Demo, 2), DEMO_CORP_ID);
+        let s1 = corp_id_for(Profile::S, 1);
+        assert!(s1.starts_with("wwseeds") && s1.len() == 18, "{s1}");
+        assert_ne!(s1, corp_id_for(Profile::S, 2));
+        assert_ne!(s1, corp_id_for(Profile::M, 1));
+        assert!(crate::services::firms::validate_corp_id(&s1).is_ok());
+    }
 }

@@ -1,6 +1,7 @@
 //! Use cases: one function per thing a user (or WeCom) does. Services own transactions and
 //! take the caller's firm explicitly; every query they run is scoped to it.
 
+pub mod calendar;
 pub mod callbacks;
 pub mod employees;
 pub mod firms;

@@ -82,7 +82,11 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings::defaults().expect("defaults");
-    settings.server.listen = "127.0.0.1:0".into();
+    // Bound here so the port, and with it public_url, is known before the app is built.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("address").port();
+    settings.server.listen = format!("127.0.0.1:{port}");
+    settings.server.public_url = format!("http://127.0.0.1:{port}");
     settings.server.workers = 1;
     settings.server.data_dir = data_dir.path().to_path_buf();
     settings.demo.enabled = false;
@@ -98,6 +102,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         AppOptions {
             clock: Arc::new(clock.clone()) as Arc<dyn Clock>,
             sms: Some(Arc::new(sms.clone())),
+            listener: Some(listener),
         },
     )
     .await

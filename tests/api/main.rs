@@ -1,10 +1,13 @@
 //! Integration tests: the real application over real HTTP, one database per test.
 
+mod calendar;
 mod callback;
+mod demo_flow;
 mod health;
 mod helpers;
 mod migrations;
 mod process;
+mod sandbox_client;
 mod seed;
 mod signin;
 mod sms;

@@ -324,7 +324,7 @@ async fn near_expiry_one_caller_refreshes_while_the_others_keep_the_current_toke
         .mount(&s.wecom)
         .await;
     let cache = cache_on(&s.app.state.db, &s, "instance-a");
-    let tokens = concurrent_tokens(&[cache.clone()], 50, &s).await;
+    let tokens = concurrent_tokens(std::slice::from_ref(&cache), 50, &s).await;
     assert!(tokens.iter().all(|t| t == "CURRENT" || t == "NEXT"));
     assert!(
         tokens.iter().any(|t| t == "CURRENT"),

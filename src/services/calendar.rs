@@ -1,0 +1,45 @@
+//! Filing deadlines from the stored calendar: the tax bureau's official 征期日历 where a month has
+//! one, otherwise a provisional date computed from the stored holidays (domain::tax_calendar).
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::db::Database;
+use crate::db::entities::{filing_calendar, holiday};
+use crate::domain::period::Period;
+use crate::domain::tax_calendar::{DayKind, Deadline, HolidayTable, OfficialCalendar};
+use crate::error::AppResult;
+
+/// The national calendar as stored (regional overrides are not used yet).
+pub struct Calendar {
+    pub holidays: HolidayTable,
+    pub official: OfficialCalendar,
+}
+
+impl Calendar {
+    /// The deadline of filings due in `filing_month` (e.g. 2026-02 for January's VAT).
+    pub fn deadline(&self, filing_month: Period) -> Deadline {
+        self.official.deadline(filing_month, &self.holidays)
+    }
+}
+
+pub async fn load(db: &Database) -> AppResult<Calendar> {
+    let holidays = holiday::Entity::find().all(db.read()).await?;
+    let official = filing_calendar::Entity::find()
+        .filter(filing_calendar::Column::Region.eq(""))
+        .all(db.read())
+        .await?;
+    Ok(Calendar {
+        holidays: HolidayTable::new(holidays.into_iter().map(|h| {
+            let kind = match h.kind {
+                holiday::Kind::Holiday => DayKind::Holiday,
+                holiday::Kind::Workday => DayKind::Workday,
+            };
+            (h.day, kind)
+        })),
+        official: OfficialCalendar::new(
+            official
+                .into_iter()
+                .filter_map(|c| u32::try_from(c.month).ok().map(|m| (c.year, m, c.deadline))),
+        ),
+    })
+}

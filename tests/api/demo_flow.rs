@@ -1,0 +1,228 @@
+//! Demo mode end to end, as a newcomer runs it: the app seeds the demo firm and plays WeCom with
+//! the in-app sandbox. /sidebar → the sandbox's OAuth page → pick a member → bind by phone and
+//! code (shown on the page in demo mode) → signed in. Only HTTP, like a browser.
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+async fn demo_app() -> TestApp {
+    spawn_app_with(|s| s.demo.enabled = true).await
+}
+
+/// Cookies set by a response, as `name=value` pairs.
+fn cookies_from(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter(|pair| !pair.ends_with('='))
+        .map(str::to_string)
+        .collect()
+}
+
+fn unescape(html: &str) -> String {
+    html.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+}
+
+/// Follows the sidebar to the sandbox's picker, picks `userid`, and returns the response of our
+/// OAuth callback plus the browser's cookies.
+async fn pick_member(app: &TestApp, userid: &str) -> (reqwest::Response, Vec<String>) {
+    let start = app.get("/sidebar").await;
+    assert_eq!(start.status(), 302);
+    let mut jar = cookies_from(&start);
+    let authorize = start.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/sandbox/connect/oauth2/authorize?",
+            app.address
+        )),
+        "demo mode sends the browser to the in-app sandbox: {authorize}"
+    );
+    let page = app.client.get(&authorize).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(userid), "the picker lists the member");
+    let href = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(unescape)
+        .find(|href| href.contains(&format!("userid={userid}")))
+        .expect("a link for the member");
+    let pick = app.client.get(app.url(&href)).send().await.unwrap();
+    assert_eq!(pick.status(), 302);
+    let back = pick.headers()[LOCATION].to_str().unwrap().to_string();
+    assert!(back.starts_with(&format!("{}/sidebar/oauth/callback?", app.address)));
+    let resp = app
+        .client
+        .get(&back)
+        .header(COOKIE, jar.join("; "))
+        .send()
+        .await
+        .unwrap();
+    jar.extend(cookies_from(&resp));
+    (resp, jar)
+}
+
+#[tokio::test]
+async fn a_bound_demo_member_signs_in_through_the_sandbox() {
+    let app = demo_app().await;
+    let userid = crate::helpers::string_value(
+        &app,
+        "SELECT wecom_userid FROM employee WHERE wecom_userid IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let (resp, jar) = pick_member(&app, &userid).await;
+    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.headers()[LOCATION], "/sidebar");
+    let sidebar = app
+        .client
+        .get(app.url("/sidebar"))
+        .header(COOKIE, jar.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sidebar.status(), 200);
+    let name = crate::helpers::string_value(
+        &app,
+        &format!("SELECT name FROM employee WHERE wecom_userid = '{userid}'"),
+    )
+    .await;
+    assert!(sidebar.text().await.unwrap().contains(&name));
+}
+
+#[tokio::test]
+async fn an_unbound_demo_member_binds_with_the_code_shown_in_demo_mode() {
+    let app = demo_app().await;
+    // The demo seeds employees whose WeCom member has not bound yet; the member's phone is the
+    // employee's mobile.
+    let mobile = crate::helpers::string_value(
+        &app,
+        "SELECT mobile FROM employee WHERE wecom_userid IS NULL AND mobile IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let dataset = zhangfang::seed::wecom_dataset(
+        zhangfang::seed::Profile::Demo,
+        zhangfang::seed::DEMO_SEED,
+        zhangfang::domain::clock::today_local(app.clock_now()),
+    );
+    let member = dataset
+        .members
+        .iter()
+        .find(|m| m.mobile == mobile)
+        .expect("an unbound employee is a sandbox member");
+    let (resp, mut jar) = pick_member(&app, &member.userid).await;
+    assert_eq!(resp.headers()[LOCATION], "/sidebar/bind");
+    let form = app
+        .client
+        .get(app.url("/sidebar/bind"))
+        .header(COOKIE, jar.join("; "))
+        .send()
+        .await
+        .unwrap();
+    let html = form.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let sent = app
+        .client
+        .post(app.url("/sidebar/bind/code"))
+        .header(COOKIE, jar.join("; "))
+        .form(&[("phone", mobile.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let html = sent.text().await.unwrap();
+    let code = html
+        .split("验证码 <strong>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("demo mode shows the code")
+        .to_string();
+    let bound = app
+        .client
+        .post(app.url("/sidebar/bind"))
+        .header(COOKIE, jar.join("; "))
+        .form(&[
+            ("phone", mobile.as_str()),
+            ("code", code.as_str()),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bound.status(), 302);
+    jar.extend(cookies_from(&bound));
+    let sidebar = app
+        .client
+        .get(app.url("/sidebar"))
+        .header(COOKIE, jar.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sidebar.status(), 200);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM employee WHERE mobile = '{mobile}' AND wecom_userid = '{}'",
+            member.userid
+        ))
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_demo_sandbox_signs_callbacks_the_app_accepts() {
+    let app = demo_app().await;
+    let dataset = zhangfang::seed::wecom_dataset(
+        zhangfang::seed::Profile::Demo,
+        zhangfang::seed::DEMO_SEED,
+        zhangfang::domain::clock::today_local(app.clock_now()),
+    );
+    let event = serde_json::json!({
+        "callback_url": app.url(&format!("/wecom/callback/{}", dataset.corp_id)),
+        "event": {
+            "event": "change_external_contact",
+            "change_type": "add_external_contact",
+            "userid": dataset.members[0].userid,
+            "external_userid": "wmDEMOFLOW000000000000000000000A",
+        }
+    });
+    let resp = app
+        .client
+        .post(app.url("/sandbox/_sandbox/callbacks"))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM callback_inbox WHERE change_type = 'add_external_contact'")
+            .await,
+        1,
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_home_page_lists_the_demo_firm_and_its_callback_url() {
+    let app = demo_app().await;
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("演示模式"));
+    assert!(html.contains(zhangfang::seed::DEMO_CORP_ID));
+    assert!(html.contains(&format!(
+        "/wecom/callback/{}",
+        zhangfang::seed::DEMO_CORP_ID
+    )));
+}
