@@ -39,9 +39,9 @@ trap cleanup EXIT
 need() { command -v "$1" >/dev/null || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
 need wrk wrk
 [ -d bench/node_modules/@wecom/crypto ] || npm install --prefix bench --no-save --silent @wecom/crypto@1
-if [ ! -x bench/.venv/bin/python ]; then
+if ! bench/.venv/bin/python -c "import wechatpy, cryptography" 2>/dev/null; then
   python3 -m venv bench/.venv
-  bench/.venv/bin/pip install -q wechatpy
+  bench/.venv/bin/pip install -q wechatpy cryptography
 fi
 
 echo "building release binaries"

@@ -11,7 +11,7 @@ try:
     from wechatpy.work.crypto import WeChatCrypto  # wechatpy >= 2
 except ImportError:  # wechatpy 1.x names the WeCom module "enterprise"
     from wechatpy.enterprise.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidSignatureException, InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
 
 PORT, TOKEN, KEY, CORP = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 CRYPTO = WeChatCrypto(TOKEN, KEY, CORP)
@@ -28,7 +28,7 @@ class Handler(BaseHTTPRequestHandler):
             CRYPTO.decrypt_message(body, query["msg_signature"], query["timestamp"], query["nonce"])
         except InvalidSignatureException:
             status = 401
-        except (InvalidCorpIdException, Exception):
+        except Exception:  # undecryptable, wrong corp id, malformed XML
             status = 400
         self.send_response(status)
         self.send_header("Content-Length", "0")

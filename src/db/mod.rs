@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::ConnectOptions as _;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -119,9 +119,14 @@ impl Database {
     }
 
     async fn connect_postgres(url: &str, settings: &DatabaseSettings) -> Result<Self, DbErr> {
-        let options = PgConnectOptions::from_str(url)
+        let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| DbErr::Custom(format!("invalid PostgreSQL URL: {e}")))?
             .disable_statement_logging();
+        // TLS on loopback protects nothing and costs: sqlx 0.9.0 sets no TCP_NODELAY, so TLS
+        // writes split in two wait ~40 ms for the server's delayed ACK. An explicit sslmode wins.
+        if is_loopback_host(options.get_host()) && !url.contains("sslmode=") {
+            options = options.ssl_mode(PgSslMode::Disable);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(30))
@@ -266,6 +271,15 @@ async fn checkpoint_loop(pool: SqlitePool) {
             tracing::debug!(error = %e, "WAL checkpoint skipped");
         }
     }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host.starts_with('/')
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {

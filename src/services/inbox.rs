@@ -20,6 +20,12 @@ use crate::error::AppError;
 const MAX_BATCH: usize = 1024;
 /// Rows per INSERT statement (8 parameters each stays far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 256;
+/// Approximate bytes per INSERT statement. Keeping each statement within one TLS record (16 KiB)
+/// means one write per statement: sqlx 0.9.0 does not set TCP_NODELAY, and a statement split
+/// into a large and a small write waits for the server's delayed ACK (~40 ms) on TLS connections.
+const BYTES_PER_STATEMENT: usize = 12 * 1024;
+/// Bytes a row adds besides its payload (ids, dedupe key, time, event names, framing).
+const ROW_OVERHEAD_BYTES: usize = 160;
 /// Requests that may wait for the writer before senders are slowed down.
 const QUEUE_DEPTH: usize = 16 * 1024;
 
@@ -115,11 +121,30 @@ async fn insert_in_one_transaction(db: &Database, rows: &[&InboxRow]) -> Result<
             .map(|_| ());
     }
     let txn = db.begin_write().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in statement_chunks(rows) {
         txn.execute_raw(insert_statement(db.backend(), chunk))
             .await?;
     }
     txn.commit().await
+}
+
+/// Splits rows into statements bounded by row count and by approximate size.
+fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, row) in rows.iter().enumerate() {
+        let size = row.payload.len() + ROW_OVERHEAD_BYTES;
+        if i > start && (bytes + size > BYTES_PER_STATEMENT || i - start == ROWS_PER_STATEMENT) {
+            chunks.push(&rows[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < rows.len() {
+        chunks.push(&rows[start..]);
+    }
+    chunks
 }
 
 fn insert_statement(backend: DbBackend, rows: &[&InboxRow]) -> Statement {
@@ -188,6 +213,26 @@ mod tests {
                 .ends_with("ON CONFLICT (firm_id, dedupe_key) DO NOTHING")
         );
         assert_eq!(stmt.values.map(|v| v.0.len()), Some(16));
+    }
+
+    #[test]
+    fn statements_stay_small_but_never_empty() {
+        let small: Vec<InboxRow> = (0..600).map(|i| row(&i.to_string())).collect();
+        let refs: Vec<&InboxRow> = small.iter().collect();
+        let chunks = statement_chunks(&refs);
+        assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 600);
+        assert!(
+            chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.len() <= ROWS_PER_STATEMENT)
+        );
+
+        let mut huge = row("big");
+        huge.payload = "x".repeat(40 * 1024);
+        let mixed = [&small[0], &huge, &small[1]];
+        let chunks = statement_chunks(&mixed);
+        assert_eq!(chunks.len(), 3, "an oversized row goes alone");
+        assert!(statement_chunks(&[]).is_empty());
     }
 
     #[test]
