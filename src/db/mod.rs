@@ -301,3 +301,18 @@ pub fn is_foreign_key_violation(err: &DbErr) -> bool {
         Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_are_recognised_for_skipping_tls() {
+        for host in ["localhost", "127.0.0.1", "::1", "[::1]", "/var/run/postgresql"] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in ["db.example.com", "10.0.0.5", "192.168.1.2"] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+}
