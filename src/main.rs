@@ -114,12 +114,7 @@ async fn run_sandbox(listen: std::net::SocketAddr, file: Option<PathBuf>) -> any
     let (profile, seed_value, as_of, options) = match file {
         Some(path) => {
             let file = SandboxFile::load(&path)?;
-            let profile: Profile = file
-                .profile
-                .as_str()
-                .parse()
-                .map_err(|e: String| anyhow::anyhow!(e))?;
-            (profile, file.seed, file.as_of, file.options(""))
+            (file.profile, file.seed, file.as_of, file.options(""))
         }
         None => (
             Profile::Demo,
@@ -142,7 +137,7 @@ async fn run_seed(
 ) -> anyhow::Result<()> {
     let db = Database::connect(&settings.database).await?;
     db.migrate().await.context("migrating")?;
-    let secrets = seed::secret_box_for(&settings)?;
+    let secrets = zhangfang::secrets::SecretBox::from_settings(&settings)?;
     let as_of = as_of.unwrap_or_else(|| zhangfang::domain::clock::today_local(chrono::Utc::now()));
     let report = seed::run(
         &db,

@@ -109,6 +109,18 @@ impl fmt::Debug for SecretBox {
 }
 
 impl SecretBox {
+    /// The box for the configured master key (or the one kept under the data directory).
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, KeyError> {
+        let key = load_or_create_key(
+            &settings.security.master_key,
+            &settings.server.data_dir,
+            "master_key",
+            32,
+            32,
+        )?;
+        Self::new(&key)
+    }
+
     pub fn new(master_key: &[u8]) -> Result<Self, KeyError> {
         let cipher = Aes256Gcm::new_from_slice(master_key).map_err(|_| KeyError::BadLength {
             name: "master_key".into(),

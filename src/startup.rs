@@ -90,22 +90,14 @@ impl Application {
             .with_context(|| format!("connecting to {}", settings.database.url))?;
         db.migrate().await.context("migrating the database")?;
 
-        let data_dir = &settings.server.data_dir;
-        let master_key = load_or_create_key(
-            &settings.security.master_key,
-            data_dir,
-            "master_key",
-            32,
-            32,
-        )?;
         let session_key = load_or_create_key(
             &settings.security.secret_key,
-            data_dir,
+            &settings.server.data_dir,
             "secret_key",
             32,
             1024,
         )?;
-        let secrets = SecretBox::new(&master_key)?;
+        let secrets = SecretBox::from_settings(&settings)?;
 
         firms::bootstrap_from_config(&db, &secrets, &settings.wecom, clock.now())
             .await

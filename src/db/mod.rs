@@ -308,7 +308,13 @@ mod tests {
 
     #[test]
     fn loopback_hosts_are_recognised_for_skipping_tls() {
-        for host in ["localhost", "127.0.0.1", "::1", "[::1]", "/var/run/postgresql"] {
+        for host in [
+            "localhost",
+            "127.0.0.1",
+            "::1",
+            "[::1]",
+            "/var/run/postgresql",
+        ] {
             assert!(is_loopback_host(host), "{host}");
         }
         for host in ["db.example.com", "10.0.0.5", "192.168.1.2"] {

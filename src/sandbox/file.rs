@@ -16,32 +16,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::SandboxOptions;
-
-/// The data profile: the names `zhangfang seed --profile` accepts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SandboxProfile {
-    #[serde(rename = "demo", alias = "Demo", alias = "DEMO")]
-    Demo,
-    #[serde(rename = "S", alias = "s")]
-    S,
-    #[serde(rename = "M", alias = "m")]
-    M,
-    #[serde(rename = "L", alias = "l")]
-    L,
-}
-
-impl SandboxProfile {
-    /// The name as `seed::Profile::from_str` reads it.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Demo => "demo",
-            Self::S => "S",
-            Self::M => "M",
-            Self::L => "L",
-        }
-    }
-}
+use crate::seed::Profile;
 
 fn default_token_lifetime() -> u64 {
     7200
@@ -51,7 +26,7 @@ fn default_token_lifetime() -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SandboxFile {
-    pub profile: SandboxProfile,
+    pub profile: Profile,
     pub seed: u64,
     /// The day the data is generated "as of" (YYYY-MM-DD).
     pub as_of: NaiveDate,
@@ -153,8 +128,8 @@ mod tests {
                 "trusted_redirect_hosts":["127.0.0.1:8080","zf.example.com"]}"#,
         )
         .unwrap();
-        assert_eq!(f.profile, SandboxProfile::L);
-        assert_eq!(f.profile.as_str(), "L");
+        assert_eq!(f.profile, Profile::L);
+        assert_eq!(f.profile.to_string(), "L");
         assert_eq!(f.as_of, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
         let o = f.options("/sandbox");
         assert_eq!(o.token_lifetime, Duration::from_secs(600));
@@ -168,7 +143,7 @@ mod tests {
             SandboxFile::parse(r#"{"profile":"s","seed":1,"as_of":"2024-01-31"}"#)
                 .unwrap()
                 .profile,
-            SandboxProfile::S
+            Profile::S
         );
     }
 

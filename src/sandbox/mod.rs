@@ -42,7 +42,7 @@ pub use events::{
     ChatChangeType, ChatUpdateDetail, ContactChangeType, ExternalChatEvent, ExternalContactEvent,
     ExternalTagEvent, NewExternalContact, SandboxEvent, TagChangeType, TagType,
 };
-pub use file::{SandboxFile, SandboxFileError, SandboxProfile};
+pub use file::{SandboxFile, SandboxFileError};
 pub use state::{SentMessage, UploadedMedia};
 
 use state::{Corp, Runtime};

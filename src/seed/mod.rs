@@ -35,11 +35,11 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::config::{Secret, Settings};
+use crate::config::Secret;
 use crate::db::Database;
 use crate::db::entities::{firm, wecom_app};
 use crate::domain::clock::Clock;
-use crate::secrets::{SecretBox, load_or_create_key};
+use crate::secrets::SecretBox;
 use crate::services::firms::{self, NewApp};
 
 pub use roster::DEMO_CORP_ID;
@@ -51,11 +51,16 @@ pub use wecom_data::{
 /// The seed `ensure_demo` uses, so every demo installation shows the same firm.
 pub const DEMO_SEED: u64 = 20_261_126;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A data size (bookkeeping.md §7). The serde names are those `--profile` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Profile {
+    #[serde(rename = "demo", alias = "Demo", alias = "DEMO")]
     Demo,
+    #[serde(rename = "S", alias = "s")]
     S,
+    #[serde(rename = "M", alias = "m")]
     M,
+    #[serde(rename = "L", alias = "l")]
     L,
 }
 
@@ -150,17 +155,6 @@ impl fmt::Display for SeedReport {
             .collect();
         write!(f, "  {}", parts.join(" · "))
     }
-}
-
-pub fn secret_box_for(settings: &Settings) -> anyhow::Result<SecretBox> {
-    let key = load_or_create_key(
-        &settings.security.master_key,
-        &settings.server.data_dir,
-        "master_key",
-        32,
-        32,
-    )?;
-    Ok(SecretBox::new(&key)?)
 }
 
 /// The WeCom corp id a profile and seed seed into.
