@@ -104,3 +104,48 @@ async fn instances_starting_together_migrate_exactly_once() {
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn concurrent_read_then_write_transactions_all_commit() {
+    // On SQLite a deferred transaction that reads and then writes fails with SQLITE_BUSY when
+    // another connection wrote in between, whatever the busy timeout; write transactions start
+    // IMMEDIATE, so none fails. Two Database handles stand for two processes on one file.
+    let app = spawn_app().await;
+    let mut settings = Settings::defaults().unwrap().database;
+    settings.url = app.state.settings.database.url.clone();
+    let other = Database::connect(&settings).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let db = if i % 2 == 0 {
+            app.state.db.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let txn = db.begin_write().await?;
+            let existing =
+                zhangfang::services::firms::find_by_corp_id(&txn, &format!("wwconcurrent{i:04}"))
+                    .await
+                    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            assert!(existing.is_none());
+            zhangfang::services::firms::create_firm(
+                &txn,
+                &format!("wwconcurrent{i:04}"),
+                "并发公司",
+                false,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;
+            txn.commit().await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().expect("every transaction commits");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM firm WHERE corp_id LIKE 'wwconcurrent%'")
+            .await,
+        40
+    );
+}

@@ -11,16 +11,20 @@ use zhangfang::db::Database;
 use crate::helpers::{drop_test_database, test_database};
 use crate::wecom_fixtures::{external_contact_event, seal_event, vector};
 
-#[tokio::test]
-async fn acknowledged_events_survive_a_killed_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, pg) = test_database(dir.path()).await;
+struct Served {
+    child: std::process::Child,
+    address: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Starts the real binary on a free port with the V5b app configured, and waits until it serves.
+async fn serve(dir: &std::path::Path, url: &zhangfang::config::DatabaseUrl) -> Served {
     let v = vector("V5b");
     let mut child = Command::new(env!("CARGO_BIN_EXE_zhangfang"))
         .arg("serve")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env("ZHANGFANG_SERVER__LISTEN", "127.0.0.1:0")
-        .env("ZHANGFANG_SERVER__DATA_DIR", dir.path())
+        .env("ZHANGFANG_SERVER__DATA_DIR", dir)
         .env("ZHANGFANG_DATABASE__URL", url.expose())
         .env("ZHANGFANG_DEMO__ENABLED", "false")
         .env("ZHANGFANG_WECOM__CORP_ID", &v.rid)
@@ -34,26 +38,39 @@ async fn acknowledged_events_survive_a_killed_process() {
         .spawn()
         .expect("start zhangfang");
     let stdout = child.stdout.take().unwrap();
-    let address = tokio::task::spawn_blocking(move || {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let lines = log.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains("zhangfang is serving")
                 && let Some(start) = line.find("http://127.0.0.1:")
             {
                 let rest = &line[start..];
                 let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
-                return Some(rest[..end].to_string());
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(rest[..end].to_string());
+                }
             }
+            lines.lock().unwrap().push(line);
         }
-        None
     });
-    let address = tokio::time::timeout(Duration::from_secs(60), address)
+    let address = tokio::time::timeout(Duration::from_secs(60), rx)
         .await
         .expect("started in time")
-        .unwrap()
         .expect("serving line");
+    Served {
+        child,
+        address,
+        log,
+    }
+}
 
+async fn post_events(address: &str, range: std::ops::Range<i64>) {
+    let v = vector("V5b");
     let client = reqwest::Client::new();
-    for i in 0..50 {
+    for i in range {
         let event = external_contact_event(&v.rid, &format!("wmKILL{i:03}"), 1_764_000_000 + i);
         let sealed = seal_event(
             &v.token,
@@ -74,9 +91,9 @@ async fn acknowledged_events_survive_a_killed_process() {
             .unwrap();
         assert_eq!(resp.status(), 200);
     }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
+}
 
+async fn stored_events(url: zhangfang::config::DatabaseUrl) -> i64 {
     let mut settings = Settings::defaults().unwrap().database;
     settings.url = url;
     let db = Database::connect(&settings).await.unwrap();
@@ -91,7 +108,44 @@ async fn acknowledged_events_survive_a_killed_process() {
         .unwrap()
         .try_get_by_index::<i64>(0)
         .unwrap();
-    assert_eq!(stored, 50, "every acknowledged event is on disk");
     db.close().await;
+    stored
+}
+
+#[tokio::test]
+async fn acknowledged_events_survive_a_killed_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let mut served = serve(dir.path(), &url).await;
+    post_events(&served.address, 0..50).await;
+    served.child.kill().expect("SIGKILL");
+    let _ = served.child.wait();
+    assert_eq!(
+        stored_events(url).await,
+        50,
+        "every acknowledged event is on disk"
+    );
+    drop_test_database(pg);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_service_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let mut served = serve(dir.path(), &url).await;
+    post_events(&served.address, 0..10).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || served.child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "a clean exit after SIGTERM: {exit:?}");
+    let log = served.log.lock().unwrap().join("\n");
+    assert!(log.contains("stopped"), "{log}");
+    assert_eq!(stored_events(url).await, 10);
     drop_test_database(pg);
 }
