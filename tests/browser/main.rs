@@ -1,0 +1,244 @@
+//! Page tests in a real browser: headless Chromium driven through chromedriver (WebDriver).
+//!
+//! On a machine without chromium/chromedriver these tests report that and pass, so `cargo test`
+//! works anywhere; CI sets `ZHANGFANG_BROWSER_TESTS=1` (after installing both), which turns a
+//! missing browser into a failure.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use helpers::{TestApp, spawn_app_with};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn required() -> bool {
+    std::env::var("ZHANGFANG_BROWSER_TESTS").is_ok_and(|v| v == "1")
+}
+
+fn which(program: &str) -> Option<String> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| format!("{dir}/{program}"))
+        .find(|path| std::path::Path::new(path).is_file())
+}
+
+/// Starts chromedriver and a headless Chromium with a phone-sized window, or None (and a note)
+/// when they are not installed and not required.
+async fn browser(width: u32, height: u32) -> Option<Browser> {
+    let (Some(driver_bin), Some(chrome_bin)) = (
+        which("chromedriver"),
+        which("chromium").or_else(|| which("chromium-browser")),
+    ) else {
+        assert!(
+            !required(),
+            "ZHANGFANG_BROWSER_TESTS=1 but chromium/chromedriver are missing"
+        );
+        eprintln!("browser tests skipped: chromium and chromedriver are not installed");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let driver = Command::new(driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chrome_bin,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", profile.path().display()),
+                format!("--window-size={width},{height}"),
+            ]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = None;
+    for _ in 0..100 {
+        // chromedriver speaks plain HTTP on loopback: no TLS stack needed.
+        match ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                return Some(Browser {
+                    client,
+                    driver,
+                    _profile: profile,
+                });
+            }
+            Err(e) => {
+                last_error = Some(e);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not start: {last_error:?}");
+}
+
+async fn demo_app() -> TestApp {
+    spawn_app_with(|s| s.demo.enabled = true).await
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_new_member_opens_the_sidebar_binds_and_is_signed_in() {
+    let Some(b) = browser(360, 740).await else {
+        return;
+    };
+    let app = demo_app().await;
+    let mobile = helpers::string_value(
+        &app,
+        "SELECT mobile FROM employee WHERE wecom_userid IS NULL AND mobile IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let name = helpers::string_value(
+        &app,
+        &format!("SELECT name FROM employee WHERE mobile = '{mobile}'"),
+    )
+    .await;
+    let dataset = zhangfang::seed::wecom_dataset(
+        zhangfang::seed::Profile::Demo,
+        zhangfang::seed::DEMO_SEED,
+        zhangfang::domain::clock::today_local(app.clock_now()),
+    );
+    let member = dataset.members.iter().find(|m| m.mobile == mobile).unwrap();
+
+    // The sidebar sends the browser to the (sandbox) WeCom authorize page.
+    b.client.goto(&app.url("/sidebar")).await.unwrap();
+    let heading = text_of(&b.client, "h1").await;
+    assert!(heading.contains("选择你的企业微信身份"), "{heading}");
+    let link = b
+        .client
+        .find(Locator::XPath(&format!(
+            "//a[contains(@href, 'userid={}')]",
+            member.userid
+        )))
+        .await
+        .expect("the member is listed");
+    link.click().await.unwrap();
+
+    // First visit: the binding page.
+    let title = text_of(&b.client, "section.card h2").await;
+    assert_eq!(title, "绑定员工账号");
+    let phone = b
+        .client
+        .find(Locator::Css("input[name=phone][type=tel]"))
+        .await
+        .unwrap();
+    phone.send_keys(&mobile).await.unwrap();
+    b.client
+        .find(Locator::Id("send-code"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let shown = text_of(&b.client, "#demo-code strong").await;
+    assert_eq!(shown.len(), 6);
+    let code = b
+        .client
+        .find(Locator::Css("input[name=code]"))
+        .await
+        .unwrap();
+    code.send_keys(&shown).await.unwrap();
+    b.client
+        .find(Locator::Id("bind"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // Signed in: the sidebar shows the employee, and its script ran (no WeCom client here).
+    let me = text_of(&b.client, "#me h2").await;
+    assert!(me.contains(&name), "{me}");
+    let status = b
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//p[@id='wecom-status'][contains(., '未在企业微信中打开')]",
+        ))
+        .await;
+    assert!(
+        status.is_ok(),
+        "sidebar.js reports that WeCom's JS-SDK is absent"
+    );
+
+    // The page fits the 360 px sidebar: nothing scrolls sideways.
+    let overflow = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, json!(true));
+
+    // Next time the member is signed in without being asked again.
+    b.client.goto(&app.url("/sidebar")).await.unwrap();
+    assert!(text_of(&b.client, "#me h2").await.contains(&name));
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_home_page_renders_in_chinese_with_its_links() {
+    let Some(b) = browser(1000, 800).await else {
+        return;
+    };
+    let app = demo_app().await;
+    b.client.goto(&app.url("/")).await.unwrap();
+    assert_eq!(text_of(&b.client, "section.card h2").await, "服务运行中");
+    let links = b
+        .client
+        .find_all(Locator::Css("a[href='/sidebar'], a[href='/healthz']"))
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 2);
+    b.client.clone().close().await.unwrap();
+}
