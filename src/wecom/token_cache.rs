@@ -52,6 +52,12 @@ pub struct TokenKey {
     pub kind: TokenKind,
 }
 
+impl TokenKey {
+    pub fn new(tenant: i64, app: i64, kind: TokenKind) -> Self {
+        Self { tenant, app, kind }
+    }
+}
+
 /// What is needed to ask WeCom for an access token.
 #[derive(Clone)]
 pub struct AppCredentials {
@@ -172,12 +178,8 @@ impl TokenCache {
         app: i64,
         creds: &AppCredentials,
     ) -> Result<String, TokenError> {
-        let key = TokenKey {
-            tenant,
-            app,
-            kind: TokenKind::AccessToken,
-        };
-        self.get(key, creds).await
+        self.get(TokenKey::new(tenant, app, TokenKind::AccessToken), creds)
+            .await
     }
 
     pub async fn jsapi_ticket(
@@ -186,12 +188,8 @@ impl TokenCache {
         app: i64,
         creds: &AppCredentials,
     ) -> Result<String, TokenError> {
-        let key = TokenKey {
-            tenant,
-            app,
-            kind: TokenKind::JsapiTicket,
-        };
-        self.get(key, creds).await
+        self.get(TokenKey::new(tenant, app, TokenKind::JsapiTicket), creds)
+            .await
     }
 
     pub async fn agent_ticket(
@@ -200,12 +198,8 @@ impl TokenCache {
         app: i64,
         creds: &AppCredentials,
     ) -> Result<String, TokenError> {
-        let key = TokenKey {
-            tenant,
-            app,
-            kind: TokenKind::AgentTicket,
-        };
-        self.get(key, creds).await
+        self.get(TokenKey::new(tenant, app, TokenKind::AgentTicket), creds)
+            .await
     }
 
     /// Runs `call` with the app's access token; when WeCom says the token is invalid, replaces
@@ -221,11 +215,7 @@ impl TokenCache {
         F: Fn(String) -> Fut,
         Fut: Future<Output = Result<T, WecomError>>,
     {
-        let key = TokenKey {
-            tenant,
-            app,
-            kind: TokenKind::AccessToken,
-        };
+        let key = TokenKey::new(tenant, app, TokenKind::AccessToken);
         let token = self.get(key, creds).await?;
         match call(token.clone()).await {
             Err(e) if e.is_token_invalid() => {
