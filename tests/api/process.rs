@@ -19,6 +19,14 @@ struct Served {
 
 /// Starts the real binary on a free port with the V5b app configured, and waits until it serves.
 async fn serve(dir: &std::path::Path, url: &zhangfang::config::DatabaseUrl) -> Served {
+    serve_with_token(dir, url, &vector("V5b").token).await
+}
+
+async fn serve_with_token(
+    dir: &std::path::Path,
+    url: &zhangfang::config::DatabaseUrl,
+    token: &str,
+) -> Served {
     let v = vector("V5b");
     let mut child = Command::new(env!("CARGO_BIN_EXE_zhangfang"))
         .arg("serve")
@@ -29,7 +37,7 @@ async fn serve(dir: &std::path::Path, url: &zhangfang::config::DatabaseUrl) -> S
         .env("ZHANGFANG_DEMO__ENABLED", "false")
         .env("ZHANGFANG_WECOM__CORP_ID", &v.rid)
         .env("ZHANGFANG_WECOM__AGENT_ID", "1000002")
-        .env("ZHANGFANG_WECOM__TOKEN", &v.token)
+        .env("ZHANGFANG_WECOM__TOKEN", token)
         .env("ZHANGFANG_WECOM__ENCODING_AES_KEY", &v.key)
         .env("ZHANGFANG_LOG__FILTER", "info")
         .env_remove("RUST_LOG")
@@ -147,5 +155,31 @@ async fn sigterm_stops_the_service_gracefully() {
     let log = served.log.lock().unwrap().join("\n");
     assert!(log.contains("stopped"), "{log}");
     assert_eq!(stored_events(url).await, 10);
+    drop_test_database(pg);
+}
+
+#[tokio::test]
+async fn a_restart_with_a_changed_wecom_section_keeps_the_database_and_logs_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let mut first = serve(dir.path(), &url).await;
+    first.child.kill().unwrap();
+    let _ = first.child.wait();
+
+    let mut second = serve_with_token(dir.path(), &url, "ChangedToken123").await;
+    // The stored token still verifies callbacks: the database is the truth.
+    post_events(&second.address, 0..1).await;
+    second.child.kill().unwrap();
+    let _ = second.child.wait();
+    let log = second.log.lock().unwrap().join("\n");
+    assert!(log.contains("differs from the stored app"), "{log}");
+    assert!(
+        log.contains("key=\"token\"") || log.contains("key=token"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("ChangedToken123"),
+        "secrets never reach the log"
+    );
     drop_test_database(pg);
 }
