@@ -248,24 +248,25 @@ pub fn open_event(
     // The decrypted message, not the ciphertext: a retry is re-encrypted with a new random
     // prefix, so only the plaintext identifies it.
     let dedupe_key = decrypted.dedupe_key_hex();
-    let fields = xml::parse_event(&decrypted.msg).map_err(refuse)?;
-    let row = InboxRow {
+    // The parsed fields borrow from the message, so copy out what we keep before moving it.
+    let (msg_type, event, change_type) = {
+        let fields = xml::parse_event(&decrypted.msg).map_err(refuse)?;
+        let owned = |v: Option<&str>| v.unwrap_or_default().to_string();
+        (
+            owned(fields.msg_type()),
+            owned(fields.event().or_else(|| fields.info_type())),
+            owned(fields.change_type()),
+        )
+    };
+    Ok(InboxRow {
         firm_id: app.firm_id,
         app_id: app.app_id,
         dedupe_key,
         received_at,
-        msg_type: fields.msg_type().unwrap_or_default().to_string(),
-        event: fields
-            .event()
-            .or_else(|| fields.info_type())
-            .unwrap_or_default()
-            .to_string(),
-        change_type: fields.change_type().unwrap_or_default().to_string(),
-        payload: String::new(),
-    };
-    Ok(InboxRow {
+        msg_type,
+        event,
+        change_type,
         payload: decrypted.msg,
-        ..row
     })
 }
 

@@ -105,19 +105,9 @@ pub async fn finish_oauth(
         }
     };
     match employees::find_by_userid(state.db.read(), firm_id, &userid).await? {
-        Some(e) if e.status == employee::Status::Active => {
-            let token = sessions::create(
-                state.db.write(),
-                firm_id,
-                e.id,
-                web_session::Kind::Sidebar,
-                ip,
-                user_agent,
-                state.now(),
-            )
-            .await?;
-            Ok(OAuthOutcome::SignedIn { token })
-        }
+        Some(e) if e.status == employee::Status::Active => Ok(OAuthOutcome::SignedIn {
+            token: sidebar_session(state, firm_id, e.id, ip, user_agent).await?,
+        }),
         Some(_) => Err(AppError::Forbidden(
             "您的员工账号已停用，请联系管理员".into(),
         )),
@@ -182,10 +172,20 @@ pub async fn complete_binding(
     let bound =
         employees::bind_member(&state.db, firm_id, employee.id, userid, &actor, state.now())
             .await?;
+    sidebar_session(state, firm_id, bound.id, ip, user_agent).await
+}
+
+async fn sidebar_session(
+    state: &AppState,
+    firm_id: i64,
+    employee_id: i64,
+    ip: Option<String>,
+    user_agent: Option<String>,
+) -> AppResult<String> {
     sessions::create(
         state.db.write(),
         firm_id,
-        bound.id,
+        employee_id,
         web_session::Kind::Sidebar,
         ip,
         user_agent,
