@@ -27,6 +27,7 @@ mod state;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -308,7 +309,8 @@ pub async fn run_standalone(
     };
     let addrs: Vec<SocketAddr> = server.addrs();
     let shown = addrs.first().copied().unwrap_or(listen);
-    println!("{}", standalone_banner(&sandbox, shown));
+    // A closed stdout must not stop the sandbox, so the banner is best effort.
+    let _ = writeln!(std::io::stdout(), "{}", standalone_banner(&sandbox, shown));
     server.run().await
 }
 

@@ -2,6 +2,7 @@
 
 mod calendar;
 mod callback;
+mod cli;
 mod demo_flow;
 mod health;
 mod helpers;
