@@ -8,7 +8,7 @@
 use actix_web::HttpResponse;
 use serde::Serialize;
 
-use crate::wecom::crypto::CallbackError;
+use crate::wecom::errors::CallbackError;
 
 /// System busy; clients retry a few times.
 pub const SYSTEM_BUSY: i32 = -1;

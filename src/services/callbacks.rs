@@ -16,7 +16,8 @@ use crate::error::{AppError, AppResult};
 use crate::secrets::SecretBox;
 use crate::services::firms;
 use crate::services::inbox::{InboxRow, InboxWriter};
-use crate::wecom::crypto::{CallbackCrypto, CallbackError};
+use crate::wecom::crypto::CallbackCrypto;
+use crate::wecom::errors::CallbackError;
 use crate::wecom::xml;
 
 /// Largest callback body we accept; real events are a few KiB.

@@ -1,4 +1,7 @@
-//! Errors of the WeCom server API client.
+//! Errors of the WeCom protocol: [`WecomError`] for server API calls and
+//! [`CallbackError`] for callback crypto and XML. The callback errors live
+//! here rather than in `crypto` so that `crypto` and `xml` can both use them
+//! without depending on each other.
 //!
 //! Messages never contain an access token, a secret, an OAuth code or a
 //! request URL: URLs carry `access_token` / `corpsecret` in their query
@@ -283,6 +286,66 @@ impl WecomError {
     }
 }
 
+/// Errors of the callback crypto layer, numbered like the official
+/// WXBizMsgCrypt libraries so logs can be compared with WeCom's docs and
+/// other SDKs. These codes are local; WeCom servers never return them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+pub enum CallbackError {
+    /// `msg_signature` does not match the locally computed signature.
+    #[error("callback signature does not match (-40001)")]
+    ValidateSignature,
+    /// The XML body could not be parsed or lacks a required element.
+    #[error("callback XML could not be parsed (-40002)")]
+    ParseXml,
+    /// The SHA-1 signature could not be computed.
+    #[error("callback signature could not be computed (-40003)")]
+    ComputeSignature,
+    /// The `EncodingAESKey` is not 43 alphanumeric characters / 32 bytes.
+    #[error("illegal EncodingAESKey (-40004)")]
+    IllegalAesKey,
+    /// The receive_id (corpid / suite_id) inside the message is not accepted.
+    #[error("receive_id in the message does not match (-40005)")]
+    ValidateReceiveId,
+    /// The message could not be encrypted.
+    #[error("AES encryption failed (-40006)")]
+    EncryptAes,
+    /// The ciphertext is not valid base64 or not whole AES blocks.
+    #[error("AES decryption failed (-40007)")]
+    DecryptAes,
+    /// The decrypted buffer has bad padding, lengths or encoding.
+    #[error("illegal buffer after decryption (-40008)")]
+    IllegalBuffer,
+    /// Base64 encoding failed.
+    #[error("base64 encoding failed (-40009)")]
+    EncodeBase64,
+    /// Base64 decoding failed.
+    #[error("base64 decoding failed (-40010)")]
+    DecodeBase64,
+    /// The reply XML could not be generated.
+    #[error("reply XML could not be generated (-40011)")]
+    GenReturnXml,
+}
+
+impl CallbackError {
+    /// The numeric code used by the official WXBizMsgCrypt libraries.
+    #[must_use]
+    pub const fn code(self) -> i32 {
+        match self {
+            Self::ValidateSignature => -40001,
+            Self::ParseXml => -40002,
+            Self::ComputeSignature => -40003,
+            Self::IllegalAesKey => -40004,
+            Self::ValidateReceiveId => -40005,
+            Self::EncryptAes => -40006,
+            Self::DecryptAes => -40007,
+            Self::IllegalBuffer => -40008,
+            Self::EncodeBase64 => -40009,
+            Self::DecodeBase64 => -40010,
+            Self::GenReturnXml => -40011,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +418,26 @@ mod tests {
         assert_eq!(http.errcode(), None);
         assert!(!http.is_token_invalid());
         assert!(http.admin_hint().is_none());
+    }
+
+    #[test]
+    fn callback_error_codes_and_messages_follow_the_official_table() {
+        let all = [
+            (CallbackError::ValidateSignature, -40001),
+            (CallbackError::ParseXml, -40002),
+            (CallbackError::ComputeSignature, -40003),
+            (CallbackError::IllegalAesKey, -40004),
+            (CallbackError::ValidateReceiveId, -40005),
+            (CallbackError::EncryptAes, -40006),
+            (CallbackError::DecryptAes, -40007),
+            (CallbackError::IllegalBuffer, -40008),
+            (CallbackError::EncodeBase64, -40009),
+            (CallbackError::DecodeBase64, -40010),
+            (CallbackError::GenReturnXml, -40011),
+        ];
+        for (err, code) in all {
+            assert_eq!(err.code(), code);
+            assert!(err.to_string().contains(&code.to_string()), "{err}");
+        }
     }
 }

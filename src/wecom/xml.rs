@@ -15,7 +15,7 @@ use quick_xml::escape::resolve_xml_entity;
 use quick_xml::events::{BytesRef, Event};
 use quick_xml::reader::Reader;
 
-use super::crypto::CallbackError;
+use super::errors::CallbackError;
 
 /// Deeper nesting than this is never legitimate WeCom XML; refusing it
 /// bounds the parser's work on adversarial bodies.
