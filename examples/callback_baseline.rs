@@ -5,10 +5,12 @@
 //! Usage: callback_baseline LISTEN TOKEN ENCODING_AES_KEY CORP_ID
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use zhangfang::services::callbacks::{CallbackApp, CallbackQuery, open_event};
+use zhangfang::error::AppError;
+use zhangfang::services::callbacks::{CallbackQuery, open_event};
+use zhangfang::services::wecom_apps::App as WecomApp;
 use zhangfang::wecom::crypto::CallbackCrypto;
 
-async fn receive(app: web::Data<CallbackApp>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+async fn receive(app: web::Data<WecomApp>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let outcome = CallbackQuery::parse(req.query_string())
         .and_then(|query| open_event(&app, &query, &body, chrono::Utc::now()));
     match outcome {
@@ -16,7 +18,7 @@ async fn receive(app: web::Data<CallbackApp>, req: HttpRequest, body: web::Bytes
             std::hint::black_box(row);
             HttpResponse::Ok().finish()
         }
-        Err(e) => actix_web::ResponseError::error_response(&e),
+        Err(e) => actix_web::ResponseError::error_response(&AppError::from(e)),
     }
 }
 
@@ -29,7 +31,7 @@ async fn main() -> std::io::Result<()> {
     };
     let crypto = CallbackCrypto::new(token.as_str(), key, corp.as_str())
         .map_err(|e| std::io::Error::other(e.to_string()))?;
-    let app = web::Data::new(CallbackApp::new(1, 1, crypto, vec![corp.clone()]));
+    let app = web::Data::new(WecomApp::for_callbacks(1, 1, crypto, vec![corp.clone()]));
     HttpServer::new(move || {
         App::new()
             .app_data(app.clone())

@@ -13,6 +13,9 @@ use actix_web::{HttpResponse, ResponseError};
 use sea_orm::DbErr;
 use serde::Serialize;
 
+use crate::services::callbacks::{CallbackRefusal, RefusalKind};
+use crate::wecom::token_cache::TokenError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -32,12 +35,12 @@ pub enum AppError {
     #[error("{0}")]
     TooManyRequests(String),
     /// A refusal in WeCom's callback vocabulary.
-    #[error("{errmsg}")]
-    Callback {
-        status: StatusCode,
-        errcode: i32,
-        errmsg: String,
-    },
+    #[error(transparent)]
+    Callback(#[from] CallbackRefusal),
+    /// No usable session. A page request is sent to `signin_url` (which returns to the page);
+    /// a fragment or JSON request gets 401 with `signin_url` in the body, never a redirect.
+    #[error("请先登录")]
+    SignInRequired { signin_url: String, page: bool },
     /// WeCom (or another upstream service) failed; the message says what to do.
     #[error("{0}")]
     Upstream(String),
@@ -60,6 +63,8 @@ pub struct ErrorInfo {
 struct JsonError<'a> {
     error: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signin_url: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -79,7 +84,7 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Validation(_) => "validation_failed",
             Self::Conflict(_) => "conflict",
-            Self::Unauthorized => "unauthorized",
+            Self::Unauthorized | Self::SignInRequired { .. } => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::TooManyRequests(_) => "too_many_requests",
@@ -120,10 +125,18 @@ impl ResponseError for AppError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::SignInRequired { page: true, .. } => StatusCode::FOUND,
+            Self::SignInRequired { page: false, .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Callback { status, .. } => *status,
+            Self::Callback(refusal) => match refusal.kind {
+                RefusalKind::Signature => StatusCode::UNAUTHORIZED,
+                RefusalKind::Malformed | RefusalKind::Stale => StatusCode::BAD_REQUEST,
+                RefusalKind::UnknownCorp | RefusalKind::UnknownAgent => StatusCode::NOT_FOUND,
+                RefusalKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                RefusalKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            },
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -137,27 +150,57 @@ impl ResponseError for AppError {
         }
         let mut builder = HttpResponse::build(status);
         let mut response = match self {
-            Self::Callback {
-                errcode, errmsg, ..
-            } => builder.json(WecomError {
-                errcode: *errcode,
-                errmsg,
+            Self::Callback(refusal) => builder.json(WecomError {
+                errcode: refusal.errcode,
+                errmsg: &refusal.errmsg,
             }),
+            Self::SignInRequired {
+                signin_url,
+                page: true,
+            } => builder
+                .insert_header((actix_web::http::header::LOCATION, signin_url.as_str()))
+                .finish(),
             other => {
                 let message = other.public_message();
+                let signin_url = match other {
+                    Self::SignInRequired { signin_url, .. } => Some(signin_url.as_str()),
+                    _ => None,
+                };
                 builder.json(JsonError {
                     error: other.code(),
                     message: &message,
+                    signin_url,
                 })
             }
         };
-        if !matches!(self, Self::Callback { .. }) {
+        if !matches!(self, Self::Callback(_) | Self::SignInRequired { .. }) {
             response.extensions_mut().insert(ErrorInfo {
                 status,
                 message: self.public_message(),
             });
         }
         response
+    }
+}
+
+/// A WeCom failure as the person using the page should read it.
+impl From<TokenError> for AppError {
+    fn from(e: TokenError) -> Self {
+        match &e {
+            TokenError::Wecom(w) => {
+                let hint = w
+                    .admin_hint()
+                    .unwrap_or("请稍后再试，如持续出现请联系管理员");
+                let code = w
+                    .errcode()
+                    .map(|c| format!("（错误码 {c}）"))
+                    .unwrap_or_default();
+                tracing::warn!(error = %w, "WeCom call failed");
+                Self::Upstream(format!("企业微信接口调用失败{code}：{hint}"))
+            }
+            TokenError::Store(_) => Self::Internal(e.to_string()),
+            TokenError::Timeout(_) => Self::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -185,11 +228,11 @@ mod tests {
 
     #[test]
     fn callback_errors_use_wecom_shape() {
-        let err = AppError::Callback {
-            status: StatusCode::UNAUTHORIZED,
-            errcode: -40001,
-            errmsg: "signature mismatch".into(),
-        };
+        let err = AppError::from(CallbackRefusal::new(
+            RefusalKind::Signature,
+            -40001,
+            "signature mismatch",
+        ));
         let resp = err.error_response();
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         let body: serde_json::Value = serde_json::from_str(&body_of(resp)).unwrap();

@@ -11,14 +11,9 @@ use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::secrets::{SecretBox, load_or_create_key};
-use crate::services::callbacks::CallbackApps;
-use crate::services::firms;
 use crate::services::inbox::InboxWriter;
-use crate::services::token_store::DbTokenStore;
-use crate::services::wecom_client::WecomClients;
-use crate::state::{AppState, WecomEndpoints};
-use crate::wecom::http_api::HttpWecomApi;
-use crate::wecom::token_cache::TokenCache;
+use crate::services::{Ctx, WecomEndpoints, firms};
+use crate::state::AppState;
 
 /// What tests (and embedders) may swap: the clock, the SMS sender, and an already bound listener
 /// (so a test knows its port, and with it `public_url`, before the app is built).
@@ -138,37 +133,24 @@ impl Application {
                     login_base: public,
                 }
             }
-            None => WecomEndpoints {
-                api_base: settings.wecom.api_base.clone(),
-                oauth_base: settings.wecom.oauth_base.clone(),
-                login_base: settings.wecom.login_base.clone(),
-            },
+            None => WecomEndpoints::from_settings(&settings),
         };
-        let api = HttpWecomApi::new(
-            url::Url::parse(&wecom_endpoints.api_base).context("[wecom] api_base is not a URL")?,
-        )
-        .map_err(|e| anyhow::anyhow!("WeCom client: {e}"))?;
-        let token_clock = clock.clone();
-        let tokens = TokenCache::new(
-            Arc::new(api),
-            Arc::new(DbTokenStore::new(db.clone(), secrets.clone())),
-            Arc::new(move || token_clock.now()),
-            format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
-        );
+        let sms = sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms));
+        let ctx = Ctx::build(
+            settings,
+            db.clone(),
+            clock.clone(),
+            secrets,
+            wecom_endpoints,
+            sms,
+        )?;
 
-        let (inbox, inbox_task) = InboxWriter::spawn(db.clone());
+        let (inbox, inbox_task) = InboxWriter::spawn(db);
         let state = Data::new(AppState {
             started_at: clock.now(),
-            sms: sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms)),
-            settings,
-            db,
-            clock,
-            secrets,
+            ctx,
             session_key,
             inbox,
-            callback_apps: CallbackApps::default(),
-            wecom: WecomClients::new(tokens),
-            wecom_endpoints,
         });
 
         let workers = match state.settings.server.workers {
@@ -199,7 +181,7 @@ impl Application {
             public_url = %state.settings.server.public_url,
             database = %state.settings.database.url,
             demo = state.settings.demo.enabled,
-            wecom = %state.wecom_endpoints.api_base,
+            wecom = %state.endpoints.api_base,
             "zhangfang is serving"
         );
         Ok(Self {

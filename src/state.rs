@@ -1,50 +1,25 @@
-//! What every request handler can reach.
+//! What every request handler can reach: the service context plus what only the web layer needs.
 
-use std::sync::Arc;
+use std::ops::Deref;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Settings;
-use crate::db::Database;
-use crate::domain::clock::Clock;
-use crate::secrets::SecretBox;
-use crate::services::callbacks::CallbackApps;
+use crate::services::Ctx;
 use crate::services::inbox::InboxWriter;
-use crate::services::wecom_client::WecomClients;
-use crate::sms::SmsSender;
 
 pub struct AppState {
-    pub settings: Settings,
-    pub db: Database,
-    pub clock: Arc<dyn Clock>,
-    pub secrets: SecretBox,
+    pub ctx: Ctx,
     /// Signs cookies; never leaves the process.
     pub session_key: Vec<u8>,
     pub inbox: InboxWriter,
-    pub callback_apps: CallbackApps,
-    pub wecom: WecomClients,
-    /// Where WeCom lives for this process: the real one, or the sandbox in demo mode.
-    pub wecom_endpoints: WecomEndpoints,
-    pub sms: Arc<dyn SmsSender>,
     pub started_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug)]
-pub struct WecomEndpoints {
-    /// Server-to-server API (`/cgi-bin/...`).
-    pub api_base: String,
-    /// The OAuth authorize page browsers are sent to.
-    pub oauth_base: String,
-    /// The web-login (QR code) page of the back office.
-    pub login_base: String,
-}
+/// Handlers read the context's fields (`state.db`, `state.clock`) directly.
+impl Deref for AppState {
+    type Target = Ctx;
 
-impl AppState {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
-    }
-
-    pub fn wecom_oauth_base(&self) -> &str {
-        &self.wecom_endpoints.oauth_base
+    fn deref(&self) -> &Ctx {
+        &self.ctx
     }
 }

@@ -286,6 +286,33 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))
 }
 
+/// A raw statement written with `?` placeholders; PostgreSQL gets them numbered `$1, $2, …`.
+/// The SQL must not contain a literal `?` of its own.
+pub fn statement(
+    backend: DbBackend,
+    sql: &str,
+    values: impl IntoIterator<Item = sea_orm::Value>,
+) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => {
+            let mut numbered = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    numbered.push('$');
+                    numbered.push_str(&n.to_string());
+                } else {
+                    numbered.push(c);
+                }
+            }
+            numbered
+        }
+        _ => sql.to_string(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// True when `err` is a unique-constraint violation (duplicate key).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(
@@ -305,6 +332,18 @@ pub fn is_foreign_key_violation(err: &DbErr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let pg = statement(
+            DbBackend::Postgres,
+            "a = ? AND b IN (?, ?)",
+            [1i64.into(), 2i64.into(), 3i64.into()],
+        );
+        assert_eq!(pg.sql, "a = $1 AND b IN ($2, $3)");
+        let lite = statement(DbBackend::Sqlite, "a = ?", [1i64.into()]);
+        assert_eq!(lite.sql, "a = ?");
+    }
 
     #[test]
     fn loopback_hosts_are_recognised_for_skipping_tls() {

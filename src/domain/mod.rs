@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod money;
 pub mod period;
+pub mod permissions;
 pub mod receipt;
 pub mod tax_calendar;
 pub mod uscc;

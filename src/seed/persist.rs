@@ -71,6 +71,7 @@ table!(
         "role",
         "department_ids",
         "status",
+        "data_scope",
         "bound_at",
         "created_at",
         "updated_at"
@@ -345,6 +346,7 @@ pub(crate) async fn write_world(
                 v::text(role),
                 v::json(serde_json::to_string(&s.department_ids).unwrap_or_else(|_| "[]".into())),
                 v::text("active"),
+                v::text(if role == "staff" { "own" } else { "all" }),
                 v::opt_ts(s.bound_at),
                 v::ts(s.created_at),
                 v::ts(s.bound_at.unwrap_or(s.created_at)),

@@ -162,6 +162,21 @@ pub async fn find_active_app(
     Ok(query.one(conn).await?)
 }
 
+/// Every active app of a firm, the primary first.
+pub async fn active_apps(
+    conn: &impl ConnectionTrait,
+    firm_id: i64,
+) -> AppResult<Vec<wecom_app::Model>> {
+    Ok(wecom_app::Entity::find()
+        .filter(wecom_app::Column::FirmId.eq(firm_id))
+        .filter(wecom_app::Column::DeletedAt.is_null())
+        .filter(wecom_app::Column::Status.eq(wecom_app::Status::Active))
+        .order_by_desc(wecom_app::Column::IsPrimary)
+        .order_by_asc(wecom_app::Column::Id)
+        .all(conn)
+        .await?)
+}
+
 /// Registers the `[wecom]` app when its firm is absent; otherwise reports drift in the log.
 pub async fn bootstrap_from_config(
     db: &Database,

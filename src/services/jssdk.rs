@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
+use crate::services::Ctx;
 use crate::wecom::jssdk::{self, JsSignature};
 
 #[derive(Debug, Serialize)]
@@ -33,12 +33,13 @@ pub fn signable_url(public_url: &str, url: &str) -> AppResult<String> {
     Ok(jssdk::strip_fragment(url).to_string())
 }
 
-pub async fn sign(state: &AppState, firm_id: i64, url: &str) -> AppResult<SignedConfig> {
-    let url = signable_url(&state.settings.server.public_url, url)?;
-    let app = state.wecom.app(&state.db, &state.secrets, firm_id).await?;
-    let corp_ticket = state.wecom.jsapi_ticket(&app).await?;
-    let agent_ticket = state.wecom.agent_ticket(&app).await?;
-    let timestamp = state.now().timestamp();
+pub async fn sign(ctx: &Ctx, firm_id: i64, url: &str) -> AppResult<SignedConfig> {
+    let url = signable_url(&ctx.settings.server.public_url, url)?;
+    let app = ctx.apps.primary(firm_id).await?;
+    let handle = app.handle()?;
+    let corp_ticket = ctx.wecom.jsapi_ticket(handle).await?;
+    let agent_ticket = ctx.wecom.agent_ticket(handle).await?;
+    let timestamp = ctx.now().timestamp();
     Ok(SignedConfig {
         corp_id: app.corp_id.clone(),
         agent_id: app.agent_id.clone(),

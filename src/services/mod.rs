@@ -1,8 +1,13 @@
 //! Use cases: one function per thing a user (or WeCom) does. Services own transactions and
 //! take the caller's firm explicitly; every query they run is scoped to it.
+//!
+//! Use cases take the service context [`Ctx`]; query helpers that must run inside a caller's
+//! transaction take a connection instead. No service imports the web layer or builds an HTTP
+//! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
 pub mod calendar;
 pub mod callbacks;
+pub mod ctx;
 pub mod employees;
 pub mod firms;
 pub mod inbox;
@@ -12,4 +17,6 @@ pub mod sessions;
 pub mod signin;
 pub mod sms_codes;
 pub mod token_store;
-pub mod wecom_client;
+pub mod wecom_apps;
+
+pub use ctx::{Ctx, WecomEndpoints};

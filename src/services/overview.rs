@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 
 use crate::db::entities::{callback_inbox, contact, customer, firm, invoice, wecom_app};
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::services::Ctx;
 
 pub struct Overview {
     pub version: &'static str,
@@ -32,8 +32,8 @@ pub struct FirmSummary {
     pub invoices: u64,
 }
 
-pub async fn load(state: &AppState) -> AppResult<Overview> {
-    let db = state.db.read();
+pub async fn load(ctx: &Ctx, started_at: DateTime<Utc>) -> AppResult<Overview> {
+    let db = ctx.db.read();
     let firm_count = firm::Entity::find()
         .filter(firm::Column::DeletedAt.is_null())
         .count(db)
@@ -43,7 +43,7 @@ pub async fn load(state: &AppState) -> AppResult<Overview> {
         .count(db)
         .await?;
     let mut firms = Vec::new();
-    if state.settings.demo.enabled {
+    if ctx.settings.demo.enabled {
         let rows = firm::Entity::find()
             .filter(firm::Column::DeletedAt.is_null())
             .order_by_asc(firm::Column::Id)
@@ -62,7 +62,7 @@ pub async fn load(state: &AppState) -> AppResult<Overview> {
             firms.push(FirmSummary {
                 callback_url: format!(
                     "{}/wecom/callback/{}",
-                    state.settings.public_base(),
+                    ctx.settings.public_base(),
                     f.corp_id
                 ),
                 customers: customer::Entity::find()
@@ -89,16 +89,16 @@ pub async fn load(state: &AppState) -> AppResult<Overview> {
     }
     Ok(Overview {
         version: env!("CARGO_PKG_VERSION"),
-        backend: if state.db.is_sqlite() {
+        backend: if ctx.db.is_sqlite() {
             "SQLite"
         } else {
             "PostgreSQL"
         },
-        database: state.settings.database.url.redacted(),
-        pending_migrations: state.db.pending_migrations().await?.len(),
-        started_at: state.started_at,
-        demo: state.settings.demo.enabled,
-        public_url: state.settings.public_base().to_string(),
+        database: ctx.settings.database.url.redacted(),
+        pending_migrations: ctx.db.pending_migrations().await?.len(),
+        started_at,
+        demo: ctx.settings.demo.enabled,
+        public_url: ctx.settings.public_base().to_string(),
         firm_count,
         pending_events,
         firms,

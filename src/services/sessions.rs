@@ -8,21 +8,25 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set,
+    sea_query::Expr,
 };
 use sha2::{Digest, Sha256};
 
-use crate::db::Database;
-use crate::db::entities::{employee, firm, web_session};
-use crate::error::AppResult;
+use crate::db::entities::{employee, employee_permission, web_session};
+use crate::db::{Database, statement};
+use crate::domain::permissions::{Permission, Permissions};
+use crate::error::{AppError, AppResult};
 
 pub const COOKIE: &str = "zf_session";
 /// How long a session lives without use.
 pub const IDLE_LIFETIME: Duration = Duration::days(7);
-/// `last_seen_at` is written at most this often, so reads stay reads.
-const TOUCH_EVERY: Duration = Duration::minutes(5);
+/// However active, a session ends this long after sign-in.
+pub const ABSOLUTE_LIFETIME: Duration = Duration::days(30);
+/// `last_seen_at` and the expiry are written at most this often, so page views stay reads.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-/// The employee behind a request.
+/// The employee behind a request: who, in which firm, with which rights over which customers.
 #[derive(Clone, Debug)]
 pub struct CurrentEmployee {
     pub session_id: String,
@@ -33,6 +37,11 @@ pub struct CurrentEmployee {
     pub name: String,
     pub role: employee::Role,
     pub wecom_userid: Option<String>,
+    pub permissions: Permissions,
+    /// Effective scope: admins always see all.
+    pub data_scope: employee::DataScope,
+    /// When this session was last extended (page views within a minute write nothing).
+    pub last_seen_at: DateTime<Utc>,
 }
 
 impl CurrentEmployee {
@@ -41,6 +50,35 @@ impl CurrentEmployee {
             self.role,
             employee::Role::SuperAdmin | employee::Role::Admin
         )
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// Refuses, in Chinese, what the employee has no right to.
+    pub fn require(&self, permission: Permission) -> AppResult<()> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "您没有“{}”权限，请联系管理员开通",
+                permission.label()
+            )))
+        }
+    }
+
+    /// Admin-only pages.
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("仅管理员可以使用此功能".into()))
+        }
+    }
+
+    pub fn sees_all_customers(&self) -> bool {
+        self.data_scope == employee::DataScope::All
     }
 }
 
@@ -78,7 +116,22 @@ pub async fn create(
     Ok(token)
 }
 
-/// The signed-in employee for a cookie token, if the session and the employee are still good.
+#[derive(FromQueryResult)]
+struct SessionRow {
+    firm_id: i64,
+    employee_id: i64,
+    created_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    name: String,
+    role: employee::Role,
+    wecom_userid: Option<String>,
+    data_scope: employee::DataScope,
+    corp_id: String,
+    firm_name: String,
+}
+
+/// The signed-in employee for a cookie token, if the session, the employee and the firm are all
+/// still good: one query for the three, one more for a staff member's permissions.
 pub async fn authenticate(
     db: &Database,
     token: &str,
@@ -89,56 +142,76 @@ pub async fn authenticate(
         return Ok(None);
     }
     let id = hash_token(token);
-    let Some(session) = web_session::Entity::find_by_id(id.clone())
-        .filter(web_session::Column::Kind.eq(kind))
-        .filter(web_session::Column::RevokedAt.is_null())
-        .filter(web_session::Column::ExpiresAt.gt(now))
-        .one(db.read())
-        .await?
-    else {
+    let kind_code = match kind {
+        web_session::Kind::Sidebar => "sidebar",
+        web_session::Kind::Admin => "admin",
+    };
+    let found = SessionRow::find_by_statement(statement(
+        db.backend(),
+        "SELECT s.firm_id, s.employee_id, s.created_at, s.last_seen_at, \
+                e.name, e.role, e.wecom_userid, e.data_scope, \
+                f.corp_id, f.name AS firm_name \
+         FROM web_session s \
+         JOIN employee e ON e.firm_id = s.firm_id AND e.id = s.employee_id \
+         JOIN firm f ON f.id = s.firm_id \
+         WHERE s.id = ? AND s.kind = ? AND s.revoked_at IS NULL AND s.expires_at > ? \
+           AND e.deleted_at IS NULL AND e.status = 'active' \
+           AND f.deleted_at IS NULL AND f.status = 'active'",
+        [id.clone().into(), kind_code.into(), now.into()],
+    ))
+    .one(db.read())
+    .await?;
+    let Some(row) = found else {
         return Ok(None);
     };
-    let Some(employee) = employee::Entity::find_by_id(session.employee_id)
-        .filter(employee::Column::FirmId.eq(session.firm_id))
-        .filter(employee::Column::DeletedAt.is_null())
-        .filter(employee::Column::Status.eq(employee::Status::Active))
-        .one(db.read())
-        .await?
-    else {
-        return Ok(None);
-    };
-    // A sidebar session belongs to a WeCom member: without the binding it is over.
-    if kind == web_session::Kind::Sidebar && employee.wecom_userid.is_none() {
+    if now - row.created_at >= ABSOLUTE_LIFETIME {
         return Ok(None);
     }
-    let Some(firm) = firm::Entity::find_by_id(session.firm_id)
-        .filter(firm::Column::DeletedAt.is_null())
-        .filter(firm::Column::Status.eq(firm::Status::Active))
-        .one(db.read())
-        .await?
-    else {
+    // A sidebar session belongs to a WeCom member: without the binding it is over.
+    if kind == web_session::Kind::Sidebar && row.wecom_userid.is_none() {
         return Ok(None);
+    }
+    let is_admin = matches!(row.role, employee::Role::SuperAdmin | employee::Role::Admin);
+    let permissions = if is_admin {
+        Permissions::everything()
+    } else {
+        let codes: Vec<String> = employee_permission::Entity::find()
+            .filter(employee_permission::Column::FirmId.eq(row.firm_id))
+            .filter(employee_permission::Column::EmployeeId.eq(row.employee_id))
+            .all(db.read())
+            .await?
+            .into_iter()
+            .map(|p| p.perm_code)
+            .collect();
+        Permissions::from_codes(codes.iter().map(String::as_str))
     };
-    if now - session.last_seen_at > TOUCH_EVERY {
+    let mut last_seen_at = row.last_seen_at;
+    if now - row.last_seen_at >= TOUCH_EVERY {
+        let expires = (now + IDLE_LIFETIME).min(row.created_at + ABSOLUTE_LIFETIME);
         web_session::Entity::update_many()
             .col_expr(web_session::Column::LastSeenAt, Expr::value(now))
-            .col_expr(
-                web_session::Column::ExpiresAt,
-                Expr::value(now + IDLE_LIFETIME),
-            )
+            .col_expr(web_session::Column::ExpiresAt, Expr::value(expires))
             .filter(web_session::Column::Id.eq(id.clone()))
             .exec(db.write())
             .await?;
+        last_seen_at = now;
     }
     Ok(Some(CurrentEmployee {
         session_id: id,
-        firm_id: firm.id,
-        corp_id: firm.corp_id,
-        firm_name: firm.name,
-        employee_id: employee.id,
-        name: employee.name,
-        role: employee.role,
-        wecom_userid: employee.wecom_userid,
+        firm_id: row.firm_id,
+        corp_id: row.corp_id,
+        firm_name: row.firm_name,
+        employee_id: row.employee_id,
+        name: row.name,
+        role: row.role,
+        wecom_userid: row.wecom_userid,
+        permissions,
+        data_scope: if is_admin {
+            employee::DataScope::All
+        } else {
+            row.data_scope
+        },
+        last_seen_at,
     }))
 }
 

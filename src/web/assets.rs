@@ -12,6 +12,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/css/app.css"),
     ),
     (
+        "js/bind.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/bind.js"),
+    ),
+    (
         "js/sidebar.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/js/sidebar.js"),

@@ -4,8 +4,8 @@
 //! Signed values are `base64url(json).base64url(HMAC-SHA256(secret_key, json))`; they are
 //! HttpOnly and SameSite=Lax, and Secure whenever `public_url` is https.
 
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
 
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 fn mac(key: &[u8], payload: &[u8]) -> Option<Hmac<Sha256>> {
@@ -43,8 +44,18 @@ fn secure(state: &AppState) -> bool {
     state.settings.server.public_url.starts_with("https://")
 }
 
-pub fn build(state: &AppState, name: &str, value: String, max_age_seconds: i64) -> Cookie<'static> {
-    Cookie::build(name.to_string(), value)
+/// The name a cookie carries on the wire: on https, `__Host-` pins it to this exact origin
+/// (Secure, Path=/, no Domain), so a sibling subdomain cannot plant or overwrite it.
+pub fn wire_name(state: &AppState, name: &str) -> String {
+    if secure(state) {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+fn build(state: &AppState, name: &str, value: String, max_age_seconds: i64) -> Cookie<'static> {
+    Cookie::build(wire_name(state, name), value)
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -53,19 +64,50 @@ pub fn build(state: &AppState, name: &str, value: String, max_age_seconds: i64) 
         .finish()
 }
 
-pub fn removal(state: &AppState, name: &str) -> Cookie<'static> {
-    let mut cookie = build(state, name, String::new(), 0);
-    cookie.make_removal();
-    cookie
+/// Sets a cookie on a response (HttpOnly, SameSite=Lax, Secure on https).
+pub fn set(
+    state: &AppState,
+    response: &mut HttpResponse,
+    name: &str,
+    value: String,
+    max_age_seconds: i64,
+) -> AppResult<()> {
+    response
+        .add_cookie(&build(state, name, value, max_age_seconds))
+        .map_err(AppError::internal)
 }
 
-pub fn read_signed<T: DeserializeOwned>(
+/// Tells the browser to drop a cookie.
+pub fn clear(state: &AppState, response: &mut HttpResponse, name: &str) -> AppResult<()> {
+    let mut cookie = build(state, name, String::new(), 0);
+    cookie.make_removal();
+    response.add_cookie(&cookie).map_err(AppError::internal)
+}
+
+/// A cookie's value as the browser sent it.
+pub fn get(state: &AppState, req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(&wire_name(state, name))
+        .map(|c| c.value().to_string())
+}
+
+/// Signs `value` and sets it as a cookie.
+pub fn set_signed<T: Serialize>(
+    state: &AppState,
+    response: &mut HttpResponse,
+    name: &str,
+    value: &T,
+    max_age_seconds: i64,
+) -> AppResult<()> {
+    let signed = sign(&state.session_key, value).ok_or_else(|| AppError::internal("signing"))?;
+    set(state, response, name, signed, max_age_seconds)
+}
+
+pub fn get_signed<T: DeserializeOwned>(
     state: &AppState,
     req: &HttpRequest,
     name: &str,
 ) -> Option<T> {
-    let cookie = req.cookie(name)?;
-    verify(&state.session_key, cookie.value())
+    verify(&state.session_key, &get(state, req, name)?)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ pub struct HomePage {
 }
 
 pub async fn show(state: web::Data<AppState>) -> AppResult<HomePage> {
-    let o = overview::load(&state).await?;
+    let o = overview::load(&state, state.started_at).await?;
     let started = crate::domain::clock::to_local(o.started_at)
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();

@@ -5,8 +5,11 @@
 pub mod assets;
 pub mod cookies;
 pub mod error_pages;
+pub mod extractors;
 pub mod health;
 pub mod home;
+pub mod jssdk;
+pub mod labels;
 pub mod sidebar;
 pub mod wecom_callback;
 
@@ -14,6 +17,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::CACHE_CONTROL;
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::web;
 
@@ -23,16 +27,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(health::check))
         .route("/static/{path:.*}", web::get().to(assets::serve))
-        .route("/sidebar", web::get().to(sidebar::show))
-        .route(
-            "/sidebar/oauth/callback",
-            web::get().to(sidebar::oauth_callback),
+        .service(
+            web::scope("/sidebar")
+                .wrap(no_store())
+                .route("", web::get().to(sidebar::shell::show))
+                .route("/signin", web::get().to(sidebar::signin::begin))
+                .route(
+                    "/oauth/callback",
+                    web::get().to(sidebar::signin::oauth_callback),
+                )
+                .route("/logout", web::post().to(sidebar::signin::logout))
+                .route("/bind", web::get().to(sidebar::bind::form))
+                .route("/bind", web::post().to(sidebar::bind::bind))
+                .route("/bind/code", web::post().to(sidebar::bind::send_code)),
         )
-        .route("/sidebar/bind", web::get().to(sidebar::bind_form))
-        .route("/sidebar/bind", web::post().to(sidebar::bind))
-        .route("/sidebar/bind/code", web::post().to(sidebar::send_code))
-        .route("/sidebar/logout", web::post().to(sidebar::logout))
-        .route("/wecom/jssdk/sign", web::post().to(sidebar::jssdk_sign))
+        .route("/wecom/jssdk/sign", web::post().to(jssdk::sign))
         .service(
             web::resource("/wecom/callback/{corp_id}")
                 .route(web::get().to(wecom_callback::verify))
@@ -44,6 +53,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(wecom_callback::receive_agent)),
         )
         .default_service(web::to(not_found));
+}
+
+/// Pages of signed-in people must not be kept by browsers or proxies.
+fn no_store() -> DefaultHeaders {
+    DefaultHeaders::new().add((CACHE_CONTROL, "no-store"))
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {

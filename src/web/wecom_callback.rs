@@ -4,13 +4,14 @@
 //! POST answers HTTP 200 with an empty body once the event is committed to the inbox, which is
 //! WeCom's acknowledgement for self-built apps. Errors are JSON `{"errcode", "errmsg"}`.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
-use crate::error::{AppError, AppResult};
-use crate::services::callbacks::{self, CallbackQuery, MAX_BODY_BYTES, callback_error};
+use crate::error::AppResult;
+use crate::services::callbacks::{
+    self, CallbackQuery, CallbackRefusal, MAX_BODY_BYTES, RefusalKind,
+};
 use crate::state::AppState;
 
 pub async fn verify(
@@ -56,10 +57,7 @@ async fn answer_verification(
     req: &HttpRequest,
 ) -> AppResult<HttpResponse> {
     let query = CallbackQuery::parse(req.query_string())?;
-    let app = state
-        .callback_apps
-        .resolve(&state.db, &state.secrets, corp_id, agent_id)
-        .await?;
+    let app = callbacks::resolve(&state.apps, corp_id, agent_id).await?;
     let echo = callbacks::verify_url(&app, &query)?;
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/plain; charset=utf-8"))
@@ -75,21 +73,10 @@ async fn accept_event(
 ) -> AppResult<HttpResponse> {
     let query = CallbackQuery::parse(req.query_string())?;
     let body = read_limited(req, payload).await?;
-    let app = state
-        .callback_apps
-        .resolve(&state.db, &state.secrets, corp_id, agent_id)
-        .await?;
+    let app = callbacks::resolve(&state.apps, corp_id, agent_id).await?;
     let row = callbacks::open_event(&app, &query, &body, state.now())?;
     callbacks::store(&state.inbox, row).await?;
     Ok(HttpResponse::Ok().finish())
-}
-
-fn too_large() -> AppError {
-    callback_error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        -40002,
-        "request body exceeds 64 KiB",
-    )
 }
 
 /// Reads the body, refusing more than [`MAX_BODY_BYTES`] before buffering it.
@@ -100,19 +87,15 @@ async fn read_limited(req: &HttpRequest, mut payload: web::Payload) -> AppResult
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(too_large());
+        return Err(CallbackRefusal::too_large().into());
     }
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(MAX_BODY_BYTES));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            callback_error(
-                StatusCode::BAD_REQUEST,
-                -40002,
-                &format!("reading body: {e}"),
-            )
+            CallbackRefusal::new(RefusalKind::Malformed, -40002, format!("reading body: {e}"))
         })?;
         if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+            return Err(CallbackRefusal::too_large().into());
         }
         body.extend_from_slice(&chunk);
     }

@@ -207,7 +207,8 @@ impl TestApp {
         )
         .await
         .expect("app");
-        self.state.callback_apps.invalidate();
+        self.state.apps.invalidate(firm.id);
+        self.state.apps.forget_unknown(corp_id);
         TestFirm {
             firm_id: firm.id,
             app_id: app.id,

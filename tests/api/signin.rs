@@ -92,6 +92,7 @@ fn cookie_value(resp: &reqwest::Response, name: &str) -> Option<String> {
         let text = v.to_str().ok()?;
         let (pair, _) = text.split_once(';').unwrap_or((text, ""));
         let (n, value) = pair.split_once('=')?;
+        let n = n.strip_prefix("__Host-").unwrap_or(n);
         (n == name && !value.is_empty()).then(|| value.to_string())
     })
 }
@@ -117,6 +118,7 @@ async fn start_signin(w: &World, path: &str) -> Started {
     assert_eq!(resp.status(), 302, "sign-in starts with a redirect");
     let location = resp.headers()[LOCATION].to_str().unwrap().to_string();
     let cookie = cookie_value(&resp, "zf_oauth").expect("state cookie");
+    let https = !set_cookie_line(&resp, "__Host-zf_oauth").is_empty();
     let parsed = url::Url::parse(location.trim_end_matches("#wechat_redirect")).unwrap();
     let state = parsed
         .query_pairs()
@@ -125,7 +127,11 @@ async fn start_signin(w: &World, path: &str) -> Started {
         .expect("state parameter");
     Started {
         state,
-        cookie: format!("zf_oauth={cookie}"),
+        cookie: if https {
+            format!("__Host-zf_oauth={cookie}")
+        } else {
+            format!("zf_oauth={cookie}")
+        },
         location,
     }
 }
@@ -213,10 +219,14 @@ async fn the_session_cookie_is_httponly_lax_and_secure_behind_https() {
     wecom_says_member_is(&w, "CODE1", "wangkj").await;
     let started = start_signin(&w, "/sidebar").await;
     let resp = oauth_return(&w, &started, "CODE1", &started.state).await;
-    let line = set_cookie_line(&resp, "zf_session");
+    // On https the name carries the __Host- prefix, which browsers accept only with Secure,
+    // Path=/ and no Domain.
+    let line = set_cookie_line(&resp, "__Host-zf_session");
     for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(line.contains(attribute), "{attribute} missing in {line}");
     }
+    assert!(!line.contains("Domain"), "{line}");
+    assert!(set_cookie_line(&resp, "zf_session").is_empty());
 }
 
 #[tokio::test]
@@ -436,9 +446,18 @@ async fn codes_are_limited_to_one_a_minute_and_ten_a_day() {
     let resp = send().await;
     assert_eq!(resp.status(), 422);
     assert!(resp.text().await.unwrap().contains("上限"));
-    // A new Beijing day (the clock starts at 10:00 local) lifts the limit.
+    // A new Beijing day (the clock starts at 10:00 local) lifts the limit; by then the binding
+    // page has expired (30 minutes), so the member opens the sidebar again.
     w.app.clock.advance(Duration::hours(16));
-    assert_eq!(send().await.status(), 200);
+    assert_eq!(
+        send().await.status(),
+        400,
+        "the old binding page has expired"
+    );
+    let again = reach_binding(&w, "CODE2", "likj").await;
+    let form = [("phone", "13900000002"), ("csrf", again.csrf.as_str())];
+    let resp = post_form(&w, "/sidebar/bind/code", &again.cookie, &form).await;
+    assert_eq!(resp.status(), 200);
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary")]
     pub department_ids: Option<Json>,
     pub status: Status,
+    pub data_scope: DataScope,
     pub bound_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -69,4 +70,17 @@ pub enum Status {
     Disabled,
     #[sea_orm(string_value = "left")]
     Left,
+}
+
+/// Which customers the employee sees: those they serve or follow, or all of the firm's.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "snake_case")]
+pub enum DataScope {
+    #[sea_orm(string_value = "own")]
+    Own,
+    #[sea_orm(string_value = "all")]
+    All,
 }

@@ -13,6 +13,7 @@ mod m20261126_000006_create_knowledge_and_messages;
 mod m20261126_000007_create_system_tables;
 mod m20261126_000008_seed_holidays_and_calendar;
 mod m20261126_000009_create_sms_codes;
+mod m20261130_000001_add_employee_data_scope;
 pub mod portable;
 
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_create_system_tables::Migration),
             Box::new(m20261126_000008_seed_holidays_and_calendar::Migration),
             Box::new(m20261126_000009_create_sms_codes::Migration),
+            Box::new(m20261130_000001_add_employee_data_scope::Migration),
         ]
     }
 }

@@ -1,0 +1,38 @@
+//! The WeCom chat sidebar: sign-in through WeCom OAuth, the one-time binding by phone and SMS
+//! code, and the shell that hosts the customer pages.
+
+pub mod bind;
+pub mod shell;
+pub mod signin;
+
+use actix_web::HttpRequest;
+use actix_web::http::header::LOCATION;
+use rand::Rng;
+use rand::distr::Alphanumeric;
+
+fn random_text(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.connection_info()
+        .realip_remote_addr()
+        .map(str::to_string)
+}
+
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn redirect(to: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Found()
+        .insert_header((LOCATION, to.to_string()))
+        .finish()
+}
