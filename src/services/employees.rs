@@ -5,39 +5,15 @@
 //! member binds to at most one employee and an employee to at most one member. Unbinding or
 //! disabling ends the employee's sessions at once.
 
-use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
+use serde_json::json;
 
-use crate::db::Database;
-use crate::db::entities::{audit_log, employee};
+use crate::db::entities::employee;
 use crate::error::{AppError, AppResult};
-use crate::services::sessions;
-
-/// Who is acting, for the audit log.
-#[derive(Clone, Debug)]
-pub enum Actor {
-    /// The member binding themselves in the sidebar.
-    Member { userid: String },
-    /// A signed-in admin.
-    Employee { id: i64, name: String },
-}
-
-impl Actor {
-    fn label(&self) -> String {
-        match self {
-            Self::Member { userid } => format!("wecom:{userid}"),
-            Self::Employee { name, .. } => name.clone(),
-        }
-    }
-    fn employee_id(&self) -> Option<i64> {
-        match self {
-            Self::Employee { id, .. } => Some(*id),
-            Self::Member { .. } => None,
-        }
-    }
-}
+use crate::services::audit::{self, Object, Who};
+use crate::services::{Ctx, sessions};
 
 /// Normalises a mainland mobile number: digits only, optional +86/0086 prefix removed.
 pub fn normalize_mobile(input: &str) -> AppResult<String> {
@@ -131,18 +107,17 @@ pub async fn bindable_by_mobile(
 
 /// Binds a WeCom member to an employee. Idempotent for the same pair.
 pub async fn bind_member(
-    db: &Database,
-    firm_id: i64,
+    ctx: &Ctx,
+    who: &Who,
     employee_id: i64,
     userid: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
 ) -> AppResult<employee::Model> {
+    let (firm_id, now) = (who.firm_id, ctx.now());
     let userid = userid.trim();
     if userid.is_empty() || userid.len() > 64 {
         return Err(AppError::Validation("企业微信账号不正确".into()));
     }
-    let txn = db.begin_write().await?;
+    let txn = ctx.db.begin_write().await?;
     let employee = find(&txn, firm_id, employee_id).await?;
     if employee.wecom_userid.as_deref() == Some(userid) {
         txn.commit().await?;
@@ -164,15 +139,14 @@ pub async fn bind_member(
     active.bound_at = Set(Some(now));
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
-    audit(
+    audit::record_in(
         &txn,
-        firm_id,
-        actor,
-        "employee.bind",
-        updated.id,
-        None,
-        Some(userid),
         now,
+        who,
+        "employee.bind",
+        Object::new("employee", updated.id),
+        Some(json!({ "wecom_userid": null })),
+        Some(json!({ "wecom_userid": userid })),
     )
     .await?;
     txn.commit().await?;
@@ -180,14 +154,9 @@ pub async fn bind_member(
 }
 
 /// Removes an employee's WeCom binding and ends their sessions.
-pub async fn unbind_member(
-    db: &Database,
-    firm_id: i64,
-    employee_id: i64,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> AppResult<employee::Model> {
-    let txn = db.begin_write().await?;
+pub async fn unbind_member(ctx: &Ctx, who: &Who, employee_id: i64) -> AppResult<employee::Model> {
+    let (firm_id, now) = (who.firm_id, ctx.now());
+    let txn = ctx.db.begin_write().await?;
     let employee = find(&txn, firm_id, employee_id).await?;
     let Some(previous) = employee.wecom_userid.clone() else {
         txn.commit().await?;
@@ -199,15 +168,14 @@ pub async fn unbind_member(
     active.updated_at = Set(now);
     let updated = active.update(&txn).await?;
     sessions::revoke_all_for_employee(&txn, firm_id, employee_id, now).await?;
-    audit(
+    audit::record_in(
         &txn,
-        firm_id,
-        actor,
-        "employee.unbind",
-        updated.id,
-        Some(&previous),
-        None,
         now,
+        who,
+        "employee.unbind",
+        Object::new("employee", updated.id),
+        Some(json!({ "wecom_userid": previous })),
+        Some(json!({ "wecom_userid": null })),
     )
     .await?;
     txn.commit().await?;
@@ -216,15 +184,15 @@ pub async fn unbind_member(
 
 /// Disables (or re-enables) an employee; disabling ends their sessions.
 pub async fn set_active(
-    db: &Database,
-    firm_id: i64,
+    ctx: &Ctx,
+    who: &Who,
     employee_id: i64,
     active_flag: bool,
-    actor: &Actor,
-    now: DateTime<Utc>,
 ) -> AppResult<employee::Model> {
-    let txn = db.begin_write().await?;
+    let (firm_id, now) = (who.firm_id, ctx.now());
+    let txn = ctx.db.begin_write().await?;
     let employee = find(&txn, firm_id, employee_id).await?;
+    let before = employee.status;
     let status = if active_flag {
         employee::Status::Active
     } else {
@@ -242,38 +210,18 @@ pub async fn set_active(
     } else {
         "employee.disable"
     };
-    audit(&txn, firm_id, actor, action, updated.id, None, None, now).await?;
+    audit::record_in(
+        &txn,
+        now,
+        who,
+        action,
+        Object::new("employee", updated.id),
+        Some(json!({ "status": before })),
+        Some(json!({ "status": status })),
+    )
+    .await?;
     txn.commit().await?;
     Ok(updated)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn audit(
-    conn: &impl ConnectionTrait,
-    firm_id: i64,
-    actor: &Actor,
-    action: &str,
-    employee_id: i64,
-    before: Option<&str>,
-    after: Option<&str>,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    audit_log::ActiveModel {
-        firm_id: Set(firm_id),
-        actor_employee_id: Set(actor.employee_id()),
-        actor: Set(actor.label()),
-        action: Set(action.to_string()),
-        entity: Set("employee".into()),
-        entity_id: Set(Some(employee_id.to_string())),
-        old_value: Set(before.map(|v| serde_json::json!({ "wecom_userid": v }))),
-        new_value: Set(after.map(|v| serde_json::json!({ "wecom_userid": v }))),
-        ip: Set(None),
-        occurred_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

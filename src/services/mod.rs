@@ -5,6 +5,7 @@
 //! transaction take a connection instead. No service imports the web layer or builds an HTTP
 //! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
+pub mod audit;
 pub mod calendar;
 pub mod callbacks;
 pub mod ctx;

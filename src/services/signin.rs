@@ -6,7 +6,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder}
 use crate::db::entities::{employee, firm, sms_code, web_session};
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
-use crate::services::employees::{self, Actor};
+use crate::services::audit::Who;
+use crate::services::employees;
 use crate::services::{firms, sessions, sms_codes};
 use crate::wecom::api::OAuthIdentity;
 
@@ -158,11 +159,8 @@ pub async fn complete_binding(
         ctx.now(),
     )
     .await?;
-    let actor = Actor::Member {
-        userid: userid.to_string(),
-    };
-    let bound =
-        employees::bind_member(&ctx.db, firm_id, employee.id, userid, &actor, ctx.now()).await?;
+    let who = Who::member(firm_id, userid, ip.clone());
+    let bound = employees::bind_member(ctx, &who, employee.id, userid).await?;
     sidebar_session(ctx, firm_id, bound.id, ip, user_agent).await
 }
 

@@ -8,7 +8,8 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-use zhangfang::services::employees::{self, Actor};
+use zhangfang::services::audit::{Actor, Who};
+use zhangfang::services::employees;
 
 use crate::helpers::{TestApp, TestFirm, spawn_app_with};
 
@@ -364,6 +365,21 @@ async fn an_unbound_member_binds_once_with_phone_and_code_and_is_never_asked_aga
             .await,
         1
     );
+    // The audit entry names who bound, from where, and the value before and after.
+    let entry = crate::helpers::string_value(
+        &w.app,
+        &format!(
+            "SELECT actor || '|' || entity || '|' || entity_id || '|' || COALESCE(ip, '') || '|' \
+             || CAST(old_value AS TEXT) || '|' || CAST(new_value AS TEXT) FROM audit_log \
+             WHERE action = 'employee.bind' AND firm_id = {}",
+            w.firm.firm_id
+        ),
+    )
+    .await;
+    let fields: Vec<&str> = entry.split('|').collect();
+    assert_eq!(&fields[..3], ["wecom:likj", "employee", id.to_string().as_str()]);
+    assert_eq!(fields[3], "127.0.0.1");
+    assert!(fields[4].contains("null") && fields[5].contains("likj"), "{entry}");
     // Next time WeCom says it is likj, the sidebar opens directly.
     let again = sign_in(&w, "CODE2", "likj").await;
     assert!(
@@ -571,11 +587,13 @@ async fn unbinding_or_disabling_ends_sessions_at_once() {
         name: "管理员".into(),
     };
     employees::unbind_member(
-        &w.app.state.db,
-        w.firm.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: w.firm.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         id,
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap();
@@ -586,24 +604,28 @@ async fn unbinding_or_disabling_ends_sessions_at_once() {
     );
 
     employees::bind_member(
-        &w.app.state.db,
-        w.firm.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: w.firm.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         id,
         "wangkj",
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap();
     let session = sign_in(&w, "CODE2", "wangkj").await;
     assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
     employees::set_active(
-        &w.app.state.db,
-        w.firm.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: w.firm.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         id,
         false,
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap();
@@ -627,45 +649,53 @@ async fn admins_bind_and_unbind_only_within_their_firm() {
     };
     // The other firm guessing this employee's id finds nothing.
     let err = employees::bind_member(
-        &w.app.state.db,
-        other.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: other.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         id,
         "x",
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap_err();
     assert!(matches!(err, zhangfang::error::AppError::NotFound(_)));
     employees::bind_member(
-        &w.app.state.db,
-        w.firm.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: w.firm.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         id,
         "wangkj",
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap();
     // One member, one employee.
     let second = employee(&w, "赵会计", "13800000002", None).await;
     let err = employees::bind_member(
-        &w.app.state.db,
-        w.firm.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: w.firm.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         second,
         "wangkj",
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap_err();
     assert!(matches!(err, zhangfang::error::AppError::Conflict(_)));
     let err = employees::unbind_member(
-        &w.app.state.db,
-        other.firm_id,
+        &w.app.state.ctx,
+        &Who {
+            firm_id: other.firm_id,
+            actor: admin.clone(),
+            ip: None,
+        },
         id,
-        &admin,
-        w.app.clock_now(),
     )
     .await
     .unwrap_err();
