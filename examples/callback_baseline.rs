@@ -5,6 +5,7 @@
 //! Usage: callback_baseline LISTEN TOKEN ENCODING_AES_KEY CORP_ID
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use zhangfang::domain::clock::{Clock, SystemClock};
 use zhangfang::error::AppError;
 use zhangfang::services::callbacks::{CallbackQuery, open_event};
 use zhangfang::services::wecom_apps::App as WecomApp;
@@ -12,7 +13,7 @@ use zhangfang::wecom::crypto::CallbackCrypto;
 
 async fn receive(app: web::Data<WecomApp>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let outcome = CallbackQuery::parse(req.query_string())
-        .and_then(|query| open_event(&app, &query, &body, chrono::Utc::now()));
+        .and_then(|query| open_event(&app, &query, &body, SystemClock.now()));
     match outcome {
         Ok(row) => {
             std::hint::black_box(row);

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use zhangfang::config::Settings;
 use zhangfang::db::Database;
+use zhangfang::domain::clock::{Clock, SystemClock};
 use zhangfang::seed::{self, Profile, SeedOptions};
 use zhangfang::startup::Application;
 
@@ -119,7 +120,7 @@ async fn run_sandbox(listen: std::net::SocketAddr, file: Option<PathBuf>) -> any
         None => (
             Profile::Demo,
             seed::DEMO_SEED,
-            zhangfang::domain::clock::today_local(chrono::Utc::now()),
+            SystemClock.today_local(),
             SandboxOptions::default(),
         ),
     };
@@ -138,7 +139,7 @@ async fn run_seed(
     let db = Database::connect(&settings.database).await?;
     db.migrate().await.context("migrating")?;
     let secrets = zhangfang::secrets::SecretBox::from_settings(&settings)?;
-    let as_of = as_of.unwrap_or_else(|| zhangfang::domain::clock::today_local(chrono::Utc::now()));
+    let as_of = as_of.unwrap_or_else(|| SystemClock.today_local());
     let report = seed::run(
         &db,
         &secrets,

@@ -135,7 +135,7 @@ impl Application {
             }
             None => WecomEndpoints::from_settings(&settings),
         };
-        let sms = sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms));
+        let sms = sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms, clock.clone()));
         let ctx = Ctx::build(
             settings,
             db.clone(),

@@ -117,7 +117,11 @@ impl Sandbox {
     /// A sandbox serving `dataset` on the wall clock.
     #[must_use]
     pub fn new(dataset: WecomDataset, options: SandboxOptions) -> Self {
-        Self::with_clock(dataset, options, Arc::new(Utc::now))
+        Self::with_clock(
+            dataset,
+            options,
+            Arc::new(|| crate::domain::clock::Clock::now(&crate::domain::clock::SystemClock)),
+        )
     }
 
     /// A sandbox whose token, code, ticket and media lifetimes follow `clock`.

@@ -195,7 +195,7 @@ mod tests {
             firm_id: 1,
             app_id: 2,
             dedupe_key: key.into(),
-            received_at: Utc::now(),
+            received_at: chrono::DateTime::UNIX_EPOCH,
             msg_type: "event".into(),
             event: "change_external_contact".into(),
             change_type: "add_external_contact".into(),

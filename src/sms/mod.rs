@@ -10,6 +10,7 @@ pub use log_sender::LogSmsSender;
 pub use tencent::TencentSmsSender;
 
 use crate::config::{SmsProvider, SmsSettings};
+use crate::domain::clock::Clock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SmsError {
@@ -25,10 +26,10 @@ pub trait SmsSender: Send + Sync {
     async fn send_code(&self, phone: &str, code: &str, valid_minutes: u32) -> Result<(), SmsError>;
 }
 
-pub fn from_settings(settings: &SmsSettings) -> Arc<dyn SmsSender> {
+pub fn from_settings(settings: &SmsSettings, clock: Arc<dyn Clock>) -> Arc<dyn SmsSender> {
     match settings.provider {
         SmsProvider::Log => Arc::new(LogSmsSender),
-        SmsProvider::Tencent => Arc::new(TencentSmsSender::new(settings.clone())),
+        SmsProvider::Tencent => Arc::new(TencentSmsSender::new(settings.clone(), clock)),
     }
 }
 

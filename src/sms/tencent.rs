@@ -6,10 +6,14 @@
 //! the timestamp and credential scope `{date}/sms/tc3_request`; and a key derived by chaining
 //! HMAC-SHA256 over the date, the service and `tc3_request`.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::json;
+
+use crate::domain::clock::Clock;
 use sha2::{Digest, Sha256};
 
 use super::{SmsError, SmsSender, mask_phone};
@@ -22,15 +26,21 @@ const CONTENT_TYPE: &str = "application/json; charset=utf-8";
 pub struct TencentSmsSender {
     settings: SmsSettings,
     client: reqwest::Client,
+    /// TC3 signatures carry the request time; Tencent refuses one off by more than 5 minutes.
+    clock: Arc<dyn Clock>,
 }
 
 impl TencentSmsSender {
-    pub fn new(settings: SmsSettings) -> Self {
+    pub fn new(settings: SmsSettings, clock: Arc<dyn Clock>) -> Self {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
             .unwrap_or_default();
-        Self { settings, client }
+        Self {
+            settings,
+            client,
+            clock,
+        }
     }
 
     fn host(&self) -> String {
@@ -127,7 +137,7 @@ impl SmsSender for TencentSmsSender {
             "TemplateParamSet": [code, valid_minutes.to_string()],
         })
         .to_string();
-        let now = Utc::now();
+        let now = self.clock.now();
         let host = self.host();
         let response = self
             .client

@@ -4,8 +4,6 @@
 //! Both kinds use the same algorithm; they differ only in the ticket
 //! (corp `jsapi_ticket` vs. app `agent_config` ticket), which the caller picks.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use serde::Serialize;
@@ -52,11 +50,6 @@ pub fn sign_now(ticket: &str, url: &str, timestamp: i64, nonce: impl Into<String
     }
 }
 
-/// Signs with the current time and a fresh random nonce.
-pub fn sign_fresh(ticket: &str, url: &str) -> JsSignature {
-    sign_now(ticket, url, unix_now(), random_nonce())
-}
-
 /// 16 random alphanumeric characters, the length WeCom's own samples use.
 pub fn random_nonce() -> String {
     rand::rng()
@@ -64,15 +57,6 @@ pub fn random_nonce() -> String {
         .take(16)
         .map(char::from)
         .collect()
-}
-
-fn unix_now() -> i64 {
-    // A clock before 1970 is a broken host; 0 makes the signature fail
-    // visibly on the client instead of panicking the server.
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -111,13 +95,6 @@ mod tests {
         let json = serde_json::to_value(&s).unwrap();
         assert_eq!(json["nonce_str"], NONCE);
         assert_eq!(json["timestamp"], TS);
-    }
-
-    #[test]
-    fn fresh_signature_is_consistent() {
-        let s = sign_fresh(TICKET, URL);
-        assert!(s.timestamp > 1_600_000_000);
-        assert_eq!(s.signature, sign(TICKET, &s.nonce_str, s.timestamp, URL));
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn the_wecom_config_section_registers_its_firm_once() {
         &app.state.db,
         &app.state.secrets,
         &app.state.settings.wecom,
-        chrono::Utc::now(),
+        app.clock_now(),
     )
     .await
     .unwrap();

@@ -133,7 +133,7 @@ async fn concurrent_read_then_write_transactions_all_commit() {
                 &format!("wwconcurrent{i:04}"),
                 "并发公司",
                 false,
-                chrono::Utc::now(),
+                chrono::DateTime::UNIX_EPOCH,
             )
             .await
             .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?;

@@ -377,9 +377,15 @@ async fn an_unbound_member_binds_once_with_phone_and_code_and_is_never_asked_aga
     )
     .await;
     let fields: Vec<&str> = entry.split('|').collect();
-    assert_eq!(&fields[..3], ["wecom:likj", "employee", id.to_string().as_str()]);
+    assert_eq!(
+        &fields[..3],
+        ["wecom:likj", "employee", id.to_string().as_str()]
+    );
     assert_eq!(fields[3], "127.0.0.1");
-    assert!(fields[4].contains("null") && fields[5].contains("likj"), "{entry}");
+    assert!(
+        fields[4].contains("null") && fields[5].contains("likj"),
+        "{entry}"
+    );
     // Next time WeCom says it is likj, the sidebar opens directly.
     let again = sign_in(&w, "CODE2", "likj").await;
     assert!(

@@ -15,7 +15,10 @@ fn sender(endpoint: &str) -> TencentSmsSender {
     s.sign_name = "账房".into();
     s.template_id = "100001".into();
     s.endpoint = endpoint.into();
-    TencentSmsSender::new(s)
+    TencentSmsSender::new(
+        s,
+        std::sync::Arc::new(zhangfang::domain::clock::SystemClock),
+    )
 }
 
 #[tokio::test]
