@@ -10,6 +10,8 @@ use crate::services::audit::Who;
 use crate::services::employees;
 use crate::services::{firms, sessions, sms_codes};
 use crate::wecom::api::OAuthIdentity;
+use crate::wecom::errors::Errcode;
+use crate::wecom::token_cache::TokenError;
 
 /// The firm a sidebar visit belongs to: the one named, else the one the config file registers,
 /// else (demo mode) the demo firm, else the only firm there is.
@@ -88,7 +90,18 @@ pub async fn finish_oauth(
         return Err(AppError::BadRequest("授权码无效，请重新打开侧边栏".into()));
     }
     let app = ctx.apps.primary(firm_id).await?;
-    let identity = ctx.wecom.auth_get_user_info(app.handle()?, code).await?;
+    let identity = match ctx.wecom.auth_get_user_info(app.handle()?, code).await {
+        Ok(identity) => identity,
+        // A code is single-use and lives 5 minutes: a reload of the callback page, a back button
+        // or a stale link. Nothing is wrong on the server; the person just starts again.
+        Err(TokenError::Wecom(e)) if e.code() == Some(Errcode::InvalidOauthCode) => {
+            tracing::info!("OAuth code refused by WeCom (reused or expired)");
+            return Err(AppError::BadRequest(
+                "登录链接已失效（可能已使用过或已超过5分钟），请关闭后重新打开侧边栏".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let userid = match identity {
         OAuthIdentity::Member { userid, .. } => userid,
         OAuthIdentity::NonMember { .. } => {

@@ -1,4 +1,6 @@
-//! Browsers get an HTML page for errors; API clients and WeCom keep the JSON body.
+//! Browsers get an HTML page for bare errors; API clients, WeCom and the sidebar shell's fragment
+//! requests keep the JSON body, and a page that rendered its own error (a form showing what went
+//! wrong beside what was typed) is left exactly as it is.
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
@@ -14,6 +16,8 @@ struct ErrorPage<'a> {
     status: u16,
     reason: &'a str,
     message: &'a str,
+    /// Where signing in again starts for the part of the site the person was in.
+    signin: &'static str,
 }
 
 pub fn middleware<B: 'static>() -> ErrorHandlers<B> {
@@ -24,6 +28,18 @@ fn wants_html(res: &ServiceResponse<impl Sized>) -> bool {
     let req = res.request();
     let path = req.path();
     if path.starts_with("/api/") || path.starts_with("/wecom/") || path == "/healthz" {
+        return false;
+    }
+    if req.headers().contains_key("hx-request") {
+        return false;
+    }
+    let already_html = res
+        .response()
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if already_html {
         return false;
     }
     req.headers()
@@ -43,10 +59,16 @@ fn render<B: 'static>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>
         .get::<ErrorInfo>()
         .map(|info| info.message.clone())
         .unwrap_or_else(|| default_message(status.as_u16()).to_string());
+    let signin = if res.request().path().starts_with("/admin") {
+        "/admin/login"
+    } else {
+        "/sidebar"
+    };
     let page = ErrorPage {
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("Error"),
         message: &message,
+        signin,
     };
     let html = page.render().unwrap_or_else(|_| message.clone());
     let (req, _) = res.into_parts();

@@ -32,6 +32,15 @@ fn unescape(html: &str) -> String {
 /// Follows the sidebar to the sandbox's picker, picks `userid`, and returns the response of our
 /// OAuth callback plus the browser's cookies.
 async fn pick_member(app: &TestApp, userid: &str) -> (reqwest::Response, Vec<String>) {
+    let (resp, jar, _) = pick_member_with_callback(app, userid).await;
+    (resp, jar)
+}
+
+/// As [`pick_member`], also returning the callback URL (with its one-time code) WeCom sent.
+async fn pick_member_with_callback(
+    app: &TestApp,
+    userid: &str,
+) -> (reqwest::Response, Vec<String>, String) {
     let start = app.get("/sidebar").await;
     assert_eq!(start.status(), 302);
     let mut jar = cookies_from(&start);
@@ -66,7 +75,7 @@ async fn pick_member(app: &TestApp, userid: &str) -> (reqwest::Response, Vec<Str
         .await
         .unwrap();
     jar.extend(cookies_from(&resp));
-    (resp, jar)
+    (resp, jar, back)
 }
 
 #[tokio::test]
@@ -225,4 +234,44 @@ async fn the_home_page_lists_the_demo_firm_and_its_callback_url() {
         "/wecom/callback/{}",
         zhangfang::seed::DEMO_CORP_ID
     )));
+}
+
+#[tokio::test]
+async fn a_used_oauth_code_asks_the_person_to_open_the_sidebar_again() {
+    let app = demo_app().await;
+    let userid = crate::helpers::string_value(
+        &app,
+        "SELECT wecom_userid FROM employee WHERE wecom_userid IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let (first, _, callback) = pick_member_with_callback(&app, &userid).await;
+    assert_eq!(first.status(), 302);
+    // A new sign-in (its own state) comes back with the code already spent, as a reload or a
+    // back button does.
+    let start = app.get("/sidebar").await;
+    let jar = cookies_from(&start);
+    let state = url::Url::parse(start.headers()[LOCATION].to_str().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.to_string())
+        .unwrap();
+    let code = url::Url::parse(&callback)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.to_string())
+        .unwrap();
+    let resp = app
+        .client
+        .get(app.url(&format!("/sidebar/oauth/callback?code={code}&state={state}")))
+        .header(COOKIE, jar.join("; "))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400, "the person's mistake, not WeCom's failure");
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("重新打开侧边栏"), "{html}");
+    assert!(html.contains("href=\"/sidebar\"") && html.contains("重新登录"), "{html}");
 }

@@ -307,6 +307,9 @@ async fn post_form(
         .client
         .post(w.app.url(path))
         .header(COOKIE, cookie)
+        // As a browser sends it, so the HTML error pages are in play: a form that shows its own
+        // refusal must keep it.
+        .header("accept", "text/html,application/xhtml+xml")
         .form(form)
         .send()
         .await
@@ -411,7 +414,12 @@ async fn a_phone_that_is_no_employee_is_refused_in_chinese() {
     )
     .await;
     assert_eq!(resp.status(), 422);
-    assert!(resp.text().await.unwrap().contains("不是本公司员工"));
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("不是本公司员工"));
+    assert!(
+        html.contains("value=\"13700000009\""),
+        "the form keeps what was typed"
+    );
     assert_eq!(w.app.sms.count(), 0);
     let resp = post_form(
         &w,
