@@ -117,7 +117,11 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub listen: String,
+    /// Filled in from `listen` when the configuration leaves it empty.
     pub public_url: String,
+    /// True when `public_url` was derived from `listen` rather than configured.
+    #[serde(skip)]
+    pub public_url_derived: bool,
     pub data_dir: PathBuf,
     pub workers: usize,
 }
@@ -149,6 +153,8 @@ pub struct SecuritySettings {
 #[serde(deny_unknown_fields)]
 pub struct WecomSettings {
     pub corp_id: String,
+    /// The console shows AgentId as a number; `agent_id = 1000002` and `"1000002"` both work.
+    #[serde(deserialize_with = "string_or_integer")]
     pub agent_id: String,
     pub secret: Secret,
     pub token: Secret,
@@ -213,9 +219,10 @@ impl Settings {
             merge(&mut merged, layer, "")?;
         }
         apply_env(&mut merged, env)?;
-        let settings: Settings = toml::Value::Table(merged)
+        let mut settings: Settings = toml::Value::Table(merged)
             .try_into()
             .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_string()))?;
+        settings.derive_public_url()?;
         settings.validate()?;
         Ok(settings)
     }
@@ -223,6 +230,63 @@ impl Settings {
     /// Only the compiled-in defaults (tests start from these).
     pub fn defaults() -> Result<Self, ConfigError> {
         Self::load_with_env(None, std::iter::empty())
+    }
+
+    /// An empty `public_url` means "where `listen` serves": changing only the port then keeps
+    /// sign-in working. An unspecified listen address (0.0.0.0) is reached on loopback here.
+    fn derive_public_url(&mut self) -> Result<(), ConfigError> {
+        if !self.server.public_url.trim().is_empty() {
+            return Ok(());
+        }
+        let listen = self.listen_addr()?;
+        let host = if listen.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else if listen.is_ipv6() {
+            format!("[{}]", listen.ip())
+        } else {
+            listen.ip().to_string()
+        };
+        self.server.public_url = format!("http://{host}:{}", listen.port());
+        self.server.public_url_derived = true;
+        Ok(())
+    }
+
+    /// Configuration that works but is probably not what the operator meant, in plain words.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let Ok(public) = url::Url::parse(&self.server.public_url) else {
+            return out;
+        };
+        let Ok(listen) = self.listen_addr() else {
+            return out;
+        };
+        let public_is_loopback = match public.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        if !self.server.public_url_derived
+            && public_is_loopback
+            && public.port_or_known_default() != Some(listen.port())
+        {
+            out.push(format!(
+                "server.public_url ({}) points at port {} but server.listen is {}: sign-in \
+                 redirects and JS-SDK signatures will use the wrong address; set public_url to \
+                 match, or leave it empty to derive it from listen",
+                self.server.public_url,
+                public.port_or_known_default().unwrap_or(0),
+                self.server.listen
+            ));
+        }
+        if !self.demo.enabled && public.scheme() == "http" && !public_is_loopback {
+            out.push(format!(
+                "server.public_url ({}) is plain http: WeCom's sidebar and OAuth need https \
+                 in production, and cookies are not marked Secure",
+                self.server.public_url
+            ));
+        }
+        out
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -282,6 +346,19 @@ impl Settings {
     pub fn public_base(&self) -> &str {
         self.server.public_url.trim_end_matches('/')
     }
+}
+
+fn string_or_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Text(String),
+        Number(i64),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::Text(s) => s,
+        Either::Number(n) => n.to_string(),
+    })
 }
 
 fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
@@ -409,7 +486,7 @@ mod tests {
         std::fs::write(&good, "[server]\nlisten = \"127.0.0.1:9999\"\n").unwrap();
         let s = Settings::load_with_env(Some(&good), env(&[])).unwrap();
         assert_eq!(s.server.listen, "127.0.0.1:9999");
-        assert_eq!(s.server.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.server.public_url, "http://127.0.0.1:9999");
 
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "[server]\nlisten_addr = \"x\"\n").unwrap();
@@ -430,6 +507,81 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.server.listen, "127.0.0.1:7777");
+    }
+
+    #[test]
+    fn an_agent_id_written_as_a_number_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "[wecom]\ncorp_id = \"ww1\"\nagent_id = 1000002\ntoken = \"t\"\nencoding_aes_key = \"k\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_with_env(Some(&file), env(&[])).unwrap();
+        assert_eq!(s.wecom.agent_id, "1000002");
+    }
+
+    #[test]
+    fn an_empty_public_url_follows_listen() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_SERVER__LISTEN", "127.0.0.1:9191"),
+                ("ZHANGFANG_SERVER__PUBLIC_URL", ""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_url, "http://127.0.0.1:9191");
+        assert!(s.warnings().is_empty());
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_SERVER__LISTEN", "0.0.0.0:9191"),
+                ("ZHANGFANG_SERVER__PUBLIC_URL", ""),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.public_url, "http://127.0.0.1:9191");
+    }
+
+    #[test]
+    fn a_public_url_that_disagrees_with_listen_is_warned_about() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_SERVER__LISTEN", "127.0.0.1:9191"),
+                ("ZHANGFANG_SERVER__PUBLIC_URL", "http://127.0.0.1:8080"),
+            ]),
+        )
+        .unwrap();
+        let warnings = s.warnings();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("9191") && warnings[0].contains("8080"));
+        // Behind a reverse proxy the ports differ on purpose.
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_SERVER__LISTEN", "127.0.0.1:9191"),
+                ("ZHANGFANG_SERVER__PUBLIC_URL", "https://zf.example.com"),
+                ("ZHANGFANG_DEMO__ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(s.warnings().is_empty());
+    }
+
+    #[test]
+    fn production_on_plain_http_is_warned_about() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_SERVER__PUBLIC_URL", "http://zf.example.com"),
+                ("ZHANGFANG_DEMO__ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert!(s.warnings().iter().any(|w| w.contains("https")));
     }
 
     #[test]

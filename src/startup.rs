@@ -97,6 +97,15 @@ impl Application {
         firms::bootstrap_from_config(&db, &secrets, &settings.wecom, clock.now())
             .await
             .map_err(|e| anyhow::anyhow!("registering the [wecom] app: {e}"))?;
+        for warning in settings.warnings() {
+            tracing::warn!("{warning}");
+        }
+        if !settings.demo.enabled && firms::count_real(db.read()).await? == 0 {
+            tracing::warn!(
+                "no firm is configured: WeCom callbacks and sign-in will find nobody; set the \
+                 [wecom] section or create a firm with `zhangfang firm create`"
+            );
+        }
         if settings.demo.enabled {
             crate::seed::ensure_demo(&db, &secrets, clock.as_ref())
                 .await

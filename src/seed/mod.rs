@@ -202,11 +202,13 @@ pub async fn run(
         anyhow::bail!("firm {corp_id} already exists in this database");
     }
     let roster = &world.roster;
+    // Every seeded firm is a demo firm, whatever its size: its keys follow from the seed and are
+    // public, so it is served only in demo mode.
     let firm_row = firms::create_firm(
         &txn,
         &corp_id,
         &roster.firm.name,
-        options.profile == Profile::Demo,
+        true,
         roster.firm.created_at,
     )
     .await

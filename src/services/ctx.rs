@@ -74,9 +74,15 @@ impl Ctx {
             Arc::new(move || token_clock.now()),
             format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         );
+        let serve_demo = settings.demo.enabled;
         Ok(Self {
             settings: Arc::new(settings),
-            apps: Arc::new(WecomApps::new(db.clone(), secrets.clone(), clock.clone())),
+            apps: Arc::new(WecomApps::new(
+                db.clone(),
+                secrets.clone(),
+                clock.clone(),
+                serve_demo,
+            )),
             wecom: Arc::new(WecomClient::new(tokens)),
             db,
             clock,

@@ -162,6 +162,17 @@ pub async fn find_active_app(
     Ok(query.one(conn).await?)
 }
 
+/// Active firms that are not demo firms.
+pub async fn count_real(conn: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(firm::Entity::find()
+        .filter(firm::Column::DeletedAt.is_null())
+        .filter(firm::Column::Status.eq(firm::Status::Active))
+        .filter(firm::Column::IsDemo.eq(false))
+        .count(conn)
+        .await?)
+}
+
 /// Every active app of a firm, the primary first.
 pub async fn active_apps(
     conn: &impl ConnectionTrait,

@@ -137,6 +137,7 @@ pub async fn authenticate(
     token: &str,
     kind: web_session::Kind,
     now: DateTime<Utc>,
+    serve_demo: bool,
 ) -> AppResult<Option<CurrentEmployee>> {
     if token.is_empty() || token.len() > 100 {
         return Ok(None);
@@ -146,9 +147,16 @@ pub async fn authenticate(
         web_session::Kind::Sidebar => "sidebar",
         web_session::Kind::Admin => "admin",
     };
+    // Outside demo mode the demo firm (whose keys are public seed data) has no sessions.
+    let demo_filter = if serve_demo {
+        ""
+    } else {
+        " AND f.is_demo = FALSE"
+    };
     let found = SessionRow::find_by_statement(statement(
         db.backend(),
-        "SELECT s.firm_id, s.employee_id, s.created_at, s.last_seen_at, \
+        &format!(
+            "SELECT s.firm_id, s.employee_id, s.created_at, s.last_seen_at, \
                 e.name, e.role, e.wecom_userid, e.data_scope, \
                 f.corp_id, f.name AS firm_name \
          FROM web_session s \
@@ -156,7 +164,8 @@ pub async fn authenticate(
          JOIN firm f ON f.id = s.firm_id \
          WHERE s.id = ? AND s.kind = ? AND s.revoked_at IS NULL AND s.expires_at > ? \
            AND e.deleted_at IS NULL AND e.status = 'active' \
-           AND f.deleted_at IS NULL AND f.status = 'active'",
+           AND f.deleted_at IS NULL AND f.status = 'active'{demo_filter}"
+        ),
         [id.clone().into(), kind_code.into(), now.into()],
     ))
     .one(db.read())

@@ -20,7 +20,7 @@ pub async fn resolve_firm(ctx: &Ctx, corp_id: Option<&str>) -> AppResult<firm::M
     if let Some(corp_id) = corp_id.filter(|c| !c.is_empty()) {
         return firms::find_by_corp_id(db, corp_id)
             .await?
-            .filter(|f| f.status == firm::Status::Active)
+            .filter(|f| f.status == firm::Status::Active && (ctx.demo() || !f.is_demo))
             .ok_or_else(|| AppError::NotFound("未找到该企业，请检查侧边栏地址中的企业ID".into()));
     }
     if !ctx.settings.wecom.corp_id.is_empty()
@@ -29,9 +29,14 @@ pub async fn resolve_firm(ctx: &Ctx, corp_id: Option<&str>) -> AppResult<firm::M
         return Ok(f);
     }
     let active = || {
-        firm::Entity::find()
+        let query = firm::Entity::find()
             .filter(firm::Column::DeletedAt.is_null())
-            .filter(firm::Column::Status.eq(firm::Status::Active))
+            .filter(firm::Column::Status.eq(firm::Status::Active));
+        if ctx.demo() {
+            query
+        } else {
+            query.filter(firm::Column::IsDemo.eq(false))
+        }
     };
     if ctx.settings.demo.enabled
         && let Some(f) = active()

@@ -106,17 +106,20 @@ pub struct WecomApps {
     db: Database,
     secrets: SecretBox,
     clock: Arc<dyn Clock>,
+    /// The demo firm's keys are public seed data: outside demo mode it does not exist for us.
+    serve_demo: bool,
     by_corp: RwLock<HashMap<String, Entry>>,
     corp_of_firm: RwLock<HashMap<i64, String>>,
     misses: Mutex<LruCache<String, DateTime<Utc>>>,
 }
 
 impl WecomApps {
-    pub fn new(db: Database, secrets: SecretBox, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(db: Database, secrets: SecretBox, clock: Arc<dyn Clock>, serve_demo: bool) -> Self {
         Self {
             db,
             secrets,
             clock,
+            serve_demo,
             by_corp: RwLock::default(),
             corp_of_firm: RwLock::default(),
             misses: Mutex::new(LruCache::new(
@@ -139,7 +142,7 @@ impl WecomApps {
         }
         let firm = firms::find_by_corp_id(self.db.read(), corp_id)
             .await?
-            .filter(|f| f.status == firm::Status::Active);
+            .filter(|f| f.status == firm::Status::Active && (self.serve_demo || !f.is_demo));
         match firm {
             Some(firm) => Ok(Some(self.load(firm, now).await?)),
             None => {
@@ -164,6 +167,7 @@ impl WecomApps {
         }
         let firm = firms::find_by_id(self.db.read(), firm_id)
             .await?
+            .filter(|f| self.serve_demo || !f.is_demo)
             .ok_or_else(|| AppError::NotFound("企业不存在".into()))?;
         self.load(firm, now).await
     }

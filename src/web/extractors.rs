@@ -80,7 +80,7 @@ pub async fn current(
     let Some(token) = crate::web::cookies::get(state, req, sessions::COOKIE) else {
         return Ok(None);
     };
-    sessions::authenticate(&state.db, &token, kind, state.now()).await
+    sessions::authenticate(&state.db, &token, kind, state.now(), state.demo()).await
 }
 
 async fn signed_in(

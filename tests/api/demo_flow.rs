@@ -264,14 +264,23 @@ async fn a_used_oauth_code_asks_the_person_to_open_the_sidebar_again() {
         .unwrap();
     let resp = app
         .client
-        .get(app.url(&format!("/sidebar/oauth/callback?code={code}&state={state}")))
+        .get(app.url(&format!(
+            "/sidebar/oauth/callback?code={code}&state={state}"
+        )))
         .header(COOKIE, jar.join("; "))
         .header("accept", "text/html")
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 400, "the person's mistake, not WeCom's failure");
+    assert_eq!(
+        resp.status(),
+        400,
+        "the person's mistake, not WeCom's failure"
+    );
     let html = resp.text().await.unwrap();
     assert!(html.contains("重新打开侧边栏"), "{html}");
-    assert!(html.contains("href=\"/sidebar\"") && html.contains("重新登录"), "{html}");
+    assert!(
+        html.contains("href=\"/sidebar\"") && html.contains("重新登录"),
+        "{html}"
+    );
 }

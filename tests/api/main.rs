@@ -4,6 +4,7 @@ mod calendar;
 mod callback;
 mod cli;
 mod demo_flow;
+mod demo_guard;
 mod health;
 mod helpers;
 mod migrations;
