@@ -144,7 +144,19 @@ impl Application {
             }
             None => WecomEndpoints::from_settings(&settings),
         };
-        let sms = sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms, clock.clone()));
+        let mut sms =
+            sms.unwrap_or_else(|| crate::sms::from_settings(&settings.sms, clock.clone()));
+        let demo_tools = match &sandbox {
+            Some(sandbox) => {
+                let outbox = Arc::new(crate::sms::outbox::Outbox::new(sms, clock.clone()));
+                sms = outbox.clone();
+                Some(crate::web::demo::DemoTools {
+                    sandbox: sandbox.clone(),
+                    outbox,
+                })
+            }
+            None => None,
+        };
         let ctx = Ctx::build(
             settings,
             db.clone(),
@@ -160,6 +172,7 @@ impl Application {
             ctx,
             session_key,
             inbox,
+            demo_tools,
         });
 
         let workers = match state.settings.server.workers {

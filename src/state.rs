@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::services::Ctx;
 use crate::services::inbox::InboxWriter;
+use crate::web::demo::DemoTools;
 
 pub struct AppState {
     pub ctx: Ctx,
@@ -13,6 +14,8 @@ pub struct AppState {
     pub session_key: Vec<u8>,
     pub inbox: InboxWriter,
     pub started_at: DateTime<Utc>,
+    /// Demo mode's sandbox and SMS outbox, for the demo's own pages.
+    pub demo_tools: Option<DemoTools>,
 }
 
 /// Handlers read the context's fields (`state.db`, `state.clock`) directly.

@@ -248,6 +248,12 @@ impl Sandbox {
         })
     }
 
+    /// The corp's members as the sandbox holds them now.
+    #[must_use]
+    pub fn members(&self) -> Vec<crate::seed::WecomMember> {
+        self.corp().members.clone()
+    }
+
     /// Issues an OAuth code for a member without going through the picker page (for tests of
     /// the app's login); `None` for an unknown userid.
     #[must_use]

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod calendar;
 pub mod callbacks;
 pub mod ctx;
+pub mod demo;
 pub mod employees;
 pub mod firms;
 pub mod inbox;

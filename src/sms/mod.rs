@@ -2,6 +2,7 @@
 //! with a phone number and a code (WeCom does not give newer apps members' phone numbers).
 
 mod log_sender;
+pub mod outbox;
 mod tencent;
 
 use std::sync::Arc;

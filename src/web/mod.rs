@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod cookies;
+pub mod demo;
 pub mod error_pages;
 pub mod extractors;
 pub mod health;
@@ -27,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::show))
         .route("/healthz", web::get().to(health::check))
         .route("/static/{path:.*}", web::get().to(assets::serve))
+        .route("/sandbox", web::get().to(demo::show))
         .service(
             web::scope("/sidebar")
                 .wrap(no_store())

@@ -284,3 +284,73 @@ async fn a_used_oauth_code_asks_the_person_to_open_the_sidebar_again() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_sandbox_page_shows_members_their_binding_and_the_last_codes() {
+    let app = demo_app().await;
+    let page = app.get("/sandbox").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("成员与绑定状态") && html.contains("已绑定员工"));
+    assert!(
+        html.contains("未绑定：用此手机号绑定员工"),
+        "unbound members show the phone to use"
+    );
+    assert!(html.contains("/sandbox/_sandbox/faults"));
+    assert!(html.contains("还没有发送过验证码"));
+
+    // After a member asks for a code on the binding page, the code shows here too.
+    let mobile = crate::helpers::string_value(
+        &app,
+        "SELECT mobile FROM employee WHERE wecom_userid IS NULL AND mobile IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let dataset = zhangfang::seed::wecom_dataset(
+        zhangfang::seed::Profile::Demo,
+        zhangfang::seed::DEMO_SEED,
+        zhangfang::domain::clock::today_local(app.clock_now()),
+    );
+    let member = dataset.members.iter().find(|m| m.mobile == mobile).unwrap();
+    assert!(html.contains(&mobile));
+    let (_, jar) = pick_member(&app, &member.userid).await;
+    let form = app
+        .client
+        .get(app.url("/sidebar/bind"))
+        .header(COOKIE, jar.join("; "))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = form
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let sent = app
+        .client
+        .post(app.url("/sidebar/bind/code"))
+        .header(COOKIE, jar.join("; "))
+        .form(&[("phone", mobile.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 200);
+    let shown = sent.text().await.unwrap();
+    let code = shown
+        .split("<strong>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_string();
+    let html = app.get("/sandbox").await.text().await.unwrap();
+    assert!(html.contains(&format!("<strong>{code}</strong>")), "{html}");
+}
+
+#[tokio::test]
+async fn there_is_no_sandbox_page_outside_demo_mode() {
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(app.get("/sandbox").await.status(), 404);
+}
