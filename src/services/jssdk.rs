@@ -17,6 +17,8 @@ pub struct SignedConfig {
 
 /// Only pages of this service are signed: scheme, host and port must equal `public_url`'s and the
 /// path must lie under its path. A prefix test on the text would let `https://host.evil.com` pass.
+/// What is signed is the URL as parsed (WHATWG, as browsers do), without its fragment — never the
+/// raw text, which could say one host to a lax parser and another to the check.
 pub fn signable_url(public_url: &str, url: &str) -> AppResult<String> {
     let bad = || AppError::BadRequest("只能为本系统的页面地址签名".into());
     let public = url::Url::parse(public_url).map_err(|_| bad())?;
@@ -30,7 +32,9 @@ pub fn signable_url(public_url: &str, url: &str) -> AppResult<String> {
     if !same_origin || !under || !page.username().is_empty() || page.password().is_some() {
         return Err(bad());
     }
-    Ok(jssdk::strip_fragment(url).to_string())
+    let mut page = page;
+    page.set_fragment(None);
+    Ok(page.to_string())
 }
 
 pub async fn sign(ctx: &Ctx, firm_id: i64, url: &str) -> AppResult<SignedConfig> {
@@ -74,6 +78,17 @@ mod tests {
         ] {
             assert!(signable_url(public, bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn what_is_signed_is_the_url_as_checked_not_the_raw_text() {
+        // RFC 3986 reads the authority of this text as `evil.com`; browsers (WHATWG) read a
+        // backslash as a path separator. The signature must be for the URL we checked.
+        let url =
+            signable_url("http://127.0.0.1:8080", "http://127.0.0.1:8080\\@evil.com/").unwrap();
+        assert_eq!(url, "http://127.0.0.1:8080/@evil.com/");
+        let url = signable_url("http://127.0.0.1:8080", "http://127.0.0.1:8080?entry=x").unwrap();
+        assert_eq!(url, "http://127.0.0.1:8080/?entry=x");
     }
 
     #[test]

@@ -43,7 +43,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bind", web::post().to(sidebar::bind::bind))
                 .route("/bind/code", web::post().to(sidebar::bind::send_code)),
         )
-        .route("/wecom/jssdk/sign", web::post().to(jssdk::sign))
+        .service(
+            web::resource("/wecom/jssdk/sign")
+                .app_data(json_limit(jssdk::MAX_BODY_BYTES))
+                .route(web::post().to(jssdk::sign)),
+        )
         .service(
             web::resource("/wecom/callback/{corp_id}")
                 .route(web::get().to(wecom_callback::verify))
@@ -55,6 +59,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(wecom_callback::receive_agent)),
         )
         .default_service(web::to(not_found));
+}
+
+/// A JSON body limit whose refusal is our error, not actix's plain text.
+fn json_limit(bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(bytes)
+        .error_handler(|err, _| {
+            let message = match err {
+                actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                    return AppError::PayloadTooLarge("提交的内容太大".into()).into();
+                }
+                other => format!("请求格式不正确：{other}"),
+            };
+            AppError::BadRequest(message).into()
+        })
 }
 
 /// Pages of signed-in people must not be kept by browsers or proxies.

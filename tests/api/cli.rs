@@ -94,6 +94,7 @@ async fn the_sandbox_command_serves_a_stand_in_wecom() {
         .arg(&file)
         .stdout(Stdio::piped())
         .spawn()
+        .map(crate::helpers::KillOnDrop)
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel();

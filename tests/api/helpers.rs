@@ -69,7 +69,6 @@ pub struct TestFirm {
     pub firm_id: i64,
     pub app_id: i64,
     pub corp_id: String,
-    #[allow(dead_code)]
     pub agent_id: String,
     pub token: String,
     pub key: String,
@@ -143,9 +142,11 @@ pub async fn test_database(dir: &std::path::Path) -> (DatabaseUrl, Option<(Strin
     }
 }
 
+/// Drops a test's PostgreSQL database before returning, so none is left behind when the test
+/// binary exits. Runs on its own thread: it may be called from inside the test's runtime.
 pub fn drop_test_database(pg_database: Option<(String, String)>) {
     if let Some((admin, name)) = pg_database {
-        std::thread::spawn(move || pg::drop_database(&admin, &name));
+        let _ = std::thread::spawn(move || pg::drop_database(&admin, &name)).join();
     }
 }
 
@@ -240,7 +241,7 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // Best effort in the background; CI also sweeps leftovers.
+        // `WITH (FORCE)` ends the app's own connections; CI also sweeps anything left over.
         drop_test_database(self.pg_database.take());
     }
 }
@@ -373,5 +374,232 @@ pub async fn string_value(app: &TestApp, sql: &str) -> String {
 impl TestApp {
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+/// A child process that is killed when the test ends, passed or failed, so no server outlives
+/// its test.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// A browser signed in as one employee: every request carries the session cookie and asks for
+/// HTML, as WeCom's webview does.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+    /// The `Cookie` header value carrying the session.
+    pub cookie: String,
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A page load.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", &self.cookie)
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// What the sidebar shell asks for: the fragment only.
+    pub async fn fragment(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("cookie", &self.cookie)
+            .header("accept", "text/html")
+            .header("hx-request", "true")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("cookie", &self.cookie)
+            .header("accept", "text/html,application/xhtml+xml")
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// An employee to create with [`TestApp::add_employee`].
+pub struct NewEmployee<'a> {
+    pub name: &'a str,
+    pub mobile: Option<&'a str>,
+    pub userid: Option<&'a str>,
+    pub role: zhangfang::db::entities::employee::Role,
+    pub permissions: &'a [&'a str],
+}
+
+impl Default for NewEmployee<'_> {
+    fn default() -> Self {
+        Self {
+            name: "测试员工",
+            mobile: None,
+            userid: None,
+            role: zhangfang::db::entities::employee::Role::Staff,
+            permissions: &[],
+        }
+    }
+}
+
+impl TestApp {
+    /// An active employee of `firm_id` with the given role and permission codes; returns its id.
+    pub async fn add_employee(&self, firm_id: i64, e: NewEmployee<'_>) -> i64 {
+        use sea_orm::{ActiveModelTrait, Set};
+        use zhangfang::db::entities::{employee, employee_permission};
+        let now = self.clock.now();
+        let admin = !matches!(e.role, employee::Role::Staff);
+        let row = employee::ActiveModel {
+            firm_id: Set(firm_id),
+            name: Set(e.name.to_string()),
+            mobile: Set(e.mobile.map(str::to_string)),
+            wecom_userid: Set(e.userid.map(str::to_string)),
+            role: Set(e.role),
+            department_ids: Set(None),
+            status: Set(employee::Status::Active),
+            data_scope: Set(if admin {
+                employee::DataScope::All
+            } else {
+                employee::DataScope::Own
+            }),
+            bound_at: Set(e.userid.map(|_| now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            ..Default::default()
+        }
+        .insert(self.state.db.write())
+        .await
+        .expect("employee");
+        for code in e.permissions {
+            employee_permission::ActiveModel {
+                firm_id: Set(firm_id),
+                employee_id: Set(row.id),
+                perm_code: Set(code.to_string()),
+                created_at: Set(now),
+            }
+            .insert(self.state.db.write())
+            .await
+            .expect("permission");
+        }
+        row.id
+    }
+
+    /// A customer of `firm_id` with the schema's defaults (small-scale, quarterly VAT, serving).
+    pub async fn add_customer(&self, firm_id: i64, name: &str) -> i64 {
+        let now = self.clock.now();
+        let stmt = zhangfang::db::statement(
+            self.backend(),
+            "INSERT INTO customer (firm_id, name, taxpayer_type, vat_period, created_at, updated_at) \
+             VALUES (?, ?, 'small_scale', 'quarter', ?, ?)",
+            [firm_id.into(), name.into(), now.into(), now.into()],
+        );
+        self.state
+            .db
+            .write()
+            .execute_raw(stmt)
+            .await
+            .expect("customer");
+        self.count(&format!(
+            "SELECT MAX(id) FROM customer WHERE firm_id = {firm_id}"
+        ))
+        .await
+    }
+
+    /// A browser with a sidebar session for the employee bound to WeCom member `userid`.
+    pub async fn signed_in(&self, userid: &str) -> Browser {
+        self.session_for(userid, zhangfang::db::entities::web_session::Kind::Sidebar)
+            .await
+    }
+
+    /// A browser with a back-office session for the employee bound to `userid`.
+    pub async fn signed_in_back_office(&self, userid: &str) -> Browser {
+        self.session_for(userid, zhangfang::db::entities::web_session::Kind::Admin)
+            .await
+    }
+
+    async fn session_for(
+        &self,
+        userid: &str,
+        kind: zhangfang::db::entities::web_session::Kind,
+    ) -> Browser {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use zhangfang::db::entities::employee;
+        let found = employee::Entity::find()
+            .filter(employee::Column::WecomUserid.eq(userid))
+            .filter(employee::Column::DeletedAt.is_null())
+            .one(self.state.db.read())
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("no employee is bound to {userid}"));
+        let token = zhangfang::services::sessions::create(
+            self.state.db.write(),
+            found.firm_id,
+            found.id,
+            kind,
+            None,
+            None,
+            self.clock.now(),
+        )
+        .await
+        .expect("session");
+        Browser {
+            client: self.client.clone(),
+            base: self.address.clone(),
+            cookie: format!("zf_session={token}"),
+        }
+    }
+
+    /// Posts `event` (decrypted XML) to the firm's callback URL, signed and encrypted with its
+    /// keys as WeCom would.
+    pub async fn post_callback(&self, firm: &TestFirm, event: &str) -> reqwest::Response {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let timestamp = self.clock.now().timestamp().to_string();
+        use zhangfang::wecom::crypto::{CallbackCrypto, envelope_xml, random_prefix};
+        let crypto = CallbackCrypto::new(&firm.token, &firm.key, &firm.corp_id).expect("keys");
+        let sealed = crypto
+            .seal(event, &timestamp, &nonce, random_prefix())
+            .expect("seal");
+        self.client
+            .post(self.url(&format!(
+                "/wecom/callback/{}?msg_signature={}&timestamp={timestamp}&nonce={nonce}",
+                firm.corp_id, sealed.msg_signature
+            )))
+            .header("content-type", "text/xml")
+            .body(envelope_xml(&firm.corp_id, &sealed.encrypt, &firm.agent_id))
+            .send()
+            .await
+            .expect("request")
     }
 }

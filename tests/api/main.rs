@@ -6,11 +6,13 @@ mod cli;
 mod demo_flow;
 mod demo_guard;
 mod health;
+#[allow(dead_code)] // shared by every test file; each uses a part
 mod helpers;
 mod migrations;
 mod process;
 mod sandbox_client;
 mod seed;
+mod sessions;
 mod signin;
 mod sms;
 mod tenancy;

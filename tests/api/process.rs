@@ -8,11 +8,11 @@ use sea_orm::{ConnectionTrait, Statement};
 use zhangfang::config::Settings;
 use zhangfang::db::Database;
 
-use crate::helpers::{drop_test_database, test_database};
+use crate::helpers::{KillOnDrop, drop_test_database, test_database};
 use crate::wecom_fixtures::{external_contact_event, seal_event, vector};
 
 struct Served {
-    child: std::process::Child,
+    child: KillOnDrop,
     address: String,
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -44,6 +44,7 @@ async fn serve_with_token(
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
+        .map(KillOnDrop)
         .expect("start zhangfang");
     let stdout = child.stdout.take().unwrap();
     let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -147,10 +148,13 @@ async fn sigterm_stops_the_service_gracefully() {
         .status()
         .expect("kill runs");
     assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || served.child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let exit = tokio::task::spawn_blocking(move || {
+        let exit = served.child.wait();
+        (exit, served)
+    })
+    .await
+    .unwrap();
+    let (exit, served) = (exit.0.unwrap(), exit.1);
     assert!(exit.success(), "a clean exit after SIGTERM: {exit:?}");
     let log = served.log.lock().unwrap().join("\n");
     assert!(log.contains("stopped"), "{log}");
@@ -181,5 +185,60 @@ async fn a_restart_with_a_changed_wecom_section_keeps_the_database_and_logs_the_
         !log.contains("ChangedToken123"),
         "secrets never reach the log"
     );
+    drop_test_database(pg);
+}
+
+#[tokio::test]
+async fn a_request_in_flight_when_sigterm_arrives_is_answered_and_stored() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let mut served = serve(dir.path(), &url).await;
+    let v = vector("V5b");
+    let sealed = seal_event(
+        &v.token,
+        &v.key,
+        &v.rid,
+        &external_contact_event(&v.rid, "wmINFLIGHT", 1_764_000_001),
+        "1764000001",
+        "inflight",
+    );
+    let authority = served.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "POST /wecom/callback/{}?{} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: text/xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        v.rid,
+        sealed.query,
+        sealed.body.len()
+    );
+    let (first, rest) = sealed.body.split_at(sealed.body.len() / 2);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    // Half the body is on the wire: the request is in flight when the service is told to stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &served.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut answer))
+        .await
+        .expect("answered before the shutdown deadline")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let exit = tokio::task::spawn_blocking(move || {
+        let exit = served.child.wait();
+        (exit, served)
+    })
+    .await
+    .unwrap();
+    assert!(exit.0.unwrap().success());
+    assert_eq!(stored_events(url).await, 1);
     drop_test_database(pg);
 }

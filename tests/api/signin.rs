@@ -768,6 +768,8 @@ fn sha1_hex(text: &str) -> String {
 async fn the_jssdk_endpoint_signs_our_pages_with_both_tickets() {
     let w = world().await;
     mount_tickets(&w).await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
     let page = format!(
         "{}/sidebar?entry=single#top",
         w.app.state.settings.public_base()
@@ -776,7 +778,8 @@ async fn the_jssdk_endpoint_signs_our_pages_with_both_tickets() {
         .app
         .client
         .post(w.app.url("/wecom/jssdk/sign"))
-        .json(&json!({"url": page, "corp_id": CORP}))
+        .header(COOKIE, &session)
+        .json(&json!({"url": page}))
         .send()
         .await
         .unwrap();
@@ -804,6 +807,8 @@ async fn the_jssdk_endpoint_signs_our_pages_with_both_tickets() {
 async fn the_jssdk_endpoint_refuses_other_sites() {
     let w = world().await;
     mount_tickets(&w).await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
     let base = w.app.state.settings.public_base().to_string();
     let host_and_port = base.trim_start_matches("http://");
     for url in [
@@ -815,7 +820,8 @@ async fn the_jssdk_endpoint_refuses_other_sites() {
             .app
             .client
             .post(w.app.url("/wecom/jssdk/sign"))
-            .json(&json!({"url": url, "corp_id": CORP}))
+            .header(COOKIE, &session)
+            .json(&json!({"url": url}))
             .send()
             .await
             .unwrap();
@@ -843,4 +849,181 @@ async fn wecom_failures_during_sign_in_explain_what_to_fix() {
     let body: Value = resp.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("60020"));
     assert!(body["message"].as_str().unwrap().contains("可信IP"));
+}
+
+#[tokio::test]
+async fn an_oauth_round_trip_older_than_ten_minutes_is_refused_without_asking_wecom() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    wecom_says_member_is(&w, "CODE1", "wangkj").await;
+    let started = start_signin(&w, "/sidebar").await;
+    w.app.clock.advance(Duration::minutes(11));
+    let resp = oauth_return(&w, &started, "CODE1", &started.state).await;
+    assert_eq!(resp.status(), 400);
+    assert!(cookie_value(&resp, "zf_session").is_none());
+    let asked = w
+        .wecom
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/cgi-bin/auth/getuserinfo")
+        .count();
+    assert_eq!(asked, 0, "an expired round trip spends no WeCom call");
+}
+
+#[tokio::test]
+async fn a_declined_authorization_is_refused_in_chinese() {
+    let w = world().await;
+    let started = start_signin(&w, "/sidebar").await;
+    // WeCom comes back without a code when the member declines.
+    let resp = w
+        .app
+        .client
+        .get(
+            w.app
+                .url(&format!("/sidebar/oauth/callback?state={}", started.state)),
+        )
+        .header(COOKIE, &started.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("未同意授权"));
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM web_session").await, 0);
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_and_offers_signing_in_again() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    let resp = w
+        .app
+        .client
+        .post(w.app.url("/sidebar/logout"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        set_cookie_line(&resp, "zf_session").contains("Max-Age=0"),
+        "the browser drops the cookie"
+    );
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("已退出登录") && html.contains("href=\"/sidebar\""));
+    // The old cookie, replayed, opens nothing.
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 302);
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM web_session WHERE revoked_at IS NOT NULL")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_session_ends_after_seven_idle_days() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
+    w.app.clock.advance(Duration::days(6));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    // Used on day 6, so it lives until day 13.
+    w.app.clock.advance(Duration::days(6));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    w.app
+        .clock
+        .advance(Duration::days(7) + Duration::minutes(1));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 302);
+}
+
+#[tokio::test]
+async fn a_session_used_every_day_still_ends_thirty_days_after_sign_in() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
+    for _ in 0..29 {
+        w.app.clock.advance(Duration::days(1));
+        assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    }
+    w.app.clock.advance(Duration::days(1));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 302);
+}
+
+#[tokio::test]
+async fn page_views_within_a_minute_write_nothing() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
+    let seen = || {
+        crate::helpers::string_value(&w.app, "SELECT CAST(last_seen_at AS TEXT) FROM web_session")
+    };
+    let first = seen().await;
+    w.app.clock.advance(Duration::seconds(30));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    assert_eq!(seen().await, first, "no write within the minute");
+    w.app.clock.advance(Duration::seconds(31));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    assert_ne!(seen().await, first, "extended once the minute is over");
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_never_cached() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
+    let resp = get_with(&w, "/sidebar", &session).await;
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn the_jssdk_endpoint_needs_a_session_and_a_small_body() {
+    let w = world().await;
+    mount_tickets(&w).await;
+    let page = format!("{}/sidebar", w.app.state.settings.public_base());
+    // Without a session: 401 with where to sign in, and no ticket is ever fetched.
+    let resp = w
+        .app
+        .client
+        .post(w.app.url("/wecom/jssdk/sign"))
+        .json(&json!({"url": page, "corp_id": CORP}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    assert!(
+        body["signin_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/sidebar/signin")
+    );
+    let tickets = w
+        .wecom
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().contains("ticket"))
+        .count();
+    assert_eq!(tickets, 0);
+
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let session = sign_in(&w, "CODE1", "wangkj").await;
+    let huge = format!("{page}?pad={}", "x".repeat(8 * 1024));
+    let resp = w
+        .app
+        .client
+        .post(w.app.url("/wecom/jssdk/sign"))
+        .header(COOKIE, &session)
+        .json(&json!({ "url": huge }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
 }

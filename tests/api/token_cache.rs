@@ -415,3 +415,44 @@ async fn tokens_are_stored_sealed_not_in_plain_text() {
     assert!(sealed.starts_with("v1:"));
     assert!(!sealed.contains("PLAINTEXT"));
 }
+
+#[tokio::test]
+async fn a_lease_left_by_a_crashed_holder_lapses_and_another_instance_fetches() {
+    let s = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/cgi-bin/gettoken"))
+        .respond_with(gettoken("AFTER_CRASH", 0))
+        .expect(1)
+        .mount(&s.wecom)
+        .await;
+    // An instance took the refresh lease and died before saving anything.
+    let store = DbTokenStore::new(s.app.state.db.clone(), s.app.state.secrets.clone());
+    let now = s.app.clock.now();
+    assert!(
+        store
+            .try_lease(
+                key(&s, TokenKind::AccessToken),
+                "crashed-instance",
+                now,
+                now + ChronoDuration::seconds(15),
+            )
+            .await
+            .unwrap()
+    );
+    let cache = cache_on(&s.app.state.db, &s, "survivor");
+    let creds = s.creds.clone();
+    let (tenant, app) = (s.firm.firm_id, s.firm.app_id);
+    let waiting = tokio::spawn(async move { cache.access_token(tenant, app, &creds).await });
+    // While the dead holder's lease runs, the survivor waits instead of fetching.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(!waiting.is_finished(), "a live lease is respected");
+    assert_eq!(s.wecom.received_requests().await.unwrap().len(), 0);
+    // Once it has lapsed, the survivor takes the lease and fetches exactly once.
+    s.app.clock.advance(ChronoDuration::seconds(16));
+    let token = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the lapsed lease is taken over")
+        .unwrap()
+        .unwrap();
+    assert_eq!(token, "AFTER_CRASH");
+}
