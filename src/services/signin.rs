@@ -128,32 +128,65 @@ pub async fn finish_oauth(
 
 pub struct SentCode {
     pub phone: String,
-    /// Only in demo mode, where no text message is really sent.
+    /// Only for a demo firm in demo mode, where no text message is really sent.
     pub shown_code: Option<String>,
 }
 
-/// Step one of binding: the phone must belong to a bindable employee; then a code is sent.
+/// What the binding form says whatever the phone turned out to be, so it cannot be used to learn
+/// who works at the firm.
+pub const NEUTRAL_REFUSAL: &str =
+    "无法用该手机号完成绑定，请确认是管理员为您登记的手机号，或联系管理员";
+
+/// Step one of binding: a code is recorded under the limits either way, and sent only when the
+/// phone belongs to an employee this member may bind. The answer is the same in both cases; why
+/// a phone cannot bind goes to the log.
 pub async fn send_binding_code(
     ctx: &Ctx,
     firm_id: i64,
     userid: &str,
     phone: &str,
+    ip: Option<&str>,
 ) -> AppResult<SentCode> {
     let phone = employees::normalize_mobile(phone)?;
-    employees::bindable_by_mobile(ctx.db.read(), firm_id, &phone, userid).await?;
-    let code = sms_codes::send(
+    let bindable = match employees::bindable_by_mobile(ctx.db.read(), firm_id, &phone, userid).await
+    {
+        Ok(_) => true,
+        Err(e @ (AppError::Validation(_) | AppError::Forbidden(_) | AppError::Conflict(_))) => {
+            tracing::info!(
+                firm_id,
+                userid,
+                phone = %crate::sms::mask_phone(&phone),
+                reason = %e,
+                "binding code asked for a phone that cannot bind; nothing sent"
+            );
+            false
+        }
+        Err(e) => return Err(e),
+    };
+    let issued = sms_codes::issue(
         &ctx.db,
-        ctx.sms.as_ref(),
-        firm_id,
-        &phone,
-        sms_code::Purpose::BindEmployee,
+        &sms_codes::CodeRequest {
+            firm_id,
+            phone: &phone,
+            purpose: sms_code::Purpose::BindEmployee,
+            requested_by: userid,
+            ip,
+        },
         ctx.now(),
     )
     .await?;
-    Ok(SentCode {
-        phone,
-        shown_code: ctx.settings.demo.enabled.then_some(code),
-    })
+    let mut shown_code = None;
+    if bindable {
+        sms_codes::deliver(&ctx.db, ctx.sms.as_ref(), &phone, &issued).await?;
+        if ctx.demo()
+            && firms::find_by_id(ctx.db.read(), firm_id)
+                .await?
+                .is_some_and(|f| f.is_demo)
+        {
+            shown_code = Some(issued.code);
+        }
+    }
+    Ok(SentCode { phone, shown_code })
 }
 
 /// Step two: a right code binds the member to the employee with that phone and signs them in.
@@ -167,7 +200,8 @@ pub async fn complete_binding(
     user_agent: Option<String>,
 ) -> AppResult<String> {
     let phone = employees::normalize_mobile(phone)?;
-    let employee = employees::bindable_by_mobile(ctx.db.read(), firm_id, &phone, userid).await?;
+    // The code first: a phone that cannot bind got a code nobody received, so guesses at it are
+    // counted and refused exactly like guesses at a real one.
     sms_codes::verify(
         &ctx.db,
         firm_id,
@@ -177,6 +211,15 @@ pub async fn complete_binding(
         ctx.now(),
     )
     .await?;
+    let employee = employees::bindable_by_mobile(ctx.db.read(), firm_id, &phone, userid)
+        .await
+        .map_err(|e| match e {
+            AppError::Validation(_) | AppError::Forbidden(_) | AppError::Conflict(_) => {
+                tracing::info!(firm_id, userid, reason = %e, "binding refused after a right code");
+                AppError::Validation(NEUTRAL_REFUSAL.into())
+            }
+            other => other,
+        })?;
     let who = Who::member(firm_id, userid, ip.clone());
     let bound = employees::bind_member(ctx, &who, employee.id, userid).await?;
     sidebar_session(ctx, firm_id, bound.id, ip, user_agent).await

@@ -403,31 +403,79 @@ async fn an_unbound_member_binds_once_with_phone_and_code_and_is_never_asked_aga
 }
 
 #[tokio::test]
-async fn a_phone_that_is_no_employee_is_refused_in_chinese() {
+async fn the_binding_form_does_not_reveal_who_is_an_employee() {
     let w = world().await;
-    let b = reach_binding(&w, "CODE1", "stranger").await;
-    let resp = post_form(
-        &w,
-        "/sidebar/bind/code",
-        &b.cookie,
-        &[("phone", "13700000009"), ("csrf", &b.csrf)],
+    employee(&w, "李会计", "13900000002", None).await;
+    let disabled = employee(&w, "赵会计", "13900000003", None).await;
+    exec(
+        &w.app,
+        &format!("UPDATE employee SET status = 'disabled' WHERE id = {disabled}"),
     )
     .await;
-    assert_eq!(resp.status(), 422);
-    let html = resp.text().await.unwrap();
-    assert!(html.contains("不是本公司员工"));
-    assert!(
-        html.contains("value=\"13700000009\""),
-        "the form keeps what was typed"
-    );
-    assert_eq!(w.app.sms.count(), 0);
-    let resp = post_form(
-        &w,
-        "/sidebar/bind/code",
-        &b.cookie,
-        &[("phone", "12345"), ("csrf", &b.csrf)],
-    )
-    .await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    let b = reach_binding(&w, "CODE1", "likj").await;
+    let notice = |html: &str, masked: &str| -> String {
+        let start = html.find("class=\"notice\"").expect("a notice");
+        html[start..]
+            .split('<')
+            .next()
+            .unwrap()
+            .replace(masked, "PHONE")
+    };
+    let ask = |phone: &'static str| {
+        let (cookie, csrf) = (b.cookie.clone(), b.csrf.clone());
+        let w = &w;
+        async move {
+            post_form(
+                w,
+                "/sidebar/bind/code",
+                &cookie,
+                &[("phone", phone), ("csrf", &csrf)],
+            )
+            .await
+        }
+    };
+    let real = ask("13900000002").await;
+    assert_eq!(real.status(), 200);
+    let real = notice(&real.text().await.unwrap(), "139****0002");
+    assert_eq!(w.app.sms.count(), 1);
+    // A stranger's phone, a disabled employee's and one bound to another member: the same answer,
+    // and no text is sent.
+    for (phone, masked) in [
+        ("13700000009", "137****0009"),
+        ("13900000003", "139****0003"),
+        ("13800000001", "138****0001"),
+    ] {
+        let resp = ask(phone).await;
+        assert_eq!(resp.status(), 200, "{phone}");
+        let html = resp.text().await.unwrap();
+        assert_eq!(notice(&html, masked), real, "{phone}");
+        assert!(
+            html.contains(&format!("value=\"{phone}\"")),
+            "the form keeps what was typed"
+        );
+    }
+    assert_eq!(w.app.sms.count(), 1, "only the real employee got a text");
+    // Guessing at a phone that cannot bind reads exactly like guessing at a real one.
+    let guess = |phone: &'static str| {
+        let (cookie, csrf) = (b.cookie.clone(), b.csrf.clone());
+        let w = &w;
+        async move {
+            let resp = post_form(
+                w,
+                "/sidebar/bind",
+                &cookie,
+                &[("phone", phone), ("code", "abcdef"), ("csrf", &csrf)],
+            )
+            .await;
+            (resp.status(), resp.text().await.unwrap())
+        }
+    };
+    let (status, html) = guess("13700000009").await;
+    assert_eq!(status, 422);
+    assert!(html.contains("验证码不正确，还可以再试4次"), "{html}");
+    // A malformed number is still a plain input error.
+    let resp = ask("12345").await;
     assert_eq!(resp.status(), 422);
     assert!(resp.text().await.unwrap().contains("11位手机号"));
 }
@@ -580,14 +628,36 @@ async fn an_employee_bound_to_another_member_cannot_be_taken_over() {
         &[("phone", "13800000001"), ("csrf", &b.csrf)],
     )
     .await;
-    assert_eq!(resp.status(), 422);
-    assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("已绑定其他企业微信账号")
+    assert_eq!(resp.status(), 200, "the same answer as for any phone");
+    assert_eq!(w.app.sms.count(), 0, "but nothing reaches the real holder");
+    // Even knowing the recorded code (read here from nowhere but guessing) gets nowhere: every
+    // guess is counted and the fifth burns it.
+    for left in (0..5).rev() {
+        let resp = post_form(
+            &w,
+            "/sidebar/bind",
+            &b.cookie,
+            &[
+                ("phone", "13800000001"),
+                ("code", "abcdef"),
+                ("csrf", &b.csrf),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), 422);
+        let html = resp.text().await.unwrap();
+        if left > 0 {
+            assert!(html.contains(&format!("还可以再试{left}次")), "{html}");
+        } else {
+            assert!(html.contains("错误次数过多"), "{html}");
+        }
+    }
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM employee WHERE wecom_userid = 'impostor'")
+            .await,
+        0
     );
-    assert_eq!(w.app.sms.count(), 0);
 }
 
 #[tokio::test]
@@ -1026,4 +1096,131 @@ async fn the_jssdk_endpoint_needs_a_session_and_a_small_body() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 413);
+}
+
+#[tokio::test]
+async fn two_hundred_guesses_at_once_are_counted_one_by_one() {
+    let w = world().await;
+    employee(&w, "李会计", "13900000002", None).await;
+    let b = reach_binding(&w, "CODE1", "likj").await;
+    let resp = post_form(
+        &w,
+        "/sidebar/bind/code",
+        &b.cookie,
+        &[("phone", "13900000002"), ("csrf", &b.csrf)],
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let code = w.app.sms.last_code("13900000002").unwrap();
+    let guesses = (0..199).map(|i| {
+        let (cookie, csrf) = (b.cookie.clone(), b.csrf.clone());
+        let w = &w;
+        let wrong = format!("x{i:05}");
+        async move {
+            post_form(
+                w,
+                "/sidebar/bind",
+                &cookie,
+                &[("phone", "13900000002"), ("code", &wrong), ("csrf", &csrf)],
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(statuses.iter().all(|s| *s == 422));
+    let resp = post_form(
+        &w,
+        "/sidebar/bind",
+        &b.cookie,
+        &[("phone", "13900000002"), ("code", &code), ("csrf", &b.csrf)],
+    )
+    .await;
+    assert_eq!(
+        resp.status(),
+        422,
+        "the code was burned after five attempts"
+    );
+    assert!(resp.text().await.unwrap().contains("错误次数过多"));
+    assert_eq!(
+        w.app
+            .count("SELECT CAST(MAX(attempts) AS BIGINT) FROM sms_code")
+            .await,
+        5,
+        "no attempt beyond the fifth was ever compared"
+    );
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM employee WHERE wecom_userid = 'likj'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn twenty_sends_at_once_issue_one_code() {
+    let w = world().await;
+    employee(&w, "李会计", "13900000002", None).await;
+    let b = reach_binding(&w, "CODE1", "likj").await;
+    let sends = (0..20).map(|_| {
+        let (cookie, csrf) = (b.cookie.clone(), b.csrf.clone());
+        let w = &w;
+        async move {
+            post_form(
+                w,
+                "/sidebar/bind/code",
+                &cookie,
+                &[("phone", "13900000002"), ("csrf", &csrf)],
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1);
+    assert_eq!(w.app.sms.count(), 1);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM sms_code").await, 1);
+}
+
+#[tokio::test]
+async fn a_member_gets_twenty_codes_a_day_and_an_address_fifty() {
+    let w = world().await;
+    for i in 0..60 {
+        employee(&w, &format!("员工{i}"), &format!("1390000{i:04}"), None).await;
+    }
+    let send_all = |b: Binding, phones: Vec<String>| {
+        let w = &w;
+        async move {
+            let sends = phones.into_iter().map(|phone| {
+                let (cookie, csrf) = (b.cookie.clone(), b.csrf.clone());
+                async move {
+                    post_form(
+                        w,
+                        "/sidebar/bind/code",
+                        &cookie,
+                        &[("phone", phone.as_str()), ("csrf", &csrf)],
+                    )
+                    .await
+                    .status()
+                }
+            });
+            futures_util::future::join_all(sends)
+                .await
+                .into_iter()
+                .filter(|s| *s == 200)
+                .count()
+        }
+    };
+    // One member asking for 25 different phones at once: 20 go through.
+    let first = reach_binding(&w, "CODE1", "member1").await;
+    let phones: Vec<String> = (0..25).map(|i| format!("1390000{i:04}")).collect();
+    assert_eq!(send_all(first, phones).await, 20);
+    // Two more members from the same address: the address stops at 50 in all.
+    let second = reach_binding(&w, "CODE2", "member2").await;
+    let phones: Vec<String> = (25..45).map(|i| format!("1390000{i:04}")).collect();
+    assert_eq!(send_all(second, phones).await, 20);
+    let third = reach_binding(&w, "CODE3", "member3").await;
+    let phones: Vec<String> = (45..60).map(|i| format!("1390000{i:04}")).collect();
+    assert_eq!(send_all(third, phones).await, 10);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM sms_code").await, 50);
 }

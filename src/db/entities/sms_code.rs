@@ -19,6 +19,11 @@ pub struct Model {
     pub consumed_at: Option<DateTimeUtc>,
     pub burned_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The WeCom member who asked for the code.
+    #[sea_orm(column_type = "Text")]
+    pub requested_by: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub ip: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

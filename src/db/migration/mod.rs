@@ -14,6 +14,7 @@ mod m20261126_000007_create_system_tables;
 mod m20261126_000008_seed_holidays_and_calendar;
 mod m20261126_000009_create_sms_codes;
 mod m20261130_000001_add_employee_data_scope;
+mod m20261130_000002_add_sms_code_requester;
 pub mod portable;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_seed_holidays_and_calendar::Migration),
             Box::new(m20261126_000009_create_sms_codes::Migration),
             Box::new(m20261130_000001_add_employee_data_scope::Migration),
+            Box::new(m20261130_000002_add_sms_code_requester::Migration),
         ]
     }
 }

@@ -128,13 +128,20 @@ pub async fn send_code(
 ) -> AppResult<HttpResponse> {
     let binding = pending_binding(&state, &req)?;
     check_csrf(&binding, &form)?;
-    let result =
-        signin::send_binding_code(&state, binding.firm_id, &binding.userid, &form.phone).await;
+    let ip = client_ip(&req);
+    let result = signin::send_binding_code(
+        &state,
+        binding.firm_id,
+        &binding.userid,
+        &form.phone,
+        ip.as_deref(),
+    )
+    .await;
     let mut page = BindPage::new(&binding, &form.phone);
     match result {
         Ok(sent) => {
             page.notice = Some(format!(
-                "验证码已发送至 {}，5分钟内有效",
+                "如该手机号是管理员为您登记的号码，验证码已发送至 {}，5分钟内有效",
                 crate::sms::mask_phone(&sent.phone)
             ));
             page.demo_code = sent.shown_code;
