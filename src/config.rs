@@ -251,6 +251,16 @@ impl Settings {
         Ok(())
     }
 
+    /// Whether `public_url` names this machine (127.0.0.1, ::1 or localhost).
+    pub fn public_url_is_loopback(&self) -> bool {
+        url::Url::parse(&self.server.public_url).is_ok_and(|u| match u.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        })
+    }
+
     /// Configuration that works but is probably not what the operator meant, in plain words.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -260,12 +270,7 @@ impl Settings {
         let Ok(listen) = self.listen_addr() else {
             return out;
         };
-        let public_is_loopback = match public.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
+        let public_is_loopback = self.public_url_is_loopback();
         if !self.server.public_url_derived
             && public_is_loopback
             && public.port_or_known_default() != Some(listen.port())

@@ -36,6 +36,28 @@ impl Default for AppOptions {
 /// The default `[wecom] api_base`; demo mode replaces it with the in-app sandbox.
 const PRODUCTION_API_BASE: &str = "https://qyapi.weixin.qq.com";
 
+/// Why demo mode must not start here, if it must not: demo data and the sandbox (which lets anyone
+/// pick any member and sign in) belong to a machine where nothing real is configured.
+async fn demo_blocker(settings: &Settings, db: &Database) -> anyhow::Result<Option<String>> {
+    if !settings.public_url_is_loopback() {
+        return Ok(Some(format!(
+            "server.public_url {} is not a loopback address",
+            settings.server.public_url
+        )));
+    }
+    if !settings.wecom.corp_id.is_empty() {
+        return Ok(Some("the [wecom] section configures a real app".into()));
+    }
+    if firms::count_real(db.read())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        > 0
+    {
+        return Ok(Some("the database holds a real firm".into()));
+    }
+    Ok(None)
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -64,7 +86,7 @@ impl Application {
 
     /// Connects, migrates, registers configured firms, seeds the demo when enabled, and binds the
     /// listener. The server starts serving when [`Application::run_until_stopped`] is awaited.
-    pub async fn build_with(settings: Settings, options: AppOptions) -> anyhow::Result<Self> {
+    pub async fn build_with(mut settings: Settings, options: AppOptions) -> anyhow::Result<Self> {
         let AppOptions {
             clock,
             sms,
@@ -84,6 +106,23 @@ impl Application {
             .await
             .with_context(|| format!("connecting to {}", settings.database.url))?;
         db.migrate().await.context("migrating the database")?;
+        if settings.demo.enabled
+            && let Some(reason) = demo_blocker(&settings, &db).await?
+        {
+            tracing::warn!("demo mode stays off: {reason}");
+            settings.demo.enabled = false;
+        }
+        if sms.is_none()
+            && settings.sms.provider == crate::config::SmsProvider::Log
+            && !settings.public_url_is_loopback()
+        {
+            anyhow::bail!(
+                "[sms] provider = \"log\" writes verification codes to the log, which a real \
+                 deployment (public_url {}) must not do: configure provider = \"tencent\" with \
+                 its secret_id, secret_key, sdk_app_id, sign_name and template_id",
+                settings.server.public_url
+            );
+        }
 
         let session_key = load_or_create_key(
             &settings.security.secret_key,
@@ -121,7 +160,22 @@ impl Application {
         // sandbox, say).
         let sandbox = if settings.demo.enabled && settings.wecom.api_base == PRODUCTION_API_BASE {
             let sandbox_clock = clock.clone();
-            crate::sandbox::demo::for_demo_firm(&db, Arc::new(move || sandbox_clock.now())).await?
+            let listen_host = format!("{}:{port}", listen.ip());
+            let public = url::Url::parse(settings.public_base())?;
+            let public_host = format!(
+                "{}:{}",
+                public.host_str().unwrap_or_default(),
+                public.port_or_known_default().unwrap_or(port)
+            );
+            let host = crate::sandbox::demo::DemoHost {
+                callback_targets: vec![
+                    format!("http://{listen_host}/wecom/callback/"),
+                    format!("{}/wecom/callback/", settings.public_base()),
+                ],
+                hosts: vec![listen_host, public_host],
+            };
+            crate::sandbox::demo::for_demo_firm(&db, Arc::new(move || sandbox_clock.now()), host)
+                .await?
         } else {
             None
         };

@@ -19,6 +19,27 @@ use super::events::SandboxEvent;
 use super::state::{ActiveFault, random_digits};
 use crate::wecom::crypto::{CallbackCrypto, envelope_xml, random_prefix};
 
+/// Whether a delivery may go to `url`: under one of the configured prefixes, or (none configured)
+/// to a loopback address.
+fn callback_allowed(targets: &[String], url: &Url) -> bool {
+    if targets.is_empty() {
+        return match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+    }
+    targets.iter().any(|prefix| {
+        Url::parse(prefix).is_ok_and(|p| {
+            p.scheme() == url.scheme()
+                && p.host_str() == url.host_str()
+                && p.port_or_known_default() == url.port_or_known_default()
+                && url.path().starts_with(p.path())
+        })
+    })
+}
+
 /// WeCom gives an app 5 s to answer a callback.
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Control requests are small JSON documents.
@@ -177,6 +198,11 @@ impl Sandbox {
             )));
         }
         url.set_fragment(None);
+        if !callback_allowed(&self.inner.options.callback_targets, &url) {
+            return Err(SandboxError::InvalidUrl(format!(
+                "{callback_url}: 沙箱只向本服务的回调地址发送事件"
+            )));
+        }
         let event_xml = self.apply_event(event)?;
         let (token, key, corp_id, agent_id) = {
             let corp = self.corp();

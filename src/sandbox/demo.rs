@@ -25,8 +25,20 @@ struct SeedParams {
     as_of: chrono::NaiveDate,
 }
 
+/// Where the in-app sandbox may send people and events: this instance only.
+pub struct DemoHost {
+    /// `host:port` of every address this instance answers on (listen and public_url).
+    pub hosts: Vec<String>,
+    /// This instance's callback URL prefixes.
+    pub callback_targets: Vec<String>,
+}
+
 /// A sandbox for the demo firm, or None when there is no demo firm (or it was not seeded here).
-pub async fn for_demo_firm(db: &Database, clock: Clock) -> anyhow::Result<Option<Sandbox>> {
+pub async fn for_demo_firm(
+    db: &Database,
+    clock: Clock,
+    host: DemoHost,
+) -> anyhow::Result<Option<Sandbox>> {
     let Some(demo) = firm::Entity::find()
         .filter(firm::Column::CorpId.eq(DEMO_CORP_ID))
         .one(db.read())
@@ -49,6 +61,8 @@ pub async fn for_demo_firm(db: &Database, clock: Clock) -> anyhow::Result<Option
     let dataset = seed::wecom_dataset(profile, recorded.seed.seed, recorded.seed.as_of);
     let options = SandboxOptions {
         base_path: BASE_PATH.to_string(),
+        trusted_redirect_hosts: host.hosts,
+        callback_targets: host.callback_targets,
         ..SandboxOptions::default()
     };
     Ok(Some(Sandbox::with_clock(dataset, options, clock)))

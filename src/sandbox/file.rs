@@ -113,6 +113,7 @@ impl SandboxFile {
             token_lifetime: Duration::from_secs(self.token_lifetime_seconds),
             trusted_redirect_hosts: self.trusted_redirect_hosts.clone(),
             base_path: base_path.to_string(),
+            callback_targets: Vec::new(),
         }
     }
 }

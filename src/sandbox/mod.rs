@@ -61,6 +61,10 @@ pub struct SandboxOptions {
     pub trusted_redirect_hosts: Vec<String>,
     /// URL prefix the routes are mounted under: "/sandbox" inside the app, "" standalone.
     pub base_path: String,
+    /// Where callbacks may be delivered: URL prefixes such as
+    /// `http://127.0.0.1:8080/wecom/callback/`. Empty: loopback addresses only. The sandbox
+    /// must never be a relay that posts to any address someone names.
+    pub callback_targets: Vec<String>,
 }
 
 impl Default for SandboxOptions {
@@ -69,6 +73,7 @@ impl Default for SandboxOptions {
             token_lifetime: Duration::from_secs(7200),
             trusted_redirect_hosts: Vec::new(),
             base_path: String::new(),
+            callback_targets: Vec::new(),
         }
     }
 }
