@@ -124,6 +124,8 @@ pub struct ServerSettings {
     pub public_url_derived: bool,
     pub data_dir: PathBuf,
     pub workers: usize,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -436,6 +438,14 @@ fn typed_like(default: &toml::Value, raw: &str) -> Result<toml::Value, String> {
                 .parse()
                 .map_err(|_| format!("`{raw}` is not a number"))?,
         ),
+        // A list from the environment is comma separated: "127.0.0.1/32,10.0.0.0/8".
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_string()))
+                .collect(),
+        ),
         _ => toml::Value::String(raw.to_string()),
     })
 }
@@ -476,6 +486,26 @@ mod tests {
         assert!(s.database.url.is_postgres());
         assert!(!s.demo.enabled);
         assert_eq!(s.server.workers, 3);
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_a_list_or_a_comma_separated_variable() {
+        let s = Settings::load_with_env(
+            None,
+            env(&[(
+                "ZHANGFANG_SERVER__TRUSTED_PROXIES",
+                "127.0.0.1/32, 10.0.0.0/8",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(s.server.trusted_proxies.len(), 2);
+        assert!(
+            Settings::load_with_env(
+                None,
+                env(&[("ZHANGFANG_SERVER__TRUSTED_PROXIES", "nonsense")])
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Sidebar sign-in: WeCom OAuth2 tells us which member opened the sidebar; a bound member gets a
 //! session, an unbound one binds once with phone number and SMS code.
 
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 use crate::db::entities::{employee, firm, sms_code, web_session};
 use crate::error::{AppError, AppResult};
@@ -74,6 +74,54 @@ pub fn authorize_url(ctx: &Ctx, corp_id: &str, agent_id: &str, oauth_state: &str
 
 fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// How long a sign-in round trip through WeCom may take.
+pub const OAUTH_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+
+fn state_id(state: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+/// Records a new sign-in round trip; its `state` may complete it once, within [`OAUTH_LIFETIME`].
+pub async fn begin_oauth(ctx: &Ctx, firm_id: i64, state: &str) -> AppResult<()> {
+    let now = ctx.now();
+    ctx.db
+        .write()
+        .execute_raw(crate::db::statement(
+            ctx.db.backend(),
+            "INSERT INTO oauth_state (id, firm_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+            [
+                state_id(state).into(),
+                firm_id.into(),
+                (now + OAUTH_LIFETIME).into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Spends a round trip's state: true the first time, within its lifetime, for its firm.
+pub async fn consume_oauth_state(ctx: &Ctx, firm_id: i64, state: &str) -> AppResult<bool> {
+    let now = ctx.now();
+    let result = ctx
+        .db
+        .write()
+        .execute_raw(crate::db::statement(
+            ctx.db.backend(),
+            "UPDATE oauth_state SET used_at = ? \
+             WHERE id = ? AND firm_id = ? AND used_at IS NULL AND expires_at > ?",
+            [
+                now.into(),
+                state_id(state).into(),
+                firm_id.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
 }
 
 pub enum OAuthOutcome {

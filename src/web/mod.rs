@@ -3,6 +3,7 @@
 //! Handlers stay thin: parse the request, call one service function, render one template.
 
 pub mod assets;
+pub mod client_ip;
 pub mod cookies;
 pub mod demo;
 pub mod error_pages;

@@ -1224,3 +1224,28 @@ async fn a_member_gets_twenty_codes_a_day_and_an_address_fifty() {
     assert_eq!(send_all(third, phones).await, 10);
     assert_eq!(w.app.count("SELECT COUNT(*) FROM sms_code").await, 50);
 }
+
+#[tokio::test]
+async fn a_replayed_oauth_callback_never_reaches_wecom_again() {
+    let w = world().await;
+    employee(&w, "王会计", "13800000001", Some("wangkj")).await;
+    wecom_says_member_is(&w, "CODE1", "wangkj").await;
+    let started = start_signin(&w, "/sidebar").await;
+    let first = oauth_return(&w, &started, "CODE1", &started.state).await;
+    assert_eq!(first.status(), 302);
+    // The same state and cookie, sent again and again (a captured request replayed).
+    for _ in 0..20 {
+        let again = oauth_return(&w, &started, "CODE1", &started.state).await;
+        assert_eq!(again.status(), 400);
+    }
+    let asked = w
+        .wecom
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/cgi-bin/auth/getuserinfo")
+        .count();
+    assert_eq!(asked, 1, "one sign-in, one WeCom call");
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM web_session").await, 1);
+}

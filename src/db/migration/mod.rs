@@ -15,6 +15,7 @@ mod m20261126_000008_seed_holidays_and_calendar;
 mod m20261126_000009_create_sms_codes;
 mod m20261130_000001_add_employee_data_scope;
 mod m20261130_000002_add_sms_code_requester;
+mod m20261130_000003_create_oauth_state;
 pub mod portable;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_create_sms_codes::Migration),
             Box::new(m20261130_000001_add_employee_data_scope::Migration),
             Box::new(m20261130_000002_add_sms_code_requester::Migration),
+            Box::new(m20261130_000003_create_oauth_state::Migration),
         ]
     }
 }

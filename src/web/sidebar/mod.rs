@@ -19,9 +19,9 @@ fn random_text(len: usize) -> String {
 }
 
 fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.connection_info()
-        .realip_remote_addr()
-        .map(str::to_string)
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>()?;
+    crate::web::client_ip::client_ip(req, &state.settings.server.trusted_proxies)
+        .map(|ip| ip.to_string())
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {

@@ -74,6 +74,7 @@ pub async fn start(
         return_to: safe_return_to(return_to),
         expires: state.now().timestamp() + OAUTH_COOKIE_SECONDS,
     };
+    signin::begin_oauth(state, firm.id, &oauth.state).await?;
     let location = signin::authorize_url(state, &firm.corp_id, &app.agent_id, &oauth.state);
     let mut response = redirect(&location);
     cookies::set_signed(
@@ -104,6 +105,11 @@ pub async fn oauth_callback(
     let returned = query.state.as_deref().unwrap_or_default();
     let matches = subtle::ConstantTimeEq::ct_eq(pending.state.as_bytes(), returned.as_bytes());
     if !bool::from(matches) || pending.expires < state.now().timestamp() {
+        return Err(expired());
+    }
+    // The cookie proves the browser; the stored state makes the round trip single-use, so a
+    // replayed callback never reaches WeCom.
+    if !signin::consume_oauth_state(&state, pending.firm_id, &pending.state).await? {
         return Err(expired());
     }
     let code = query
