@@ -15,7 +15,8 @@
 //! - **Shutdown**: stop claiming, give running jobs a grace period, then hand unfinished ones back
 //!   (`queued` again, due at once) so another instance takes them without waiting for a lease.
 //!
-//! A job kind registers a handler on the builder:
+//! A later job kind registers a handler on the builder that `serve` and `worker` use, in
+//! [`standard`]:
 //!
 //! ```ignore
 //! async fn sync_contacts(ctx: &Ctx, job: Job) -> Result<(), JobError> {
@@ -31,6 +32,7 @@
 //! Handlers must be idempotent: a run cut short by a crash is run again.
 
 mod job;
+pub mod maintenance;
 mod queue;
 mod runner;
 
@@ -48,3 +50,7 @@ pub async fn enqueue(ctx: &Ctx, job: NewJob) -> Result<Option<i64>, DbErr> {
     enqueue_on(ctx.db.write(), ctx.now(), job).await
 }
 
+/// The runner with every job kind this release knows.
+pub fn standard(ctx: Ctx) -> WorkerBuilder {
+    maintenance::register(Worker::builder(ctx))
+}

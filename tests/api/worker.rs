@@ -1,21 +1,25 @@
-//! Background jobs: the queue, leases, retries, recurring runs, shutdown and several instances.
-//! Time moves with the app's ManualClock.
+//! Background jobs: the queue, leases, retries, recurring runs, shutdown, several instances and
+//! the purge jobs. Time moves with the app's ManualClock.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
-use chrono::Duration;
-use sea_orm::EntityTrait;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use tokio::sync::Notify;
-use zhangfang::db::entities::background_job;
+use zhangfang::db::entities::{
+    background_job, callback_inbox, employee, sms_code, web_session, wecom_token_cache,
+};
 use zhangfang::domain::clock::Clock;
 use zhangfang::services::Ctx;
 use zhangfang::services::firms;
 use zhangfang::worker::{self, Handler, Job, JobError, NewJob, Outcome, Worker};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+
+const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
 /// A handler that records every run it is given.
 fn recorder(runs: Arc<Mutex<Vec<Job>>>) -> impl for<'a> Handler<'a> + Clone {
@@ -544,5 +548,264 @@ async fn two_instances_never_run_the_same_job_twice() {
             .await,
         JOBS,
         "each job was claimed once"
+    );
+}
+
+// --- The purge jobs -------------------------------------------------------------------------
+
+/// Runs every due purge, as the recurring jobs would.
+async fn run_purges(app: &TestApp) {
+    let worker = worker::standard(app.state.ctx.clone()).build();
+    worker.ensure_recurring().await.unwrap();
+    let ran = worker.run_until_idle().await.unwrap();
+    assert_eq!(ran.len(), 4, "{ran:?}");
+    assert!(ran.iter().all(|r| r.outcome == Outcome::Done), "{ran:?}");
+}
+
+/// The text values of a one-column query, sorted.
+async fn texts(app: &TestApp, sql: &str) -> Vec<String> {
+    let rows = sea_orm::ConnectionTrait::query_all_raw(
+        app.state.db.read(),
+        sea_orm::Statement::from_string(app.backend(), sql.to_string()),
+    )
+    .await
+    .unwrap();
+    let mut texts: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    texts.sort();
+    texts
+}
+
+#[tokio::test]
+async fn expired_and_long_revoked_sessions_are_purged() {
+    let app = spawn_app().await;
+    let firm_id = create_firm(&app, "wwsessions01").await;
+    let now = app.clock.now();
+    let employee = employee::ActiveModel {
+        firm_id: Set(firm_id),
+        name: Set("王会计".into()),
+        role: Set(employee::Role::Staff),
+        status: Set(employee::Status::Active),
+        data_scope: Set(employee::DataScope::Own),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.state.db.write())
+    .await
+    .unwrap();
+    let session = |id: &str, expires_at: DateTime<Utc>, revoked_at: Option<DateTime<Utc>>| {
+        web_session::ActiveModel {
+            firm_id: Set(firm_id),
+            id: Set(id.into()),
+            employee_id: Set(employee.id),
+            kind: Set(web_session::Kind::Sidebar),
+            expires_at: Set(expires_at),
+            last_seen_at: Set(now - Duration::days(1)),
+            ip: Set(None),
+            user_agent: Set(None),
+            revoked_at: Set(revoked_at),
+            created_at: Set(now - Duration::days(2)),
+        }
+    };
+    for row in [
+        session("expired", now - Duration::seconds(1), None),
+        session("live", now + Duration::days(6), None),
+        session(
+            "revoked_2_days_ago",
+            now + Duration::days(5),
+            Some(now - Duration::days(2)),
+        ),
+        session(
+            "revoked_an_hour_ago",
+            now + Duration::days(5),
+            Some(now - Duration::hours(1)),
+        ),
+    ] {
+        row.insert(app.state.db.write()).await.unwrap();
+    }
+
+    run_purges(&app).await;
+    assert_eq!(
+        texts(&app, "SELECT id FROM web_session").await,
+        ["live", "revoked_an_hour_ago"]
+    );
+}
+
+#[tokio::test]
+async fn sms_codes_are_purged_a_full_day_after_they_expire_in_batches() {
+    let app = spawn_app().await;
+    let firm_id = create_firm(&app, "wwsmscodes01").await;
+    let now = app.clock.now();
+    let code = |phone: &str, created_at: DateTime<Utc>| sms_code::ActiveModel {
+        firm_id: Set(firm_id),
+        phone: Set(phone.into()),
+        purpose: Set(sms_code::Purpose::BindEmployee),
+        code_hash: Set("salt$hash".into()),
+        expires_at: Set(created_at + Duration::minutes(5)),
+        attempts: Set(0),
+        consumed_at: Set(None),
+        burned_at: Set(None),
+        created_at: Set(created_at),
+        ..Default::default()
+    };
+    // More than two batches of old codes.
+    let old: Vec<_> = (0..2_100)
+        .map(|i| {
+            code(
+                "13800000000",
+                now - Duration::days(3) - Duration::seconds(i),
+            )
+        })
+        .collect();
+    for chunk in old.chunks(500) {
+        sms_code::Entity::insert_many(chunk.to_vec())
+            .exec(app.state.db.write())
+            .await
+            .unwrap();
+    }
+    for (phone, created_at) in [
+        // Expired 24 h ago but created 24 h 5 min ago: the day is over for it.
+        (
+            "13800000001",
+            now - Duration::hours(24) - Duration::minutes(10),
+        ),
+        // Expired long ago but created within the last day: it still counts toward today.
+        ("13800000002", now - Duration::hours(23)),
+        ("13800000003", now - Duration::minutes(1)),
+    ] {
+        code(phone, created_at)
+            .insert(app.state.db.write())
+            .await
+            .unwrap();
+    }
+
+    run_purges(&app).await;
+    assert_eq!(
+        texts(&app, "SELECT phone FROM sms_code").await,
+        ["13800000002", "13800000003"]
+    );
+}
+
+#[tokio::test]
+async fn wecom_tokens_are_purged_only_when_expired_and_not_being_refreshed() {
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let mut rows = Vec::new();
+    for (corp, label) in [
+        ("wwtokens0001", "expired"),
+        ("wwtokens0002", "valid"),
+        ("wwtokens0003", "expired_but_leased"),
+        ("wwtokens0004", "expired_lease_lapsed"),
+        ("wwtokens0005", "just_inserted_by_a_lease"),
+        ("wwtokens0006", "invalidated"),
+    ] {
+        let firm = app.add_firm(corp, "Token1", KEY).await;
+        let hour_ago = now - Duration::hours(1);
+        let (expires_at, lock_until, updated_at) = match label {
+            "expired" => (
+                Some(now - Duration::minutes(1)),
+                None,
+                now - Duration::hours(2),
+            ),
+            "valid" => (Some(now + Duration::hours(1)), None, hour_ago),
+            "expired_but_leased" => (
+                Some(now - Duration::minutes(1)),
+                Some(now + Duration::seconds(10)),
+                now - Duration::hours(2),
+            ),
+            "expired_lease_lapsed" => (
+                Some(now - Duration::minutes(1)),
+                Some(now - Duration::seconds(10)),
+                now - Duration::hours(2),
+            ),
+            "just_inserted_by_a_lease" => (None, None, now),
+            _ => (None, None, hour_ago),
+        };
+        rows.push((firm.firm_id, label));
+        wecom_token_cache::ActiveModel {
+            firm_id: Set(firm.firm_id),
+            app_id: Set(firm.app_id),
+            kind: Set(wecom_token_cache::Kind::AccessToken),
+            value_enc: Set(expires_at.map(|_| "sealed".to_string())),
+            expires_at: Set(expires_at),
+            refreshed_at: Set(None),
+            lock_owner: Set(lock_until.map(|_| "other-instance".to_string())),
+            lock_until: Set(lock_until),
+            updated_at: Set(updated_at),
+        }
+        .insert(app.state.db.write())
+        .await
+        .unwrap();
+    }
+
+    run_purges(&app).await;
+    let kept: Vec<i64> = wecom_token_cache::Entity::find()
+        .all(app.state.db.read())
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.firm_id)
+        .collect();
+    let mut kept_labels: Vec<&str> = rows
+        .iter()
+        .filter(|(firm, _)| kept.contains(firm))
+        .map(|(_, label)| *label)
+        .collect();
+    kept_labels.sort_unstable();
+    assert_eq!(
+        kept_labels,
+        ["expired_but_leased", "just_inserted_by_a_lease", "valid"]
+    );
+}
+
+#[tokio::test]
+async fn processed_callbacks_are_purged_after_the_retention_period() {
+    let app = spawn_app_with(|s| s.worker.inbox_retention_days = 10).await;
+    let firm = app.add_firm("wwinbox00001", "Token1", KEY).await;
+    let now = app.clock.now();
+    for (key, status, received_days_ago, processed_days_ago) in [
+        (
+            "done_11_days_ago",
+            callback_inbox::Status::Done,
+            11,
+            Some(11),
+        ),
+        ("done_9_days_ago", callback_inbox::Status::Done, 40, Some(9)),
+        ("failed_long_ago", callback_inbox::Status::Failed, 60, None),
+        (
+            "pending_long_ago",
+            callback_inbox::Status::Pending,
+            60,
+            None,
+        ),
+    ] {
+        callback_inbox::ActiveModel {
+            firm_id: Set(firm.firm_id),
+            app_id: Set(firm.app_id),
+            dedupe_key: Set(key.into()),
+            received_at: Set(now - Duration::days(received_days_ago)),
+            msg_type: Set("event".into()),
+            event: Set("change_external_contact".into()),
+            change_type: Set("add_external_contact".into()),
+            payload: Set("<xml/>".into()),
+            status: Set(status),
+            attempts: Set(1),
+            lease_until: Set(None),
+            processed_at: Set(processed_days_ago.map(|d| now - Duration::days(d))),
+            last_error: Set(None),
+            ..Default::default()
+        }
+        .insert(app.state.db.write())
+        .await
+        .unwrap();
+    }
+
+    run_purges(&app).await;
+    assert_eq!(
+        texts(&app, "SELECT dedupe_key FROM callback_inbox").await,
+        ["done_9_days_ago", "failed_long_ago", "pending_long_ago"]
     );
 }
