@@ -35,6 +35,7 @@ mod job;
 pub mod maintenance;
 mod queue;
 mod runner;
+pub mod standalone;
 
 pub use job::{DEFAULT_MAX_ATTEMPTS, Job, JobError, NewJob};
 pub use queue::{RECURRING_KEY, enqueue_on};
@@ -50,7 +51,7 @@ pub async fn enqueue(ctx: &Ctx, job: NewJob) -> Result<Option<i64>, DbErr> {
     enqueue_on(ctx.db.write(), ctx.now(), job).await
 }
 
-/// The runner with every job kind this release knows.
+/// The runner with every job kind this release knows: what `serve` and `worker` run.
 pub fn standard(ctx: Ctx) -> WorkerBuilder {
     maintenance::register(Worker::builder(ctx))
 }

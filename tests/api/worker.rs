@@ -1,7 +1,9 @@
-//! Background jobs: the queue, leases, retries, recurring runs, shutdown, several instances and
-//! the purge jobs. Time moves with the app's ManualClock.
+//! Background jobs: the queue, leases, retries, recurring runs, shutdown, several instances, the
+//! purge jobs, and `zhangfang worker` as a process. Time moves with the app's ManualClock.
 
 use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
@@ -9,15 +11,17 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use tokio::sync::Notify;
+use zhangfang::config::Settings;
+use zhangfang::db::Database;
 use zhangfang::db::entities::{
     background_job, callback_inbox, employee, sms_code, web_session, wecom_token_cache,
 };
-use zhangfang::domain::clock::Clock;
+use zhangfang::domain::clock::{Clock, SystemClock};
 use zhangfang::services::Ctx;
 use zhangfang::services::firms;
-use zhangfang::worker::{self, Handler, Job, JobError, NewJob, Outcome, Worker};
+use zhangfang::worker::{self, Handler, Job, JobError, NewJob, Outcome, Worker, maintenance};
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, drop_test_database, spawn_app, spawn_app_with, test_database};
 
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
@@ -551,6 +555,29 @@ async fn two_instances_never_run_the_same_job_twice() {
     );
 }
 
+#[tokio::test]
+async fn serve_runs_the_recurring_purges_when_the_worker_is_enabled() {
+    let app = spawn_app_with(|s| {
+        s.worker.enabled = true;
+        s.worker.poll_interval_ms = 10;
+    })
+    .await;
+    let done = "SELECT COUNT(*) FROM background_job WHERE kind LIKE 'purge_%' AND status = 'done'";
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(30);
+    while app.count(done).await < 4 {
+        assert!(tokio::time::Instant::now() < deadline, "purges did not run");
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM background_job WHERE kind LIKE 'purge_%' AND status = 'queued'"
+        )
+        .await,
+        4,
+        "each purge has its next run queued"
+    );
+}
+
 // --- The purge jobs -------------------------------------------------------------------------
 
 /// Runs every due purge, as the recurring jobs would.
@@ -808,4 +835,132 @@ async fn processed_callbacks_are_purged_after_the_retention_period() {
         texts(&app, "SELECT dedupe_key FROM callback_inbox").await,
         ["done_9_days_ago", "failed_long_ago", "pending_long_ago"]
     );
+}
+
+// --- `zhangfang worker` as a process ----------------------------------------------------------
+
+#[tokio::test]
+async fn the_worker_command_runs_a_queued_purge_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let mut settings = Settings::defaults().unwrap().database;
+    settings.url = url.clone();
+    let db = Database::connect(&settings).await.unwrap();
+    db.migrate().await.unwrap();
+    // The process runs on the wall clock.
+    let now = SystemClock.now();
+    let firm = firms::create_firm(db.write(), "wwworker0001", "进程测试", false, now)
+        .await
+        .unwrap();
+    for (phone, created_at) in [
+        ("13900000001", now - Duration::days(3)),
+        ("13900000002", now),
+    ] {
+        sms_code::ActiveModel {
+            firm_id: Set(firm.id),
+            phone: Set(phone.into()),
+            purpose: Set(sms_code::Purpose::BindEmployee),
+            code_hash: Set("salt$hash".into()),
+            expires_at: Set(created_at + Duration::minutes(5)),
+            attempts: Set(0),
+            created_at: Set(created_at),
+            ..Default::default()
+        }
+        .insert(db.write())
+        .await
+        .unwrap();
+    }
+    let job = worker::enqueue_on(
+        db.write(),
+        now,
+        NewJob::new(maintenance::PURGE_SMS_CODES, json!({})),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zhangfang"))
+        .arg("worker")
+        .current_dir(dir.path())
+        .env("ZHANGFANG_SERVER__DATA_DIR", dir.path())
+        .env("ZHANGFANG_DATABASE__URL", url.expose())
+        .env("ZHANGFANG_DEMO__ENABLED", "false")
+        .env("ZHANGFANG_WORKER__POLL_INTERVAL_MS", "20")
+        .env("ZHANGFANG_LOG__FILTER", "info")
+        .env_remove("RUST_LOG")
+        .env_remove("ZHANGFANG_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start zhangfang worker");
+    let stdout = child.stdout.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let lines = log.clone();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            lines.lock().unwrap().push(line);
+        }
+    });
+
+    let deadline = tokio::time::Instant::now() + StdDuration::from_secs(60);
+    loop {
+        let row = background_job::Entity::find_by_id(job)
+            .one(db.read())
+            .await
+            .unwrap()
+            .unwrap();
+        if row.status == background_job::Status::Done {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job did not run: {:?}",
+            log.lock().unwrap()
+        );
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    let phones: Vec<String> = sms_code::Entity::find()
+        .all(db.read())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.phone)
+        .collect();
+    assert_eq!(phones, ["13900000002"]);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    reader.join().unwrap();
+    let log = log.lock().unwrap().join("\n");
+    assert!(
+        exit.success(),
+        "a clean exit after SIGTERM: {exit:?}\n{log}"
+    );
+    assert!(log.contains("zhangfang worker is running"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+    assert_eq!(
+        sea_orm::ConnectionTrait::query_one_raw(
+            db.read(),
+            sea_orm::Statement::from_string(
+                db.backend(),
+                "SELECT COUNT(*) FROM background_job WHERE status = 'running'"
+            )
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap(),
+        0,
+        "no job is left holding a lease"
+    );
+    db.close().await;
+    drop_test_database(pg);
 }
