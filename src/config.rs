@@ -110,6 +110,7 @@ pub struct Settings {
     pub wecom: WecomSettings,
     pub sms: SmsSettings,
     pub demo: DemoSettings,
+    pub worker: WorkerSettings,
     pub log: LogSettings,
 }
 
@@ -192,6 +193,19 @@ pub enum SmsProvider {
 #[serde(deny_unknown_fields)]
 pub struct DemoSettings {
     pub enabled: bool,
+}
+
+/// Background jobs (`src/worker`): where they run and how patiently.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub enabled: bool,
+    pub concurrency: usize,
+    pub poll_interval_ms: u64,
+    pub lease_seconds: u64,
+    pub retry_base_seconds: u64,
+    pub shutdown_grace_seconds: u64,
+    pub inbox_retention_days: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -323,6 +337,24 @@ impl Settings {
         if sms.provider == SmsProvider::Tencent && incomplete {
             return Err(ConfigError::Invalid(
                 "[sms] provider = \"tencent\" needs secret_id, secret_key, sdk_app_id, sign_name and template_id".into(),
+            ));
+        }
+        let worker = &self.worker;
+        if worker.concurrency == 0 || worker.poll_interval_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "[worker] concurrency and poll_interval_ms must be at least 1".into(),
+            ));
+        }
+        // A lease is renewed every third of its length; shorter ones would be renewed faster
+        // than a busy database answers.
+        if worker.lease_seconds < 5 {
+            return Err(ConfigError::Invalid(
+                "[worker] lease_seconds must be at least 5".into(),
+            ));
+        }
+        if worker.inbox_retention_days == 0 {
+            return Err(ConfigError::Invalid(
+                "[worker] inbox_retention_days must be at least 1".into(),
             ));
         }
         let wecom = &self.wecom;
@@ -506,6 +538,27 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn worker_keys_have_safe_defaults_and_env_overrides() {
+        let s = Settings::defaults().unwrap();
+        assert!(s.worker.enabled);
+        assert_eq!(s.worker.inbox_retention_days, 30);
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_WORKER__ENABLED", "false"),
+                ("ZHANGFANG_WORKER__CONCURRENCY", "1"),
+                ("ZHANGFANG_WORKER__INBOX_RETENTION_DAYS", "7"),
+            ]),
+        )
+        .unwrap();
+        assert!(!s.worker.enabled);
+        assert_eq!(s.worker.concurrency, 1);
+        assert_eq!(s.worker.inbox_retention_days, 7);
+        let err = Settings::load_with_env(None, env(&[("ZHANGFANG_WORKER__LEASE_SECONDS", "1")]));
+        assert!(matches!(err, Err(ConfigError::Invalid(m)) if m.contains("[worker]")));
     }
 
     #[test]

@@ -18,3 +18,4 @@ pub mod state;
 pub mod telemetry;
 pub mod web;
 pub mod wecom;
+pub mod worker;

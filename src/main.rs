@@ -1,4 +1,4 @@
-//! The `zhangfang` command: serve (default), migrate, seed.
+//! The `zhangfang` command: serve (default), worker, migrate, seed, sandbox.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,8 +27,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve HTTP (the default command).
+    /// Serve HTTP (the default command), with background jobs unless `[worker] enabled = false`.
     Serve,
+    /// Run background jobs only, without HTTP (beside web instances started with
+    /// `[worker] enabled = false`).
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Run the WeCom sandbox on its own (a stand-in WeCom for development).
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
+            Command::Worker => zhangfang::worker::standalone::run(settings).await,
             Command::Migrate => migrate(settings).await,
             Command::Sandbox { listen, seed } => run_sandbox(listen, seed).await,
             Command::Seed {

@@ -276,8 +276,9 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests, drains the inbox writer and
-    /// checkpoints the database.
+    /// Serves (and runs background jobs when `[worker] enabled`) until SIGINT/SIGTERM, then
+    /// finishes in-flight requests, stops the jobs, drains the inbox writer and checkpoints the
+    /// database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Self {
             server,
@@ -285,7 +286,16 @@ impl Application {
             inbox_task,
             ..
         } = self;
+        let worker = state
+            .settings
+            .worker
+            .enabled
+            .then(|| crate::worker::standard(state.ctx.clone()).build().spawn());
         let served = server.await;
+        // After the HTTP server: a request still in flight may have queued a job.
+        if let Some(worker) = worker {
+            worker.shutdown().await;
+        }
         let db = state.db.clone();
         // The writer stops once the last sender (inside the state) is gone.
         drop(state);

@@ -14,6 +14,7 @@ pub mod employees;
 pub mod firms;
 pub mod inbox;
 pub mod jssdk;
+pub mod maintenance;
 pub mod overview;
 pub mod sessions;
 pub mod signin;

@@ -89,6 +89,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     settings.server.workers = 1;
     settings.server.data_dir = data_dir.path().to_path_buf();
     settings.demo.enabled = false;
+    // Tests drive background jobs themselves (`Worker::run_once`), unless they ask otherwise.
+    settings.worker.enabled = false;
     settings.security.master_key = Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
     settings.security.secret_key = Secret::new("c2Vzc2lvbi1rZXktZm9yLXRlc3RzLW9ubHktMzItYnl0ZXM=");
     let (url, pg_database) = test_database(data_dir.path()).await;
@@ -151,6 +153,40 @@ pub fn drop_test_database(pg_database: Option<(String, String)>) {
 }
 
 impl TestApp {
+    /// Another instance of the application on the same database (and the same clock), as a
+    /// second server behind a load balancer would be.
+    pub async fn another_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = (*self.state.settings).clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("address").port();
+        settings.server.listen = format!("127.0.0.1:{port}");
+        settings.server.public_url = format!("http://127.0.0.1:{port}");
+        let app = Application::build_with(
+            settings,
+            AppOptions {
+                clock: Arc::new(self.clock.clone()) as Arc<dyn Clock>,
+                sms: Some(Arc::new(self.sms.clone())),
+                listener: Some(listener),
+            },
+        )
+        .await
+        .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            address,
+            state,
+            client: self.client.clone(),
+            clock: self.clock.clone(),
+            sms: self.sms.clone(),
+            _data_dir: data_dir,
+            // The first instance owns the database.
+            pg_database: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -19,3 +19,4 @@ mod tenancy;
 mod token_cache;
 mod wecom_fixtures;
 mod wecom_http_api;
+mod worker;
