@@ -44,6 +44,22 @@ pub async fn purge_web_sessions(ctx: &Ctx) -> Result<u64, DbErr> {
     .await
 }
 
+/// Sign-in round trips that expired more than a day ago (kept a day for support, like
+/// revoked sessions).
+pub async fn purge_oauth_states(ctx: &Ctx) -> Result<u64, DbErr> {
+    let before = ctx.now() - REVOKED_KEPT;
+    let gone = "expires_at < ?";
+    delete_in_batches(
+        ctx,
+        &format!(
+            "DELETE FROM oauth_state WHERE id IN \
+             (SELECT id FROM oauth_state WHERE {gone} LIMIT {BATCH}) AND {gone}"
+        ),
+        vec![before.into(), before.into()],
+    )
+    .await
+}
+
 /// SMS codes that expired more than a day ago and were created more than a day ago.
 pub async fn purge_sms_codes(ctx: &Ctx) -> Result<u64, DbErr> {
     let before = ctx.now() - SMS_CODES_KEPT;

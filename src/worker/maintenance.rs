@@ -29,6 +29,10 @@ pub fn register(builder: WorkerBuilder) -> WorkerBuilder {
 
 async fn purge_sessions(ctx: &Ctx, _job: Job) -> anyhow::Result<()> {
     report("sessions", maintenance::purge_web_sessions(ctx).await?);
+    report(
+        "sign-in round trips",
+        maintenance::purge_oauth_states(ctx).await?,
+    );
     Ok(())
 }
 

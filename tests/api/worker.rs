@@ -964,3 +964,36 @@ async fn the_worker_command_runs_a_queued_purge_and_stops_on_sigterm() {
     db.close().await;
     drop_test_database(pg);
 }
+
+#[tokio::test]
+async fn sign_in_round_trips_are_purged_a_day_after_they_expire() {
+    let app = spawn_app().await;
+    let firm_id = create_firm(&app, "wwoauthstate1").await;
+    let now = app.clock.now();
+    for (id, expires_at) in [
+        ("expired_two_days_ago", now - Duration::days(2)),
+        ("expired_an_hour_ago", now - Duration::hours(1)),
+        ("live", now + Duration::minutes(5)),
+    ] {
+        sea_orm::ConnectionTrait::execute_raw(
+            app.state.db.write(),
+            zhangfang::db::statement(
+                app.backend(),
+                "INSERT INTO oauth_state (id, firm_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+                [
+                    id.into(),
+                    firm_id.into(),
+                    expires_at.into(),
+                    (expires_at - Duration::minutes(10)).into(),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    run_purges(&app).await;
+    assert_eq!(
+        texts(&app, "SELECT id FROM oauth_state").await,
+        ["expired_an_hour_ago", "live"]
+    );
+}
