@@ -34,6 +34,9 @@ pub enum AppError {
     PayloadTooLarge(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// A rate limit: try again after `retry_after` seconds (sent as `Retry-After`).
+    #[error("操作太频繁，请{retry_after}秒后再试")]
+    Throttled { retry_after: u64 },
     /// A refusal in WeCom's callback vocabulary.
     #[error(transparent)]
     Callback(#[from] CallbackRefusal),
@@ -87,7 +90,7 @@ impl AppError {
             Self::Unauthorized | Self::SignInRequired { .. } => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::TooManyRequests(_) => "too_many_requests",
+            Self::TooManyRequests(_) | Self::Throttled { .. } => "too_many_requests",
             Self::Callback { .. } => "wecom_callback",
             Self::Upstream(_) => "upstream_failed",
             Self::Database(_) | Self::Internal(_) => "internal",
@@ -129,7 +132,7 @@ impl ResponseError for AppError {
             Self::SignInRequired { page: false, .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests(_) | Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Callback(refusal) => match refusal.kind {
                 RefusalKind::Signature => StatusCode::UNAUTHORIZED,
                 RefusalKind::Malformed | RefusalKind::Stale => StatusCode::BAD_REQUEST,
@@ -149,6 +152,12 @@ impl ResponseError for AppError {
             tracing::error!(error = %self, "request failed");
         }
         let mut builder = HttpResponse::build(status);
+        if let Self::Throttled { retry_after } = self {
+            builder.insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                retry_after.to_string(),
+            ));
+        }
         let mut response = match self {
             Self::Callback(refusal) => builder.json(WecomError {
                 errcode: refusal.errcode,

@@ -227,6 +227,7 @@ impl Application {
             session_key,
             inbox,
             demo_tools,
+            signin_limits: Default::default(),
         });
 
         let workers = match state.settings.server.workers {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::services::Ctx;
 use crate::services::inbox::InboxWriter;
 use crate::web::demo::DemoTools;
+use crate::web::limits::SigninLimits;
 
 pub struct AppState {
     pub ctx: Ctx,
@@ -16,6 +17,7 @@ pub struct AppState {
     pub started_at: DateTime<Utc>,
     /// Demo mode's sandbox and SMS outbox, for the demo's own pages.
     pub demo_tools: Option<DemoTools>,
+    pub signin_limits: SigninLimits,
 }
 
 /// Handlers read the context's fields (`state.db`, `state.clock`) directly.

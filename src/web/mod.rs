@@ -12,6 +12,7 @@ pub mod health;
 pub mod home;
 pub mod jssdk;
 pub mod labels;
+pub mod limits;
 pub mod sidebar;
 pub mod wecom_callback;
 

@@ -1249,3 +1249,28 @@ async fn a_replayed_oauth_callback_never_reaches_wecom_again() {
     assert_eq!(asked, 1, "one sign-in, one WeCom call");
     assert_eq!(w.app.count("SELECT COUNT(*) FROM web_session").await, 1);
 }
+
+#[tokio::test]
+async fn sign_in_from_one_address_is_limited_to_thirty_a_minute() {
+    let w = world().await;
+    let started = start_signin(&w, "/sidebar").await;
+    let mut limited = None;
+    for i in 0..40 {
+        let resp = oauth_return(&w, &started, "CODE", &format!("forged{i}")).await;
+        if resp.status() == 429 {
+            limited = Some((i, resp));
+            break;
+        }
+        assert_eq!(resp.status(), 400);
+    }
+    let (i, resp) = limited.expect("the flood is cut off");
+    assert_eq!(i, 29, "the start and 29 callbacks fit in the minute");
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("操作太频繁"));
+}

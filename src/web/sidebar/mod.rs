@@ -18,10 +18,13 @@ fn random_text(len: usize) -> String {
         .collect()
 }
 
-fn client_ip(req: &HttpRequest) -> Option<String> {
+fn client_addr(req: &HttpRequest) -> Option<std::net::IpAddr> {
     let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>()?;
     crate::web::client_ip::client_ip(req, &state.settings.server.trusted_proxies)
-        .map(|ip| ip.to_string())
+}
+
+fn client_ip(req: &HttpRequest) -> Option<String> {
+    client_addr(req).map(|ip| ip.to_string())
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {

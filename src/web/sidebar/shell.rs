@@ -50,5 +50,5 @@ pub async fn show(
         .uri()
         .path_and_query()
         .map_or("/sidebar", |p| p.as_str());
-    super::signin::start(&state, wanted, back).await
+    super::signin::start(&state, &req, wanted, back).await
 }

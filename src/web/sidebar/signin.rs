@@ -8,7 +8,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::{Deserialize, Serialize};
 
-use super::{client_ip, random_text, redirect, user_agent};
+use super::{client_addr, client_ip, random_text, redirect, user_agent};
 use crate::db::entities::web_session;
 use crate::error::{AppError, AppResult};
 use crate::services::sessions;
@@ -53,18 +53,27 @@ pub struct SigninQuery {
 /// `GET /sidebar/signin?next=…`: start WeCom sign-in, coming back to `next`.
 pub async fn begin(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<SigninQuery>,
 ) -> AppResult<HttpResponse> {
     let corp = query.corp_id.as_deref().filter(|c| !c.is_empty());
-    start(&state, corp, query.next.as_deref().unwrap_or("/sidebar")).await
+    start(
+        &state,
+        &req,
+        corp,
+        query.next.as_deref().unwrap_or("/sidebar"),
+    )
+    .await
 }
 
 /// Redirects to WeCom's authorize page with a fresh state cookie.
 pub async fn start(
     state: &AppState,
+    req: &HttpRequest,
     corp_id: Option<&str>,
     return_to: &str,
 ) -> AppResult<HttpResponse> {
+    state.signin_limits.check(client_addr(req), None)?;
     let firm = signin::resolve_firm(state, corp_id).await?;
     let app = state.apps.primary(firm.id).await?;
     let oauth = OAuthState {
@@ -104,6 +113,9 @@ pub async fn oauth_callback(
         cookies::get_signed(&state, &req, OAUTH_COOKIE).ok_or_else(expired)?;
     let returned = query.state.as_deref().unwrap_or_default();
     let matches = subtle::ConstantTimeEq::ct_eq(pending.state.as_bytes(), returned.as_bytes());
+    state
+        .signin_limits
+        .check(client_addr(&req), Some(pending.firm_id))?;
     if !bool::from(matches) || pending.expires < state.now().timestamp() {
         return Err(expired());
     }
