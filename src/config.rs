@@ -165,6 +165,9 @@ pub struct WecomSettings {
     pub api_base: String,
     pub oauth_base: String,
     pub login_base: String,
+    /// Callbacks whose signed timestamp is further than this from our clock are refused;
+    /// 0 turns the check off.
+    pub callback_max_skew_seconds: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

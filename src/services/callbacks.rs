@@ -123,6 +123,38 @@ impl CallbackQuery {
     }
 }
 
+impl CallbackQuery {
+    /// Refuses a timestamp that is not plain digits or lies more than `max_skew_seconds` from
+    /// `now` (0 turns the check off). WeCom signs the timestamp, so an old request replayed later
+    /// carries its old time and is refused without touching the inbox.
+    pub fn check_fresh(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        max_skew_seconds: u64,
+    ) -> Result<(), CallbackRefusal> {
+        if max_skew_seconds == 0 {
+            return Ok(());
+        }
+        let stale = || {
+            CallbackRefusal::new(
+                RefusalKind::Stale,
+                -40001,
+                "timestamp is missing or outside the accepted window",
+            )
+        };
+        let ts = &self.timestamp;
+        if ts.is_empty() || ts.len() > 12 || !ts.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(stale());
+        }
+        let ts: i64 = ts.parse().map_err(|_| stale())?;
+        let skew = now.timestamp().abs_diff(ts);
+        if skew > max_skew_seconds {
+            return Err(stale());
+        }
+        Ok(())
+    }
+}
+
 /// URL verification (GET): the decrypted echostr, to be answered verbatim.
 pub fn verify_url(app: &App, query: &CallbackQuery) -> Result<String, CallbackRefusal> {
     let echostr = query.echostr.as_deref().ok_or_else(|| {
@@ -195,6 +227,38 @@ mod tests {
         let twice =
             CallbackQuery::parse("msg_signature=abc&timestamp=1&nonce=2&echostr=a%252B").unwrap();
         assert_eq!(twice.echostr.as_deref(), Some("a%2B"));
+    }
+
+    #[test]
+    fn timestamps_outside_the_window_or_not_digits_are_stale() {
+        let now = chrono::DateTime::from_timestamp(1_764_122_400, 0).unwrap();
+        let query = |ts: &str| CallbackQuery {
+            msg_signature: "s".into(),
+            timestamp: ts.into(),
+            nonce: "n".into(),
+            echostr: None,
+        };
+        for ok in ["1764122400", "1764120600", "1764124200"] {
+            assert!(query(ok).check_fresh(now, 1800).is_ok(), "{ok}");
+        }
+        for stale in [
+            "1764120599",
+            "1764124201",
+            "1000000000",
+            "4102444800",
+            "not-a-number",
+            "-1764122400",
+            "1764122400.5",
+            "+1764122400",
+            "",
+        ] {
+            let err = query(stale).check_fresh(now, 1800).unwrap_err();
+            assert_eq!(err.kind, RefusalKind::Stale, "{stale}");
+        }
+        assert!(
+            query("1000000000").check_fresh(now, 0).is_ok(),
+            "0 turns the check off"
+        );
     }
 
     #[test]

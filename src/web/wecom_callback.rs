@@ -57,6 +57,7 @@ async fn answer_verification(
     req: &HttpRequest,
 ) -> AppResult<HttpResponse> {
     let query = CallbackQuery::parse(req.query_string())?;
+    query.check_fresh(state.now(), state.settings.wecom.callback_max_skew_seconds)?;
     let app = callbacks::resolve(&state.apps, corp_id, agent_id).await?;
     let echo = callbacks::verify_url(&app, &query)?;
     Ok(HttpResponse::Ok()
@@ -72,6 +73,7 @@ async fn accept_event(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let query = CallbackQuery::parse(req.query_string())?;
+    query.check_fresh(state.now(), state.settings.wecom.callback_max_skew_seconds)?;
     let body = read_limited(req, payload).await?;
     let app = callbacks::resolve(&state.apps, corp_id, agent_id).await?;
     let row = callbacks::open_event(&app, &query, &body, state.now())?;

@@ -2,6 +2,7 @@
 
 mod calendar;
 mod callback;
+mod callback_freshness;
 mod cli;
 mod demo_flow;
 mod demo_guard;
