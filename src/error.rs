@@ -138,6 +138,7 @@ impl ResponseError for AppError {
                 RefusalKind::Malformed | RefusalKind::Stale => StatusCode::BAD_REQUEST,
                 RefusalKind::UnknownCorp | RefusalKind::UnknownAgent => StatusCode::NOT_FOUND,
                 RefusalKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                RefusalKind::TooSlow => StatusCode::REQUEST_TIMEOUT,
                 RefusalKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             },
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,

@@ -80,6 +80,7 @@ impl Database {
             std::fs::create_dir_all(parent)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
         }
+        create_private(base.get_filename())?;
         let synchronous = match settings.sqlite_synchronous {
             SyncSetting::Normal => SqliteSynchronous::Normal,
             SyncSetting::Full => SqliteSynchronous::Full,
@@ -251,6 +252,27 @@ async fn open_writer(base: &SqliteConnectOptions) -> Result<SqlitePool, DbErr> {
             }
             Err(e) => return Err(sqlx_err(e)),
         }
+    }
+}
+
+/// Creates the database file readable by its owner only (0600), before SQLite opens it: it holds
+/// every firm's data, and SQLite gives its -wal and -shm files the same permissions.
+fn create_private(path: &std::path::Path) -> Result<(), DbErr> {
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") || path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        // Another process created it first; it chose the permissions.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(DbErr::Custom(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
     }
 }
 

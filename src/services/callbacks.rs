@@ -25,6 +25,8 @@ pub enum RefusalKind {
     UnknownCorp,
     UnknownAgent,
     TooLarge,
+    /// The body did not arrive in time.
+    TooSlow,
     /// The timestamp is outside the accepted window.
     Stale,
     /// Not stored this time; WeCom should retry.

@@ -1,4 +1,6 @@
-//! What the home page shows: which service, which database, and (in demo mode) which firms.
+//! What the home page shows. The page is public, so in production it says only that the service
+//! runs; deployment details (database, firms, pending callbacks) are shown in demo mode, on this
+//! machine, and to admins in the back office.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -32,7 +34,16 @@ pub struct FirmSummary {
     pub invoices: u64,
 }
 
-pub async fn load(ctx: &Ctx, started_at: DateTime<Utc>) -> AppResult<Overview> {
+/// The deployment details, or None in production.
+pub async fn load(ctx: &Ctx, started_at: DateTime<Utc>) -> AppResult<Option<Overview>> {
+    if !ctx.demo() {
+        return Ok(None);
+    }
+    details(ctx, started_at).await.map(Some)
+}
+
+/// Everything about this deployment; for the demo home page and the back office.
+pub async fn details(ctx: &Ctx, started_at: DateTime<Utc>) -> AppResult<Overview> {
     let db = ctx.db.read();
     let firm_count = firm::Entity::find()
         .filter(firm::Column::DeletedAt.is_null())

@@ -1,4 +1,4 @@
-//! `GET /`: what is running and where to go from here.
+//! `GET /`: that the service runs and where to go from here; in demo mode, what is running.
 
 use actix_web::web;
 use askama::Template;
@@ -11,14 +11,27 @@ use crate::state::AppState;
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
+    version: &'static str,
+    /// Demo mode only: the page is public.
+    details: Option<Details>,
+}
+
+struct Details {
     o: Overview,
     started: String,
 }
 
 pub async fn show(state: web::Data<AppState>) -> AppResult<HomePage> {
-    let o = overview::load(&state, state.started_at).await?;
-    let started = crate::domain::clock::to_local(o.started_at)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
-    Ok(HomePage { o, started })
+    let details = overview::load(&state, state.started_at)
+        .await?
+        .map(|o| Details {
+            started: crate::domain::clock::to_local(o.started_at)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            o,
+        });
+    Ok(HomePage {
+        version: env!("CARGO_PKG_VERSION"),
+        details,
+    })
 }

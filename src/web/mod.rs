@@ -88,10 +88,14 @@ async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound("页面不存在".into()))
 }
 
+/// WeCom opens our pages as top-level pages in its webview, so no other origin needs to frame
+/// them; refusing framing rules out clickjacking of the sidebar's one-tap actions.
 pub fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "same-origin"))
+        .add(("X-Frame-Options", "SAMEORIGIN"))
+        .add(("Content-Security-Policy", "frame-ancestors 'self'"))
 }
 
 /// One line per request at debug level: method, path (never the query) and status.

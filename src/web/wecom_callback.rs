@@ -74,12 +74,24 @@ async fn accept_event(
 ) -> AppResult<HttpResponse> {
     let query = CallbackQuery::parse(req.query_string())?;
     query.check_fresh(state.now(), state.settings.wecom.callback_max_skew_seconds)?;
-    let body = read_limited(req, payload).await?;
+    // WeCom waits 5 s for the whole answer; a body still trickling in after that is not WeCom.
+    let body = tokio::time::timeout(BODY_TIMEOUT, read_limited(req, payload))
+        .await
+        .map_err(|_| {
+            CallbackRefusal::new(
+                RefusalKind::TooSlow,
+                -40002,
+                "request body arrived too slowly",
+            )
+        })??;
     let app = callbacks::resolve(&state.apps, corp_id, agent_id).await?;
     let row = callbacks::open_event(&app, &query, &body, state.now())?;
     callbacks::store(&state.inbox, row).await?;
     Ok(HttpResponse::Ok().finish())
 }
+
+/// The longest a callback body may take to arrive.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Reads the body, refusing more than [`MAX_BODY_BYTES`] before buffering it.
 async fn read_limited(req: &HttpRequest, mut payload: web::Payload) -> AppResult<web::BytesMut> {

@@ -50,3 +50,44 @@ async fn a_signed_callback_from_another_time_is_refused_and_not_stored() {
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM callback_inbox").await, 2);
 }
+
+#[tokio::test]
+async fn a_body_trickling_in_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = app().await;
+    app.add_firm(CORP, "FreshToken", KEY).await;
+    let now = app.clock_now().timestamp();
+    let authority = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "POST /wecom/callback/{CORP}?msg_signature=x&timestamp={now}&nonce=n HTTP/1.1\r\n\
+         Host: {authority}\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // One byte a second: a connection held open for nothing.
+    let reader = tokio::spawn(async move {
+        let mut answer = String::new();
+        let mut buf = [0u8; 512];
+        loop {
+            let n = tokio::time::timeout(
+                std::time::Duration::from_millis(1100),
+                stream.read(&mut buf),
+            )
+            .await;
+            match n {
+                Ok(Ok(0)) | Ok(Err(_)) => return answer,
+                Ok(Ok(n)) => answer.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {
+                    if stream.write_all(b"<").await.is_err() {
+                        return answer;
+                    }
+                }
+            }
+        }
+    });
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(30), reader)
+        .await
+        .expect("the server gave up on the body")
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}

@@ -30,8 +30,17 @@ async fn home_page_says_what_is_running() {
     );
     let html = resp.text().await.unwrap();
     assert!(html.contains("服务运行中"));
-    assert!(html.contains("/healthz"));
-    assert!(html.contains("正式模式"));
+    assert!(html.contains("/admin/login"), "where admins sign in");
+    // A public page in production says nothing about the deployment.
+    for detail in [
+        "数据库",
+        "待处理回调事件",
+        "已接入的企业",
+        "sqlite",
+        "postgres",
+    ] {
+        assert!(!html.contains(detail), "{detail} on a public page");
+    }
     // Tenants are not listed on a production home page.
     app.add_firm(
         "wwhiddencorp0001",
@@ -161,4 +170,33 @@ async fn the_wecom_config_section_registers_its_firm_once() {
     .unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM firm").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM wecom_app").await, 1);
+}
+
+#[tokio::test]
+async fn pages_refuse_to_be_framed_by_other_sites() {
+    let app = spawn_app().await;
+    for path in ["/", "/sidebar", "/no-such-page"] {
+        let resp = app.get(path).await;
+        assert_eq!(resp.headers()["x-frame-options"], "SAMEORIGIN", "{path}");
+        assert_eq!(
+            resp.headers()["content-security-policy"],
+            "frame-ancestors 'self'",
+            "{path}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let url = app.state.settings.database.url.clone();
+    let Some(path) = url.expose().strip_prefix("sqlite://") else {
+        return; // PostgreSQL: nothing on our disk.
+    };
+    for file in [path.to_string(), format!("{path}-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
 }
