@@ -18,6 +18,7 @@ mod signin;
 mod sms;
 mod tenancy;
 mod token_cache;
+mod wecom_apps;
 mod wecom_fixtures;
 mod wecom_http_api;
 mod worker;
