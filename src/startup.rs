@@ -224,10 +224,11 @@ impl Application {
         let state = Data::new(AppState {
             started_at: clock.now(),
             ctx,
-            session_key,
+            session_key: session_key.clone(),
             inbox,
             demo_tools,
             signin_limits: Default::default(),
+            csrf: crate::web::csrf::CsrfKeys::new(&session_key),
         });
 
         let workers = match state.settings.server.workers {

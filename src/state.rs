@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::services::Ctx;
 use crate::services::inbox::InboxWriter;
+use crate::web::csrf::CsrfKeys;
 use crate::web::demo::DemoTools;
 use crate::web::limits::SigninLimits;
 
@@ -18,6 +19,7 @@ pub struct AppState {
     /// Demo mode's sandbox and SMS outbox, for the demo's own pages.
     pub demo_tools: Option<DemoTools>,
     pub signin_limits: SigninLimits,
+    pub csrf: CsrfKeys,
 }
 
 /// Handlers read the context's fields (`state.db`, `state.clock`) directly.

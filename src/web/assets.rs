@@ -17,6 +17,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/js/bind.js"),
     ),
     (
+        "vendor/htmx/htmx.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/vendor/htmx/htmx.min.js"),
+    ),
+    (
         "js/sidebar.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/js/sidebar.js"),

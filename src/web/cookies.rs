@@ -64,6 +64,16 @@ fn build(state: &AppState, name: &str, value: String, max_age_seconds: i64) -> C
         .finish()
 }
 
+/// A cookie as [`set`] would send it, for a response built elsewhere.
+pub fn build_value(
+    state: &AppState,
+    name: &str,
+    value: String,
+    max_age_seconds: i64,
+) -> Cookie<'static> {
+    build(state, name, value, max_age_seconds)
+}
+
 /// Sets a cookie on a response (HttpOnly, SameSite=Lax, Secure on https).
 pub fn set(
     state: &AppState,

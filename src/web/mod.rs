@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod client_ip;
 pub mod cookies;
+pub mod csrf;
 pub mod demo;
 pub mod error_pages;
 pub mod extractors;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/sandbox", web::get().to(demo::show))
         .service(
             web::scope("/sidebar")
+                .wrap(actix_web::middleware::from_fn(csrf::middleware))
                 .wrap(no_store())
                 .route("", web::get().to(sidebar::shell::show))
                 .route("/signin", web::get().to(sidebar::signin::begin))

@@ -442,16 +442,31 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// A browser signed in as one employee: every request carries the session cookie and asks for
-/// HTML, as WeCom's webview does.
+/// A browser signed in as one employee: it keeps its cookies (the session, the CSRF cookie) and
+/// asks for HTML, as WeCom's webview does.
 pub struct Browser {
     pub client: reqwest::Client,
     pub base: String,
-    /// The `Cookie` header value carrying the session.
+    /// The session cookie as `name=value`.
     pub cookie: String,
 }
 
 impl Browser {
+    pub fn new(base: &str, session_cookie: &str) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let url: url::Url = base.parse().expect("base URL");
+        jar.add_cookie_str(&format!("{session_cookie}; Path=/"), &url);
+        Self {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_provider(jar)
+                .build()
+                .expect("client"),
+            base: base.to_string(),
+            cookie: session_cookie.to_string(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -460,7 +475,6 @@ impl Browser {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
-            .header("cookie", &self.cookie)
             .header("accept", "text/html,application/xhtml+xml")
             .send()
             .await
@@ -471,7 +485,6 @@ impl Browser {
     pub async fn fragment(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
-            .header("cookie", &self.cookie)
             .header("accept", "text/html")
             .header("hx-request", "true")
             .send()
@@ -479,16 +492,31 @@ impl Browser {
             .expect("request")
     }
 
+    /// Loads `page` and returns the CSRF token its forms carry (the page also sets the cookie
+    /// the token belongs to).
+    pub async fn csrf_token(&self, page: &str) -> String {
+        let html = self.get(page).await.text().await.expect("page");
+        csrf_in(&html).unwrap_or_else(|| panic!("no CSRF token on {page}"))
+    }
+
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.client
             .post(self.url(path))
-            .header("cookie", &self.cookie)
             .header("accept", "text/html,application/xhtml+xml")
             .form(form)
             .send()
             .await
             .expect("request")
     }
+}
+
+/// The CSRF token in a page: a `csrf` form field or the shell's `csrf-token` meta tag.
+pub fn csrf_in(html: &str) -> Option<String> {
+    ["name=\"csrf\" value=\"", "name=\"csrf-token\" content=\""]
+        .iter()
+        .find_map(|marker| html.split(marker).nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
 }
 
 /// An employee to create with [`TestApp::add_employee`].
@@ -613,11 +641,7 @@ impl TestApp {
         )
         .await
         .expect("session");
-        Browser {
-            client: self.client.clone(),
-            base: self.address.clone(),
-            cookie: format!("zf_session={token}"),
-        }
+        Browser::new(&self.address, &format!("zf_session={token}"))
     }
 
     /// Posts `event` (decrypted XML) to the firm's callback URL, signed and encrypted with its

@@ -969,15 +969,14 @@ async fn logging_out_ends_the_session_and_offers_signing_in_again() {
     let w = world().await;
     employee(&w, "王会计", "13800000001", Some("wangkj")).await;
     let session = sign_in(&w, "CODE1", "wangkj").await;
-    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
-    let resp = w
-        .app
-        .client
-        .post(w.app.url("/sidebar/logout"))
-        .header(COOKIE, &session)
-        .send()
-        .await
-        .unwrap();
+    let browser = crate::helpers::Browser::new(&w.app.address, &session);
+    let csrf = browser.csrf_token("/sidebar").await;
+    // A cross-site form posting to our logout carries the cookies but not the page's token.
+    let forged = browser.post_form("/sidebar/logout", &[]).await;
+    assert_eq!(forged.status(), 403);
+    let resp = browser
+        .post_form("/sidebar/logout", &[("csrf", &csrf)])
+        .await;
     assert_eq!(resp.status(), 200);
     assert!(
         set_cookie_line(&resp, "zf_session").contains("Max-Age=0"),

@@ -10,6 +10,7 @@ use crate::db::entities::web_session;
 use crate::error::AppResult;
 use crate::services::sessions::CurrentEmployee;
 use crate::state::AppState;
+use crate::web::csrf::CsrfToken;
 use crate::web::extractors;
 use crate::web::labels::Label;
 
@@ -18,6 +19,7 @@ use crate::web::labels::Label;
 struct ShellPage {
     me: CurrentEmployee,
     demo: bool,
+    csrf: String,
 }
 
 impl ShellPage {
@@ -34,6 +36,7 @@ pub struct ShellQuery {
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
+    csrf: CsrfToken,
     query: web::Query<ShellQuery>,
 ) -> AppResult<HttpResponse> {
     let wanted = query.corp_id.as_deref().filter(|c| !c.is_empty());
@@ -43,6 +46,7 @@ pub async fn show(
         let page = ShellPage {
             me,
             demo: state.demo(),
+            csrf: csrf.0,
         };
         return Ok(page.respond_to(&req).map_into_boxed_body());
     }

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::sessions;
 use crate::services::signin::{self, OAuthOutcome};
 use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, WithCsrf};
 use crate::web::{cookies, extractors};
 
 pub(super) const OAUTH_COOKIE: &str = "zf_oauth";
@@ -162,8 +163,24 @@ pub async fn oauth_callback(
 #[template(path = "sidebar/signed_out.html")]
 struct SignedOutPage;
 
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl WithCsrf for LogoutForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /sidebar/logout`.
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _form: CsrfForm<LogoutForm>,
+) -> AppResult<HttpResponse> {
     if let Some(me) = extractors::current(&state, &req, web_session::Kind::Sidebar).await? {
         sessions::revoke(&state.db, &me.session_id, state.now()).await?;
     }
