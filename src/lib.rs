@@ -4,6 +4,7 @@
 //! per thing a user does), which use `db` (entities and migrations), `domain` (pure rules) and
 //! `wecom` (the WeCom protocol, which knows nothing of the rest). See docs/architecture.md.
 
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

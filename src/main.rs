@@ -44,6 +44,16 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         seed: Option<PathBuf>,
     },
+    /// Firms (one WeCom corp each).
+    Firm {
+        #[command(subcommand)]
+        action: FirmAction,
+    },
+    /// Employees who can sign in to the back office.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// Write deterministic demo or benchmark data into the configured database.
     Seed {
         /// demo, S, M or L (sizes in docs/benchmarks.md).
@@ -56,6 +66,53 @@ enum Command {
         #[arg(long, value_name = "YYYY-MM-DD")]
         as_of: Option<chrono::NaiveDate>,
     },
+}
+
+#[derive(Subcommand)]
+enum FirmAction {
+    /// Create a firm; set up its WeCom app afterwards in the back office.
+    Create {
+        /// The corp id (企业ID) from the WeCom admin console.
+        #[arg(long)]
+        corp_id: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create a back-office account (or give an existing employee with that phone a password
+    /// and role). The password is the first line of stdin, or generated and printed once.
+    Create {
+        /// The firm's corp id.
+        #[arg(long)]
+        firm: String,
+        #[arg(long)]
+        phone: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "admin")]
+        role: RoleArg,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum RoleArg {
+    SuperAdmin,
+    Admin,
+    Staff,
+}
+
+impl From<RoleArg> for zhangfang::db::entities::employee::Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::SuperAdmin => Self::SuperAdmin,
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Staff => Self::Staff,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -83,6 +140,8 @@ fn main() -> ExitCode {
             Command::Serve => serve(settings).await,
             Command::Worker => zhangfang::worker::standalone::run(settings).await,
             Command::Migrate => migrate(settings).await,
+            Command::Firm { action } => firm_command(settings, action).await,
+            Command::Admin { action } => admin_command(settings, action).await,
             Command::Sandbox { listen, seed } => run_sandbox(listen, seed).await,
             Command::Seed {
                 profile,
@@ -104,6 +163,54 @@ fn main() -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
     app.run_until_stopped().await.context("serving HTTP")
+}
+
+/// A migrated database and a context for a one-shot command.
+async fn command_context(
+    settings: Settings,
+) -> anyhow::Result<(Database, zhangfang::services::Ctx)> {
+    let db = Database::connect(&settings.database).await?;
+    db.migrate().await.context("migrating")?;
+    let ctx = zhangfang::services::Ctx::standalone(
+        settings,
+        db.clone(),
+        std::sync::Arc::new(SystemClock),
+    )?;
+    Ok((db, ctx))
+}
+
+async fn firm_command(settings: Settings, action: FirmAction) -> anyhow::Result<()> {
+    let (db, ctx) = command_context(settings).await?;
+    let result = match action {
+        FirmAction::Create { corp_id, name } => {
+            zhangfang::cli::create_firm(&ctx, &corp_id, &name).await
+        }
+    };
+    db.close().await;
+    println!("{}", result?);
+    Ok(())
+}
+
+async fn admin_command(settings: Settings, action: AdminAction) -> anyhow::Result<()> {
+    let (db, ctx) = command_context(settings).await?;
+    let result = match action {
+        AdminAction::Create {
+            firm,
+            phone,
+            name,
+            role,
+        } => {
+            let stdin = std::io::stdin();
+            if std::io::IsTerminal::is_terminal(&stdin) {
+                eprint!("password (empty: generate one): ");
+            }
+            zhangfang::cli::create_admin(&ctx, &firm, &phone, &name, role.into(), stdin.lock())
+                .await
+        }
+    };
+    db.close().await;
+    println!("{}", result?);
+    Ok(())
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {

@@ -256,6 +256,7 @@ pub async fn run(
     let rows = persist::write_world(&txn, db.backend(), firm_row.id, &world, &calendar, progress)
         .await
         .context("writing seed rows")?;
+    give_owner_a_password(&txn, firm_row.id).await?;
     txn.commit().await?;
     if db.is_sqlite() {
         db.checkpoint().await?;
@@ -272,6 +273,42 @@ pub async fn run(
         rows: all_rows,
         elapsed: started.elapsed(),
     })
+}
+
+/// The seeded firm's owner (its super admin) gets a back-office password, recorded in plain text
+/// in `firm.settings.demo_admin`: a seeded firm is a demo firm, served only in demo mode, whose
+/// home and sign-in pages show it so anyone trying the demo can sign in.
+async fn give_owner_a_password(txn: &impl ConnectionTrait, firm_id: i64) -> anyhow::Result<()> {
+    use crate::db::entities::employee;
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, QueryOrder, Set};
+    let Some(owner) = employee::Entity::find()
+        .filter(employee::Column::FirmId.eq(firm_id))
+        .filter(employee::Column::Role.eq(employee::Role::SuperAdmin))
+        .order_by_asc(employee::Column::Id)
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    let password = crate::services::passwords::generate();
+    let hash = crate::services::passwords::hash(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let phone = owner.mobile.clone().unwrap_or_default();
+    let mut active = owner.into_active_model();
+    active.password_hash = Set(Some(hash));
+    active.update(txn).await?;
+    let firm = firm::Entity::find_by_id(firm_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the firm just created is gone"))?;
+    let mut settings = firm
+        .settings
+        .clone()
+        .unwrap_or_else(|| serde_json::json!({}));
+    settings["demo_admin"] = serde_json::json!({ "phone": phone, "password": password });
+    let mut active = firm.into_active_model();
+    active.settings = Set(Some(settings));
+    active.update(txn).await?;
+    Ok(())
 }
 
 /// Seeds the demo firm (seed [`DEMO_SEED`], data up to today) unless it already exists.

@@ -92,6 +92,19 @@ impl Ctx {
         })
     }
 
+    /// The context for a process without the web layer (a worker, a CLI command): SMS from the
+    /// settings, WeCom at `[wecom] api_base` (the in-app demo sandbox exists only inside `serve`).
+    pub fn standalone(
+        settings: Settings,
+        db: Database,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let secrets = SecretBox::from_settings(&settings)?;
+        let sms = crate::sms::from_settings(&settings.sms, clock.clone());
+        let endpoints = WecomEndpoints::from_settings(&settings);
+        Self::build(settings, db, clock, secrets, endpoints, sms)
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -7,6 +7,30 @@ use crate::db::entities::{employee, firm};
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 
+/// The demo firm's admin phone and password, shown on the home and sign-in pages in demo mode.
+pub async fn admin_credentials(ctx: &Ctx) -> AppResult<Option<(String, String)>> {
+    if !ctx.demo() {
+        return Ok(None);
+    }
+    let Some(firm) =
+        crate::services::firms::find_by_corp_id(ctx.db.read(), crate::seed::DEMO_CORP_ID).await?
+    else {
+        return Ok(None);
+    };
+    let admin = firm
+        .settings
+        .as_ref()
+        .filter(|_| firm.is_demo)
+        .and_then(|s| s.get("demo_admin"));
+    let text = |key: &str| {
+        admin
+            .and_then(|a| a.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    Ok(text("phone").zip(text("password")))
+}
+
 /// An employee of the demo firm as the binding flow sees them.
 pub struct DemoEmployee {
     pub name: String,

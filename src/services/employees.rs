@@ -15,6 +15,90 @@ use crate::error::{AppError, AppResult};
 use crate::services::audit::{self, Object, Who};
 use crate::services::{Ctx, sessions};
 
+/// An employee who may sign in to the back office, as the command line creates one.
+pub struct NewBackOfficeAccount<'a> {
+    pub firm_id: i64,
+    pub phone: &'a str,
+    pub name: &'a str,
+    pub role: employee::Role,
+    pub password: &'a str,
+}
+
+/// Creates the employee, or gives the existing employee with that phone the role and password.
+/// Returns the employee and whether it was new.
+pub async fn set_up_back_office_account(
+    ctx: &Ctx,
+    who: &Who,
+    account: NewBackOfficeAccount<'_>,
+) -> AppResult<(employee::Model, bool)> {
+    let phone = normalize_mobile(account.phone)?;
+    let name = account.name.trim();
+    if name.is_empty() {
+        return Err(AppError::Validation("姓名不能为空".into()));
+    }
+    let hash = crate::services::passwords::hash(account.password)?;
+    let now = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    let existing = find_by_mobile(&txn, account.firm_id, &phone).await?;
+    let scope = match account.role {
+        employee::Role::Staff => employee::DataScope::Own,
+        _ => employee::DataScope::All,
+    };
+    let (saved, created) = match existing {
+        Some(e) => {
+            let before = json!({ "role": e.role, "name": e.name });
+            let mut active = e.into_active_model();
+            active.role = Set(account.role);
+            active.name = Set(name.to_string());
+            active.password_hash = Set(Some(hash));
+            active.failed_logins = Set(0);
+            active.locked_until = Set(None);
+            active.updated_at = Set(now);
+            let saved = active.update(&txn).await?;
+            audit::record_in(
+                &txn,
+                now,
+                who,
+                "employee.set_password",
+                Object::new("employee", saved.id),
+                Some(before),
+                Some(json!({ "role": saved.role, "name": saved.name })),
+            )
+            .await?;
+            (saved, false)
+        }
+        None => {
+            let saved = employee::ActiveModel {
+                firm_id: Set(account.firm_id),
+                name: Set(name.to_string()),
+                mobile: Set(Some(phone)),
+                role: Set(account.role),
+                status: Set(employee::Status::Active),
+                data_scope: Set(scope),
+                password_hash: Set(Some(hash)),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            audit::record_in(
+                &txn,
+                now,
+                who,
+                "employee.create",
+                Object::new("employee", saved.id),
+                None,
+                Some(json!({ "name": saved.name, "role": saved.role, "mobile": saved.mobile })),
+            )
+            .await?;
+            (saved, true)
+        }
+    };
+    txn.commit().await?;
+    Ok((saved, created))
+}
+
 /// Normalises a mainland mobile number: digits only, optional +86/0086 prefix removed.
 pub fn normalize_mobile(input: &str) -> AppResult<String> {
     let digits: String = input

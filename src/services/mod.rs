@@ -6,6 +6,7 @@
 //! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
 pub mod audit;
+pub mod backoffice;
 pub mod calendar;
 pub mod callbacks;
 pub mod ctx;
@@ -16,6 +17,7 @@ pub mod inbox;
 pub mod jssdk;
 pub mod maintenance;
 pub mod overview;
+pub mod passwords;
 pub mod sessions;
 pub mod signin;
 pub mod sms_codes;

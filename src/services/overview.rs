@@ -115,3 +115,59 @@ pub async fn details(ctx: &Ctx, started_at: DateTime<Utc>) -> AppResult<Overview
         firms,
     })
 }
+
+/// What an admin sees of the deployment serving their firm (the public home page no longer
+/// shows it in production).
+pub struct SystemStatus {
+    pub version: &'static str,
+    pub backend: &'static str,
+    pub database: String,
+    pub pending_migrations: usize,
+    pub started_at: DateTime<Utc>,
+    pub public_url: String,
+    pub callback_url: String,
+    pub agent_ids: Vec<String>,
+    /// This firm's callbacks waiting for the worker, and those it gave up on.
+    pub pending_events: u64,
+    pub failed_events: u64,
+}
+
+pub async fn system_status(
+    ctx: &Ctx,
+    who: &crate::services::sessions::CurrentEmployee,
+    started_at: DateTime<Utc>,
+) -> AppResult<SystemStatus> {
+    who.require_admin()?;
+    let db = ctx.db.read();
+    let events = |status: callback_inbox::Status| {
+        callback_inbox::Entity::find()
+            .filter(callback_inbox::Column::FirmId.eq(who.firm_id))
+            .filter(callback_inbox::Column::Status.eq(status))
+            .count(db)
+    };
+    let agent_ids = crate::services::firms::active_apps(db, who.firm_id)
+        .await?
+        .into_iter()
+        .map(|a| a.agent_id)
+        .collect();
+    Ok(SystemStatus {
+        version: env!("CARGO_PKG_VERSION"),
+        backend: if ctx.db.is_sqlite() {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        },
+        database: ctx.settings.database.url.redacted(),
+        pending_migrations: ctx.db.pending_migrations().await?.len(),
+        started_at,
+        public_url: ctx.settings.public_base().to_string(),
+        callback_url: format!(
+            "{}/wecom/callback/{}",
+            ctx.settings.public_base(),
+            who.corp_id
+        ),
+        agent_ids,
+        pending_events: events(callback_inbox::Status::Pending).await?,
+        failed_events: events(callback_inbox::Status::Failed).await?,
+    })
+}

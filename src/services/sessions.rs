@@ -19,8 +19,29 @@ use crate::domain::permissions::{Permission, Permissions};
 use crate::error::{AppError, AppResult};
 
 pub const COOKIE: &str = "zf_session";
-/// How long a session lives without use.
+/// The back office's own cookie: signing in there leaves the sidebar's session alone.
+pub const ADMIN_COOKIE: &str = "zf_admin";
+/// How long a sidebar session lives without use.
 pub const IDLE_LIFETIME: Duration = Duration::days(7);
+/// How long a back-office session lives without use: a working day, since admins change
+/// settings and permissions from it.
+pub const ADMIN_IDLE_LIFETIME: Duration = Duration::hours(12);
+
+/// How long a session of this kind lives without use.
+pub fn idle_lifetime(kind: web_session::Kind) -> Duration {
+    match kind {
+        web_session::Kind::Sidebar => IDLE_LIFETIME,
+        web_session::Kind::Admin => ADMIN_IDLE_LIFETIME,
+    }
+}
+
+/// The cookie a session of this kind travels in.
+pub fn cookie_name(kind: web_session::Kind) -> &'static str {
+    match kind {
+        web_session::Kind::Sidebar => COOKIE,
+        web_session::Kind::Admin => ADMIN_COOKIE,
+    }
+}
 /// However active, a session ends this long after sign-in.
 pub const ABSOLUTE_LIFETIME: Duration = Duration::days(30);
 /// `last_seen_at` and the expiry are written at most this often, so page views stay reads.
@@ -104,7 +125,7 @@ pub async fn create(
         firm_id: Set(firm_id),
         employee_id: Set(employee_id),
         kind: Set(kind),
-        expires_at: Set(now + IDLE_LIFETIME),
+        expires_at: Set(now + idle_lifetime(kind)),
         last_seen_at: Set(now),
         ip: Set(ip),
         user_agent: Set(user_agent.map(|ua| ua.chars().take(300).collect())),
@@ -196,7 +217,7 @@ pub async fn authenticate(
     };
     let mut last_seen_at = row.last_seen_at;
     if now - row.last_seen_at >= TOUCH_EVERY {
-        let expires = (now + IDLE_LIFETIME).min(row.created_at + ABSOLUTE_LIFETIME);
+        let expires = (now + idle_lifetime(kind)).min(row.created_at + ABSOLUTE_LIFETIME);
         web_session::Entity::update_many()
             .col_expr(web_session::Column::LastSeenAt, Expr::value(now))
             .col_expr(web_session::Column::ExpiresAt, Expr::value(expires))

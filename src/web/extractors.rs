@@ -77,7 +77,7 @@ pub async fn current(
     req: &HttpRequest,
     kind: web_session::Kind,
 ) -> Result<Option<CurrentEmployee>, AppError> {
-    let Some(token) = crate::web::cookies::get(state, req, sessions::COOKIE) else {
+    let Some(token) = crate::web::cookies::get(state, req, sessions::cookie_name(kind)) else {
         return Ok(None);
     };
     sessions::authenticate(&state.db, &token, kind, state.now(), state.demo()).await

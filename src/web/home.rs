@@ -19,9 +19,12 @@ pub struct HomePage {
 struct Details {
     o: Overview,
     started: String,
+    /// The demo admin's phone and password, for the back office.
+    admin: Option<(String, String)>,
 }
 
 pub async fn show(state: web::Data<AppState>) -> AppResult<HomePage> {
+    let admin = crate::services::demo::admin_credentials(&state).await?;
     let details = overview::load(&state, state.started_at)
         .await?
         .map(|o| Details {
@@ -29,6 +32,7 @@ pub async fn show(state: web::Data<AppState>) -> AppResult<HomePage> {
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string(),
             o,
+            admin,
         });
     Ok(HomePage {
         version: env!("CARGO_PKG_VERSION"),

@@ -2,6 +2,7 @@
 //!
 //! Handlers stay thin: parse the request, call one service function, render one template.
 
+pub mod admin;
 pub mod assets;
 pub mod client_ip;
 pub mod cookies;
@@ -46,6 +47,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bind", web::get().to(sidebar::bind::form))
                 .route("/bind", web::post().to(sidebar::bind::bind))
                 .route("/bind/code", web::post().to(sidebar::bind::send_code)),
+        )
+        .service(
+            web::scope("/admin")
+                .wrap(actix_web::middleware::from_fn(csrf::middleware))
+                .wrap(no_store())
+                .route("", web::get().to(admin::home::show))
+                .route("/login", web::get().to(admin::login::form))
+                .route("/login", web::post().to(admin::login::submit))
+                .route("/logout", web::post().to(admin::login::logout)),
         )
         .service(
             web::resource("/wecom/jssdk/sign")

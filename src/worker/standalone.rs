@@ -6,18 +6,8 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::clock::{Clock, SystemClock};
-use crate::secrets::SecretBox;
-use crate::services::{Ctx, WecomEndpoints};
-
-/// The service context without the web layer: what a worker or a CLI command runs services with.
-/// WeCom is reached at `[wecom] api_base` (the in-app demo sandbox exists only inside `serve`).
-pub fn context(settings: Settings, db: Database, clock: Arc<dyn Clock>) -> anyhow::Result<Ctx> {
-    let secrets = SecretBox::from_settings(&settings)?;
-    let sms = crate::sms::from_settings(&settings.sms, clock.clone());
-    let endpoints = WecomEndpoints::from_settings(&settings);
-    Ctx::build(settings, db, clock, secrets, endpoints, sms)
-}
+use crate::domain::clock::SystemClock;
+use crate::services::Ctx;
 
 /// Connects, migrates, runs every registered job until SIGTERM or SIGINT, then stops gracefully.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
@@ -26,7 +16,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("connecting to {}", settings.database.url))?;
     db.migrate().await.context("migrating the database")?;
     let database = settings.database.url.redacted();
-    let ctx = context(settings, db.clone(), Arc::new(SystemClock))?;
+    let ctx = Ctx::standalone(settings, db.clone(), Arc::new(SystemClock))?;
     let worker = super::standard(ctx).build().spawn();
     tracing::info!(%database, "zhangfang worker is running");
     shutdown_signal()

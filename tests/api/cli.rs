@@ -160,3 +160,143 @@ async fn the_sandbox_command_serves_a_stand_in_wecom() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// Runs `zhangfang ARGS` against `url` with `stdin`, returning (success, stdout, stderr).
+fn run_with_stdin(
+    dir: &std::path::Path,
+    url: &zhangfang::config::DatabaseUrl,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = zhangfang(dir)
+        .args(args)
+        .env("ZHANGFANG_DATABASE__URL", url.expose())
+        .env("ZHANGFANG_SERVER__DATA_DIR", dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_firm_and_its_admins_are_created_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let (ok, out, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "firm",
+            "create",
+            "--corp-id",
+            "wwclifirm000001",
+            "--name",
+            "顺达财税",
+        ],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("wwclifirm000001"), "{out}");
+    // The password is the first line of stdin.
+    let (ok, out, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "admin",
+            "create",
+            "--firm",
+            "wwclifirm000001",
+            "--phone",
+            "13700000011",
+            "--name",
+            "周老板",
+            "--role",
+            "super_admin",
+        ],
+        "chosen-password-1\n",
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        !out.contains("chosen-password-1"),
+        "a chosen password is never printed"
+    );
+    // Empty stdin: a password is generated and printed once, as the last line.
+    let (ok, out, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "admin",
+            "create",
+            "--firm",
+            "wwclifirm000001",
+            "--phone",
+            "13700000012",
+            "--name",
+            "吴会计",
+        ],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    let generated = out
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("password (shown once): "))
+        .expect("the generated password")
+        .to_string();
+    assert_eq!(generated.len(), 16);
+    // A firm that already has a super admin gets another admin; an unknown firm is an error.
+    let (ok, _, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "admin",
+            "create",
+            "--firm",
+            "wwnosuchfirm0001",
+            "--phone",
+            "13700000013",
+            "--name",
+            "某人",
+        ],
+        "password-123\n",
+    );
+    assert!(!ok);
+    assert!(err.contains("no firm"), "{err}");
+
+    // Both can sign in to the back office of a service on that database.
+    let app = crate::helpers::spawn_app_with({
+        let url = url.clone();
+        move |s| s.database.url = url
+    })
+    .await;
+    for (phone, password) in [
+        ("13700000011", "chosen-password-1"),
+        ("13700000012", generated.as_str()),
+    ] {
+        let b = crate::helpers::Browser::new(&app.address, "zf_nothing=1");
+        let csrf = b.csrf_token("/admin/login").await;
+        let resp = b
+            .post_form(
+                "/admin/login",
+                &[("phone", phone), ("password", password), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(resp.status(), 303, "{phone}");
+    }
+    drop(app);
+    drop_test_database(pg);
+}

@@ -354,3 +354,39 @@ async fn there_is_no_sandbox_page_outside_demo_mode() {
     let app = crate::helpers::spawn_app().await;
     assert_eq!(app.get("/sandbox").await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_demo_shows_its_admin_and_the_admin_signs_in() {
+    let app = demo_app().await;
+    let home = app.get("/").await.text().await.unwrap();
+    let login = app.get("/admin/login").await.text().await.unwrap();
+    let strong = |html: &str, n: usize| -> String {
+        html.split("id=\"demo-admin\"")
+            .nth(1)
+            .unwrap_or(html)
+            .split("<strong>")
+            .nth(n)
+            .and_then(|r| r.split('<').next())
+            .unwrap()
+            .to_string()
+    };
+    let (phone, password) = (strong(&login, 1), strong(&login, 2));
+    assert!(home.contains(&phone) && home.contains(&password));
+    let b = crate::helpers::Browser::new(&app.address, "zf_nothing=1");
+    let csrf = b.csrf_token("/admin/login").await;
+    let resp = b
+        .post_form(
+            "/admin/login",
+            &[("phone", &phone), ("password", &password), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert!(
+        b.get("/admin")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("系统状态")
+    );
+}

@@ -641,7 +641,8 @@ impl TestApp {
         )
         .await
         .expect("session");
-        Browser::new(&self.address, &format!("zf_session={token}"))
+        let cookie = zhangfang::services::sessions::cookie_name(kind);
+        Browser::new(&self.address, &format!("{cookie}={token}"))
     }
 
     /// Posts `event` (decrypted XML) to the firm's callback URL, signed and encrypted with its

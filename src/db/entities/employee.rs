@@ -20,6 +20,12 @@ pub struct Model {
     pub department_ids: Option<Json>,
     pub status: Status,
     pub data_scope: DataScope,
+    /// argon2 hash of the back-office password; None: this employee cannot sign in there.
+    #[sea_orm(column_type = "Text")]
+    pub password_hash: Option<String>,
+    /// Wrong back-office passwords since the last good one.
+    pub failed_logins: i32,
+    pub locked_until: Option<DateTimeUtc>,
     pub bound_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -16,6 +16,7 @@ mod m20261126_000009_create_sms_codes;
 mod m20261130_000001_add_employee_data_scope;
 mod m20261130_000002_add_sms_code_requester;
 mod m20261130_000003_create_oauth_state;
+mod m20261130_000004_add_employee_password;
 pub mod portable;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_add_employee_data_scope::Migration),
             Box::new(m20261130_000002_add_sms_code_requester::Migration),
             Box::new(m20261130_000003_create_oauth_state::Migration),
+            Box::new(m20261130_000004_add_employee_password::Migration),
         ]
     }
 }

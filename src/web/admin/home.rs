@@ -1,0 +1,43 @@
+//! `GET /admin`: the back office's first page.
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::domain::clock::to_local;
+use crate::error::AppResult;
+use crate::services::overview::{self, SystemStatus};
+use crate::state::AppState;
+use crate::web::admin::Chrome;
+use crate::web::csrf::CsrfToken;
+use crate::web::extractors::BackOfficeEmployee;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/home.html")]
+pub struct HomePage {
+    chrome: Chrome,
+    /// Admins only.
+    status: Option<SystemStatus>,
+    started: String,
+    permissions: Vec<&'static str>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    me: BackOfficeEmployee,
+    csrf: CsrfToken,
+) -> AppResult<HomePage> {
+    let status = if me.is_admin() {
+        Some(overview::system_status(&state, &me, state.started_at).await?)
+    } else {
+        None
+    };
+    Ok(HomePage {
+        started: to_local(state.started_at)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        permissions: me.permissions.iter().map(|p| p.label()).collect(),
+        chrome: Chrome::new(&me, "/admin", csrf.0),
+        status,
+    })
+}

@@ -1,0 +1,50 @@
+//! The back office under `/admin`: one layout, server-rendered pages for admins (and for staff,
+//! who see their own contacts, groups and customers).
+
+pub mod home;
+pub mod login;
+
+use crate::services::sessions::CurrentEmployee;
+use crate::web::labels::Label;
+
+/// One entry of the back office's navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// Shown to admins only.
+    pub admin_only: bool,
+}
+
+/// Every back-office page, in the order the navigation lists them.
+pub const NAV: &[NavItem] = &[NavItem {
+    href: "/admin",
+    label: "首页",
+    admin_only: false,
+}];
+
+/// What the back-office layout needs on every page: who is signed in, where they are, and the
+/// CSRF token for the sign-out form.
+pub struct Chrome {
+    pub me: CurrentEmployee,
+    pub current: &'static str,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn new(me: &CurrentEmployee, current: &'static str, csrf: String) -> Self {
+        Self {
+            me: me.clone(),
+            current,
+            csrf,
+        }
+    }
+
+    pub fn nav(&self) -> impl Iterator<Item = &'static NavItem> + '_ {
+        NAV.iter()
+            .filter(|item| !item.admin_only || self.me.is_admin())
+    }
+
+    pub fn role(&self) -> &'static str {
+        self.me.role.label()
+    }
+}
