@@ -5,6 +5,7 @@
 //! transaction take a connection instead. No service imports the web layer or builds an HTTP
 //! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
+pub mod access;
 pub mod audit;
 pub mod backoffice;
 pub mod calendar;
@@ -15,6 +16,7 @@ pub mod employees;
 pub mod firms;
 pub mod inbox;
 pub mod jssdk;
+pub mod links;
 pub mod maintenance;
 pub mod overview;
 pub mod passwords;

@@ -1,5 +1,6 @@
 //! Integration tests: the real application over real HTTP, one database per test.
 
+mod access_links;
 mod admin_login;
 mod calendar;
 mod callback;
