@@ -5,7 +5,7 @@
 //! external contact they follow, or a customer group they own or are a member of. A customer of
 //! another firm does not exist for them (404); one of their firm they may not see is 403.
 
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::db::entities::customer;
@@ -23,29 +23,95 @@ pub fn visible_customers(who: &CurrentEmployee) -> Condition {
         return base;
     }
     let userid = who.wecom_userid.clone().unwrap_or_default();
-    base.add(Expr::cust_with_values(
-        "(EXISTS (SELECT 1 FROM customer_staff cs \
-                 WHERE cs.firm_id = customer.firm_id AND cs.customer_id = customer.id \
-                   AND cs.employee_id = ?) \
-          OR EXISTS (SELECT 1 FROM customer_external_link l \
-                 JOIN external_follow f ON f.firm_id = l.firm_id \
-                  AND f.external_contact_id = l.external_contact_id \
-                 WHERE l.firm_id = customer.firm_id AND l.customer_id = customer.id \
-                   AND f.userid = ? AND f.deleted_at IS NULL) \
-          OR EXISTS (SELECT 1 FROM customer_group_link g \
-                 JOIN wecom_group_chat gc ON gc.firm_id = g.firm_id AND gc.id = g.group_chat_id \
-                 WHERE g.firm_id = customer.firm_id AND g.customer_id = customer.id \
-                   AND gc.dismissed_at IS NULL \
-                   AND (gc.owner_userid = ? OR EXISTS (SELECT 1 FROM group_chat_member m \
-                        WHERE m.firm_id = gc.firm_id AND m.group_chat_id = gc.id \
-                          AND m.member_id = ? AND m.member_type = 1 AND m.left_at IS NULL))))",
-        [
-            sea_orm::Value::from(who.employee_id),
-            userid.clone().into(),
-            userid.clone().into(),
-            userid.into(),
-        ],
-    ))
+    fn t(name: &'static str) -> Alias {
+        Alias::new(name)
+    }
+    fn col(table: &'static str, column: &'static str) -> Expr {
+        Expr::col((t(table), t(column)))
+    }
+    let same_customer = |table: &'static str| {
+        Condition::all()
+            .add(col(table, "firm_id").equals((t("customer"), t("firm_id"))))
+            .add(col(table, "customer_id").equals((t("customer"), t("id"))))
+    };
+    let serves = Query::select()
+        .expr(Expr::val(1))
+        .from(t("customer_staff"))
+        .cond_where(
+            same_customer("customer_staff")
+                .add(col("customer_staff", "employee_id").eq(who.employee_id)),
+        )
+        .to_owned();
+    let follows = Query::select()
+        .expr(Expr::val(1))
+        .from(t("customer_external_link"))
+        .inner_join(
+            t("external_follow"),
+            Condition::all()
+                .add(
+                    col("external_follow", "firm_id")
+                        .equals((t("customer_external_link"), t("firm_id"))),
+                )
+                .add(
+                    col("external_follow", "external_contact_id")
+                        .equals((t("customer_external_link"), t("external_contact_id"))),
+                ),
+        )
+        .cond_where(
+            same_customer("customer_external_link")
+                .add(col("external_follow", "userid").eq(userid.clone()))
+                .add(col("external_follow", "deleted_at").is_null()),
+        )
+        .to_owned();
+    let member = Query::select()
+        .expr(Expr::val(1))
+        .from(t("group_chat_member"))
+        .cond_where(
+            Condition::all()
+                .add(
+                    col("group_chat_member", "firm_id")
+                        .equals((t("wecom_group_chat"), t("firm_id"))),
+                )
+                .add(
+                    col("group_chat_member", "group_chat_id")
+                        .equals((t("wecom_group_chat"), t("id"))),
+                )
+                .add(col("group_chat_member", "member_id").eq(userid.clone()))
+                .add(col("group_chat_member", "member_type").eq(1))
+                .add(col("group_chat_member", "left_at").is_null()),
+        )
+        .to_owned();
+    let in_group = Query::select()
+        .expr(Expr::val(1))
+        .from(t("customer_group_link"))
+        .inner_join(
+            t("wecom_group_chat"),
+            Condition::all()
+                .add(
+                    col("wecom_group_chat", "firm_id")
+                        .equals((t("customer_group_link"), t("firm_id"))),
+                )
+                .add(
+                    col("wecom_group_chat", "id")
+                        .equals((t("customer_group_link"), t("group_chat_id"))),
+                ),
+        )
+        .cond_where(
+            same_customer("customer_group_link")
+                .add(col("wecom_group_chat", "dismissed_at").is_null())
+                .add(
+                    Condition::any()
+                        .add(col("wecom_group_chat", "owner_userid").eq(userid))
+                        .add(Expr::exists(member)),
+                ),
+        )
+        .to_owned();
+    base.add(
+        Condition::any()
+            .add(Expr::exists(serves))
+            .add(Expr::exists(follows))
+            .add(Expr::exists(in_group)),
+    )
 }
 
 /// The customer if `who` may see it: 404 when it is not the firm's (or is deleted), 403 when it
