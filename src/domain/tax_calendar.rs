@@ -174,7 +174,11 @@ impl OfficialCalendar {
     }
 
     pub fn builtin() -> OfficialCalendar {
-        OfficialCalendar::new(builtin_official_2024())
+        OfficialCalendar::new(
+            builtin_official_2024()
+                .into_iter()
+                .chain(builtin_official_2026()),
+        )
     }
 
     /// Same shape as the `official` argument of [`deadline`], so callers
@@ -219,9 +223,7 @@ const HOLIDAY_BLOCKS: &[(NaiveDate, NaiveDate)] = &[
     (ymd(2025, 5, 1), ymd(2025, 5, 5)),   // 劳动节
     (ymd(2025, 5, 31), ymd(2025, 6, 2)),  // 端午
     (ymd(2025, 10, 1), ymd(2025, 10, 8)), // 国庆 + 中秋
-    // 2026 (State Council notice of Nov 2025). Blocks as given in our
-    // brief; the 调休 workdays below are from memory and need checking
-    // against the notice before the 2026 official calendar is loaded.
+    // 2026 (国办发明电〔2025〕7号)
     (ymd(2026, 1, 1), ymd(2026, 1, 3)),   // 元旦
     (ymd(2026, 2, 15), ymd(2026, 2, 23)), // 春节
     (ymd(2026, 4, 4), ymd(2026, 4, 6)),   // 清明
@@ -248,7 +250,7 @@ const ADJUSTED_WORKDAYS: &[NaiveDate] = &[
     ymd(2025, 4, 27),
     ymd(2025, 9, 28),
     ymd(2025, 10, 11),
-    // 2026 [VERIFY against the notice]
+    // 2026 (国办发明电〔2025〕7号)
     ymd(2026, 1, 4),
     ymd(2026, 2, 14),
     ymd(2026, 2, 28),
@@ -287,6 +289,32 @@ pub fn builtin_holidays() -> Vec<(NaiveDate, DayKind)> {
 }
 
 /// The 2024 official deadlines as (year, month, date).
+/// 2026 deadlines as published in the STA's 2026 征期日历 (税总办征科函〔2025〕64号).
+const OFFICIAL_2026: [NaiveDate; 12] = [
+    ymd(2026, 1, 20),
+    ymd(2026, 2, 24),
+    ymd(2026, 3, 16),
+    ymd(2026, 4, 20),
+    ymd(2026, 5, 22),
+    ymd(2026, 6, 15),
+    ymd(2026, 7, 15),
+    ymd(2026, 8, 17),
+    ymd(2026, 9, 15),
+    ymd(2026, 10, 26),
+    ymd(2026, 11, 16),
+    ymd(2026, 12, 15),
+];
+
+/// Where the 2026 deadlines come from, as stored with them.
+pub const SOURCE_2026: &str = "国家税务总局2026年征期日历（税总办征科函〔2025〕64号）";
+
+pub fn builtin_official_2026() -> Vec<(i32, u32, NaiveDate)> {
+    OFFICIAL_2026
+        .iter()
+        .map(|&date| (date.year(), date.month(), date))
+        .collect()
+}
+
 pub fn builtin_official_2024() -> Vec<(i32, u32, NaiveDate)> {
     OFFICIAL_2024
         .iter()
@@ -403,9 +431,9 @@ mod tests {
     fn missing_months_are_provisional() {
         let table = HolidayTable::builtin();
         let calendar = OfficialCalendar::builtin();
-        let got = calendar.deadline(p(2026, 7), &table);
+        let got = calendar.deadline(p(2027, 7), &table);
         assert!(got.provisional);
-        assert_eq!(got.date, d(2026, 7, 15));
+        assert_eq!(got.date, d(2027, 7, 15));
     }
 
     #[test]
@@ -530,5 +558,21 @@ mod tests {
         assert_eq!(calendar.get(2024, 10), Some(d(2024, 10, 24)));
         assert_eq!(calendar.get(2025, 10), None);
         assert_eq!(builtin_official_2024().len(), 12);
+    }
+
+    #[test]
+    fn the_2026_official_calendar_matches_what_the_provisional_rule_computes() {
+        let table = HolidayTable::builtin();
+        for (year, month, official) in builtin_official_2026() {
+            assert_eq!(
+                provisional_deadline(p(year, month), &table),
+                official,
+                "{year}-{month:02}"
+            );
+        }
+        let calendar = OfficialCalendar::builtin();
+        let jan = calendar.deadline(p(2026, 1), &table);
+        assert_eq!(jan.date, ymd(2026, 1, 20));
+        assert!(!jan.provisional, "2026 is official now");
     }
 }

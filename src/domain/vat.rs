@@ -18,6 +18,10 @@ pub enum VatError {
     InvalidRate(u32),
     #[error("{0}不能为负数")]
     NegativeAmount(&'static str),
+    /// A period no small-scale rule we model covers: before 2023 (older notices) or after the
+    /// 2026年第10号 relief ends on 2027-12-31 (rules not yet announced).
+    #[error("{0} 的小规模纳税人增值税政策不在本系统支持范围内，无法估算")]
+    UnsupportedPeriod(Period),
 }
 
 /// Status of an invoice as far as the estimate is concerned.
@@ -137,6 +141,25 @@ pub const QUARTERLY_THRESHOLD: Money = Money::from_yuan(300_000);
 
 /// First period under the VAT Law (2026-01).
 const VAT_LAW_START: (i32, u32) = (2026, 1);
+/// First period of 财政部 税务总局公告2023年第19号 (and of 2023年第12号's halving).
+const NOTICE_2023_START: (i32, u32) = (2023, 1);
+/// Last period of the current reliefs: 2026年第10号 (small-scale 1% and thresholds) and
+/// 2023年第12号 (六税两费 halving) both end on 2027-12-31.
+const RELIEF_END: (i32, u32) = (2027, 12);
+
+fn ym(period: Period) -> (i32, u32) {
+    (period.year(), period.month())
+}
+
+/// The small-scale levy rate a sale without a stated rate gets: 1 % while a relief reduces the
+/// statutory 3 % (2023-01 to 2027-12), 3 % otherwise.
+pub fn default_levy_rate_bp(period: Period) -> u32 {
+    if (NOTICE_2023_START..=RELIEF_END).contains(&ym(period)) {
+        100
+    } else {
+        300
+    }
+}
 
 /// Which exemption rule governs a period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -151,11 +174,16 @@ pub enum SmallScaleRegime {
 }
 
 impl SmallScaleRegime {
-    pub fn for_period(period: Period) -> SmallScaleRegime {
-        if (period.year(), period.month()) >= VAT_LAW_START {
-            SmallScaleRegime::VatLaw2026
+    /// The rule of its time for `period`, or an error outside 2023-01..=2027-12: an older
+    /// period must not silently get 2023's rule, nor a later one 2026's.
+    pub fn for_period(period: Period) -> Result<SmallScaleRegime, VatError> {
+        let at = ym(period);
+        if !(NOTICE_2023_START..=RELIEF_END).contains(&at) {
+            Err(VatError::UnsupportedPeriod(period))
+        } else if at >= VAT_LAW_START {
+            Ok(SmallScaleRegime::VatLaw2026)
         } else {
-            SmallScaleRegime::Notice2023No19
+            Ok(SmallScaleRegime::Notice2023No19)
         }
     }
 
@@ -180,8 +208,9 @@ pub const fn threshold_for(kind: VatPeriodKind) -> Money {
 pub struct SmallScaleSale {
     /// VAT-exclusive amount; negative for red-letter reversals.
     pub amount: Money,
-    /// Levy rate in basis points: 100 (1%) or 300 (3%) in practice.
-    pub rate_bp: u32,
+    /// Levy rate in basis points: 100 (1%) or 300 (3%) in practice; None takes the period's
+    /// default ([`default_levy_rate_bp`]).
+    pub rate_bp: Option<u32>,
     /// Sold on a 专票, which is taxed even inside the exemption.
     pub special_invoice: bool,
 }
@@ -222,16 +251,18 @@ pub fn estimate_small_scale(
     period: Period,
     sales: &[SmallScaleSale],
 ) -> Result<SmallScaleEstimate, VatError> {
+    let regime = SmallScaleRegime::for_period(period)?;
     let mut lines: Vec<RateLine> = Vec::new();
     for sale in sales {
-        validate_rate(sale.rate_bp)?;
-        let idx = match lines.binary_search_by_key(&sale.rate_bp, |l| l.rate_bp) {
+        let rate_bp = sale.rate_bp.unwrap_or_else(|| default_levy_rate_bp(period));
+        validate_rate(rate_bp)?;
+        let idx = match lines.binary_search_by_key(&rate_bp, |l| l.rate_bp) {
             Ok(idx) => idx,
             Err(idx) => {
                 lines.insert(
                     idx,
                     RateLine {
-                        rate_bp: sale.rate_bp,
+                        rate_bp,
                         sales: Money::ZERO,
                         special_invoice_sales: Money::ZERO,
                         taxable_sales: Money::ZERO,
@@ -248,7 +279,6 @@ pub fn estimate_small_scale(
         }
     }
 
-    let regime = SmallScaleRegime::for_period(period);
     let threshold = threshold_for(kind);
     let sales_total: Money = lines.iter().map(|l| l.sales).sum();
     let exempt = regime.is_exempt(sales_total, threshold);
@@ -351,22 +381,41 @@ impl Surcharges {
     }
 }
 
-/// Whether the 六税两费 halving (2023年第12号, 2023-01 to 2027-12) covers
-/// this period: small-scale taxpayers and 小型微利企业 qualify (individual
-/// businesses are small-scale here).
-pub fn six_taxes_two_fees_halving_applies(
-    period: Period,
-    is_small_scale: bool,
-    is_small_micro: bool,
-) -> bool {
-    let in_force = (2023, 1) <= (period.year(), period.month())
-        && (period.year(), period.month()) <= (2027, 12);
-    in_force && (is_small_scale || is_small_micro)
+/// Who a taxpayer is, for the surcharge reliefs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaxpayerProfile {
+    pub small_scale: bool,
+    /// 小型微利企业.
+    pub small_micro: bool,
+    /// 个体工商户, small-scale or general.
+    pub individual_business: bool,
+}
+
+/// Whether the 六税两费 halving (财政部 税务总局公告2023年第12号, 2023-01 to 2027-12) covers
+/// this period: small-scale taxpayers, 小型微利企业 and 个体工商户 (including those that are
+/// general taxpayers) qualify.
+pub fn six_taxes_two_fees_halving_applies(period: Period, who: TaxpayerProfile) -> bool {
+    let in_force = (NOTICE_2023_START..=RELIEF_END).contains(&ym(period));
+    in_force && (who.small_scale || who.small_micro || who.individual_business)
+}
+
+/// Whether 教育费附加 and 地方教育附加 are exempt: monthly sales not over 100,000.00, quarterly
+/// not over 300,000.00 (财税〔2016〕12号, "含本数"). The city maintenance tax has no such
+/// exemption.
+pub fn education_surcharges_exempt(kind: VatPeriodKind, sales: Money) -> bool {
+    sales <= threshold_for(kind)
 }
 
 /// Surcharges on the VAT actually payable. Each is rounded once, with the
 /// halving folded into the division so a half fen is not rounded twice.
-pub fn surcharges(vat_payable: Money, level: CityTaxLevel, halved: bool) -> Surcharges {
+/// `education_exempt` drops the two education surcharges
+/// ([`education_surcharges_exempt`]).
+pub fn surcharges(
+    vat_payable: Money,
+    level: CityTaxLevel,
+    halved: bool,
+    education_exempt: bool,
+) -> Surcharges {
     // A negative base (a credit) means nothing is paid, so nothing is due.
     let base = i128::from(vat_payable.max(Money::ZERO).fen());
     let denom = if halved {
@@ -375,10 +424,17 @@ pub fn surcharges(vat_payable: Money, level: CityTaxLevel, halved: bool) -> Surc
         BP_DENOMINATOR
     };
     let apply = |rate_bp: u32| Money::from_fen(round_div(base * i128::from(rate_bp), denom));
+    let education = |rate_bp: u32| {
+        if education_exempt {
+            Money::ZERO
+        } else {
+            apply(rate_bp)
+        }
+    };
     Surcharges {
         city_maintenance: apply(level.rate_bp()),
-        education: apply(EDUCATION_SURCHARGE_BP),
-        local_education: apply(LOCAL_EDUCATION_SURCHARGE_BP),
+        education: education(EDUCATION_SURCHARGE_BP),
+        local_education: education(LOCAL_EDUCATION_SURCHARGE_BP),
         halved,
     }
 }
@@ -398,7 +454,7 @@ mod tests {
     fn sale(amount: &str, rate_bp: u32) -> SmallScaleSale {
         SmallScaleSale {
             amount: yuan(amount),
-            rate_bp,
+            rate_bp: Some(rate_bp),
             special_invoice: false,
         }
     }
@@ -439,11 +495,11 @@ mod tests {
     #[test]
     fn periods_up_to_december_2025_use_the_2023_notice() {
         assert_eq!(
-            SmallScaleRegime::for_period(p("2025-12")),
+            SmallScaleRegime::for_period(p("2025-12")).unwrap(),
             SmallScaleRegime::Notice2023No19
         );
         assert_eq!(
-            SmallScaleRegime::for_period(p("2023-01")),
+            SmallScaleRegime::for_period(p("2023-01")).unwrap(),
             SmallScaleRegime::Notice2023No19
         );
     }
@@ -451,11 +507,11 @@ mod tests {
     #[test]
     fn periods_from_january_2026_use_the_vat_law() {
         assert_eq!(
-            SmallScaleRegime::for_period(p("2026-01")),
+            SmallScaleRegime::for_period(p("2026-01")).unwrap(),
             SmallScaleRegime::VatLaw2026
         );
         assert_eq!(
-            SmallScaleRegime::for_period(p("2027-12")),
+            SmallScaleRegime::for_period(p("2027-12")).unwrap(),
             SmallScaleRegime::VatLaw2026
         );
     }
@@ -846,7 +902,7 @@ mod tests {
 
     #[test]
     fn urban_surcharges_are_7_3_and_2_percent() {
-        let s = surcharges(yuan("1,000"), CityTaxLevel::Urban, false);
+        let s = surcharges(yuan("1,000"), CityTaxLevel::Urban, false, false);
         assert_eq!(s.city_maintenance, yuan("70"));
         assert_eq!(s.education, yuan("30"));
         assert_eq!(s.local_education, yuan("20"));
@@ -857,11 +913,11 @@ mod tests {
     #[test]
     fn county_and_other_locations_use_5_and_1_percent() {
         assert_eq!(
-            surcharges(yuan("1,000"), CityTaxLevel::CountyOrTown, false).city_maintenance,
+            surcharges(yuan("1,000"), CityTaxLevel::CountyOrTown, false, false).city_maintenance,
             yuan("50")
         );
         assert_eq!(
-            surcharges(yuan("1,000"), CityTaxLevel::Other, false).city_maintenance,
+            surcharges(yuan("1,000"), CityTaxLevel::Other, false, false).city_maintenance,
             yuan("10")
         );
         assert_eq!(
@@ -873,71 +929,114 @@ mod tests {
 
     #[test]
     fn halving_divides_every_surcharge_and_rounds_once() {
-        let s = surcharges(yuan("1,000"), CityTaxLevel::Urban, true);
+        let s = surcharges(yuan("1,000"), CityTaxLevel::Urban, true, false);
         assert_eq!(s.city_maintenance, yuan("35"));
         assert_eq!(s.education, yuan("15"));
         assert_eq!(s.local_education, yuan("10"));
         assert_eq!(s.total(), yuan("60"));
         // 0.10 × 7% / 2 = 0.0035 → 0.00 (rounding 0.007 first would give 0.01 / 2).
-        let tiny = surcharges(yuan("0.10"), CityTaxLevel::Urban, true);
+        let tiny = surcharges(yuan("0.10"), CityTaxLevel::Urban, true, false);
         assert_eq!(tiny.city_maintenance, Money::ZERO);
         // 0.15 × 7% / 2 = 0.00525 → 0.01.
-        let small = surcharges(yuan("0.15"), CityTaxLevel::Urban, true);
+        let small = surcharges(yuan("0.15"), CityTaxLevel::Urban, true, false);
         assert_eq!(small.city_maintenance, yuan("0.01"));
     }
 
     #[test]
     fn no_vat_payable_means_no_surcharges() {
         assert_eq!(
-            surcharges(Money::ZERO, CityTaxLevel::Urban, false).total(),
+            surcharges(Money::ZERO, CityTaxLevel::Urban, false, false).total(),
             Money::ZERO
         );
         assert_eq!(
-            surcharges(yuan("-100"), CityTaxLevel::Urban, false).total(),
+            surcharges(yuan("-100"), CityTaxLevel::Urban, false, false).total(),
             Money::ZERO
         );
     }
 
+    fn profile(small_scale: bool, small_micro: bool, individual: bool) -> TaxpayerProfile {
+        TaxpayerProfile {
+            small_scale,
+            small_micro,
+            individual_business: individual,
+        }
+    }
+
     #[test]
-    fn halving_applies_to_small_scale_and_small_micro_until_2027() {
-        assert!(six_taxes_two_fees_halving_applies(
-            p("2026-05"),
-            true,
-            false
-        ));
-        assert!(six_taxes_two_fees_halving_applies(
-            p("2026-05"),
-            false,
-            true
-        ));
-        assert!(!six_taxes_two_fees_halving_applies(
-            p("2026-05"),
-            false,
-            false
-        ));
-        assert!(six_taxes_two_fees_halving_applies(
-            p("2027-12"),
-            true,
-            false
-        ));
-        assert!(!six_taxes_two_fees_halving_applies(
-            p("2028-01"),
-            true,
-            false
-        ));
-        assert!(!six_taxes_two_fees_halving_applies(
-            p("2022-12"),
-            true,
-            false
-        ));
+    fn halving_applies_to_small_scale_small_micro_and_individual_businesses_until_2027() {
+        let halved = |period: &str, who| six_taxes_two_fees_halving_applies(p(period), who);
+        assert!(halved("2026-05", profile(true, false, false)));
+        assert!(halved("2026-05", profile(false, true, false)));
+        // A 个体工商户 that is a general taxpayer (and not 小型微利) qualifies too.
+        assert!(halved("2026-05", profile(false, false, true)));
+        assert!(!halved("2026-05", profile(false, false, false)));
+        assert!(halved("2027-12", profile(true, false, false)));
+        assert!(!halved("2028-01", profile(true, false, false)));
+        assert!(!halved("2022-12", profile(true, false, false)));
     }
 
     #[test]
     fn small_scale_estimate_feeds_halved_surcharges() {
         let est = monthly("2026-05", &[sale("120,000", 100)]);
         assert_eq!(est.payable, yuan("1,200"));
-        let halved = six_taxes_two_fees_halving_applies(p("2026-05"), true, false);
-        let s = surcharges(est.payable, CityTaxLevel::Urban, halved);
+        let halved = six_taxes_two_fees_halving_applies(p("2026-05"), profile(true, false, false));
+        let s = surcharges(est.payable, CityTaxLevel::Urban, halved, false);
         assert_eq!(s.total(), yuan("72"));
+    }
+
+    #[test]
+    fn the_education_surcharges_are_exempt_up_to_the_sales_limit() {
+        assert!(education_surcharges_exempt(
+            VatPeriodKind::Month,
+            yuan("100,000.00")
+        ));
+        assert!(!education_surcharges_exempt(
+            VatPeriodKind::Month,
+            yuan("100,000.01")
+        ));
+        assert!(education_surcharges_exempt(
+            VatPeriodKind::Quarter,
+            yuan("300,000.00")
+        ));
+        assert!(!education_surcharges_exempt(
+            VatPeriodKind::Quarter,
+            yuan("300,000.01")
+        ));
+        // A 专票 sale taxed inside the threshold: VAT is due, the city tax on it, but no
+        // education surcharges.
+        let s = surcharges(yuan("300"), CityTaxLevel::Urban, false, true);
+        assert_eq!(s.city_maintenance, yuan("21"));
+        assert_eq!(s.education, Money::ZERO);
+        assert_eq!(s.local_education, Money::ZERO);
+    }
+
+    #[test]
+    fn periods_outside_the_modelled_rules_are_refused_not_guessed() {
+        for period in ["2022-12", "2028-01", "2030-06"] {
+            assert_eq!(
+                SmallScaleRegime::for_period(p(period)),
+                Err(VatError::UnsupportedPeriod(p(period))),
+                "{period}"
+            );
+            assert!(estimate_small_scale(VatPeriodKind::Month, p(period), &[]).is_err());
+        }
+    }
+
+    #[test]
+    fn a_sale_without_a_rate_takes_the_periods_default() {
+        assert_eq!(default_levy_rate_bp(p("2023-01")), 100);
+        assert_eq!(default_levy_rate_bp(p("2027-12")), 100);
+        assert_eq!(default_levy_rate_bp(p("2022-12")), 300);
+        assert_eq!(default_levy_rate_bp(p("2028-01")), 300);
+        let est = monthly(
+            "2026-07",
+            &[SmallScaleSale {
+                amount: yuan("150,000"),
+                rate_bp: None,
+                special_invoice: false,
+            }],
+        );
+        assert_eq!(est.lines[0].rate_bp, 100);
+        assert_eq!(est.payable, yuan("1,500"));
     }
 }

@@ -11,6 +11,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::dates::{add_days, add_minutes, before, day_of, office_time};
 use super::rng::{SeedRng, between, chance, pick, weighted};
 use super::roster::{Customer, ServiceState, anniversary_start};
+use crate::domain::billing as fees;
+use crate::domain::money::Money;
 use crate::domain::period::Period;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -308,23 +310,36 @@ pub(crate) fn generate(rng: &mut SeedRng, input: &BillingInput<'_>) -> Billing {
         };
         let confirmed_at =
             before(add_minutes(paid_at, between(rng, 10, 600)), input.cutoff).max(paid_at);
-        let mut remaining = pay_amount;
+        // The same allocation the sidebar's 收款 makes: oldest first.
+        let owed: Vec<fees::Owed> = chunk
+            .iter()
+            .map(|&r| {
+                let rec = &billing.receivables[r];
+                fees::Owed {
+                    id: r as i64,
+                    period_from: rec.period,
+                    period_to: rec.period,
+                    due_date: rec.due_date,
+                    amount: Money::from_fen(rec.amount),
+                    paid: Money::from_fen(rec.paid),
+                }
+            })
+            .collect();
+        let parts =
+            fees::allocate_oldest_first(Money::from_fen(pay_amount), &owed).unwrap_or_default();
         let mut allocations = Vec::new();
-        for &r in chunk {
+        for (id, part) in parts {
+            let r = id as usize;
             let rec = &mut billing.receivables[r];
-            let part = remaining.min(rec.amount);
-            if part <= 0 {
-                break;
-            }
-            remaining -= part;
-            rec.paid = part;
-            rec.status = if part == rec.amount {
-                "paid"
-            } else {
-                "partial"
-            };
+            rec.paid += part.fen();
+            rec.status =
+                match fees::status_after(Money::from_fen(rec.amount), Money::from_fen(rec.paid)) {
+                    fees::ReceivableStatus::Paid => "paid",
+                    fees::ReceivableStatus::Partial => "partial",
+                    fees::ReceivableStatus::Open => "open",
+                };
             rec.updated_at = confirmed_at.max(rec.created_at);
-            allocations.push((r, part));
+            allocations.push((r, part.fen()));
         }
         let period_from = billing.receivables[chunk[0]].period;
         let period_to = billing.receivables[chunk[chunk.len() - 1]].period;

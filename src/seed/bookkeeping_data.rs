@@ -537,7 +537,7 @@ pub(crate) fn customer_books(ctx: &BookContext<'_>, c: usize) -> Books {
                         output_tax += inv.tax;
                         vat_period.small_sales.push(SmallScaleSale {
                             amount: Money::from_fen(inv.amount),
-                            rate_bp: inv.rate_bp,
+                            rate_bp: Some(inv.rate_bp),
                             special_invoice: inv.is_special(),
                         });
                         vat_period.outputs.push(OutputInvoice {
@@ -574,7 +574,7 @@ pub(crate) fn customer_books(ctx: &BookContext<'_>, c: usize) -> Books {
             };
             vat_period.small_sales.push(SmallScaleSale {
                 amount: Money::from_fen(sales_fen),
-                rate_bp: 100,
+                rate_bp: Some(100),
                 special_invoice: false,
             });
             vat_period.outputs.push(OutputInvoice {
@@ -626,7 +626,14 @@ pub(crate) fn customer_books(ctx: &BookContext<'_>, c: usize) -> Books {
             VatPeriodKind::Month => m,
             VatPeriodKind::Quarter => m.quarter_end(),
         };
-        let halved = vat::six_taxes_two_fees_halving_applies(m, !cust.general, cust.small_micro);
+        let halved = vat::six_taxes_two_fees_halving_applies(
+            m,
+            vat::TaxpayerProfile {
+                small_scale: !cust.general,
+                small_micro: cust.small_micro,
+                individual_business: false,
+            },
+        );
         let mut taxes_due_now = 0;
         let vat_estimate = |tp: &TaxPeriod, credit: i64| -> (i64, i64) {
             if cust.general {
@@ -655,7 +662,14 @@ pub(crate) fn customer_books(ctx: &BookContext<'_>, c: usize) -> Books {
         );
         if m == vat_period_end || m == current {
             let (payable, carry) = vat_estimate(&vat_period, bal.vat_credit);
-            let s = vat::surcharges(Money::from_fen(payable), city_level, halved);
+            let education_exempt =
+                vat::education_surcharges_exempt(vat_kind, Money::from_fen(vat_period.sales));
+            let s = vat::surcharges(
+                Money::from_fen(payable),
+                city_level,
+                halved,
+                education_exempt,
+            );
             let vat_total = payable + s.total().fen();
             if m == vat_period_end {
                 month.city_tax += s.city_maintenance.fen();

@@ -20,6 +20,7 @@ pub mod links;
 pub mod maintenance;
 pub mod overview;
 pub mod passwords;
+pub mod receipts;
 pub mod sessions;
 pub mod signin;
 pub mod sms_codes;

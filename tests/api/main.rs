@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod migrations;
 mod process;
+mod receipts;
 mod sandbox_client;
 mod seed;
 mod sessions;

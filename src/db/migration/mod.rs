@@ -17,6 +17,7 @@ mod m20261130_000001_add_employee_data_scope;
 mod m20261130_000002_add_sms_code_requester;
 mod m20261130_000003_create_oauth_state;
 mod m20261130_000004_add_employee_password;
+mod m20261130_000005_add_2026_filing_calendar;
 pub mod portable;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_add_sms_code_requester::Migration),
             Box::new(m20261130_000003_create_oauth_state::Migration),
             Box::new(m20261130_000004_add_employee_password::Migration),
+            Box::new(m20261130_000005_add_2026_filing_calendar::Migration),
         ]
     }
 }
