@@ -1,6 +1,7 @@
 //! Pure rules we must get exactly right: money and 大写, USCC check digits, accounting periods,
 //! VAT estimates, filing deadlines, receipt numbers, and the clock abstraction. No IO here.
 
+pub mod api_scopes;
 pub mod billing;
 pub mod clock;
 pub mod money;

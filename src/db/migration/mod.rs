@@ -18,6 +18,7 @@ mod m20261130_000002_add_sms_code_requester;
 mod m20261130_000003_create_oauth_state;
 mod m20261130_000004_add_employee_password;
 mod m20261130_000005_add_2026_filing_calendar;
+mod m20261130_000006_create_api_keys;
 pub mod portable;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_create_oauth_state::Migration),
             Box::new(m20261130_000004_add_employee_password::Migration),
             Box::new(m20261130_000005_add_2026_filing_calendar::Migration),
+            Box::new(m20261130_000006_create_api_keys::Migration),
         ]
     }
 }
