@@ -1,4 +1,5 @@
-//! HTTP: the whole URL map in one place, plus the middleware every response passes through.
+//! HTTP: the top of the URL map (each area — sidebar, back office — lists its own routes), plus
+//! the middleware every response passes through.
 //!
 //! Handlers stay thin: parse the request, call one service function, render one template.
 
@@ -37,25 +38,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/sidebar")
                 .wrap(actix_web::middleware::from_fn(csrf::middleware))
                 .wrap(no_store())
-                .route("", web::get().to(sidebar::shell::show))
-                .route("/signin", web::get().to(sidebar::signin::begin))
-                .route(
-                    "/oauth/callback",
-                    web::get().to(sidebar::signin::oauth_callback),
-                )
-                .route("/logout", web::post().to(sidebar::signin::logout))
-                .route("/bind", web::get().to(sidebar::bind::form))
-                .route("/bind", web::post().to(sidebar::bind::bind))
-                .route("/bind/code", web::post().to(sidebar::bind::send_code)),
+                .configure(sidebar::routes),
         )
         .service(
             web::scope("/admin")
                 .wrap(actix_web::middleware::from_fn(csrf::middleware))
                 .wrap(no_store())
-                .route("", web::get().to(admin::home::show))
-                .route("/login", web::get().to(admin::login::form))
-                .route("/login", web::post().to(admin::login::submit))
-                .route("/logout", web::post().to(admin::login::logout)),
+                .configure(admin::routes),
         )
         .service(
             web::resource("/wecom/jssdk/sign")

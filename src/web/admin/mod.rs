@@ -4,8 +4,18 @@
 pub mod home;
 pub mod login;
 
+use actix_web::web;
+
 use crate::services::sessions::CurrentEmployee;
 use crate::web::labels::Label;
+
+/// The back office's URL map, mounted under `/admin`: each page module adds its own routes here.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(home::show))
+        .route("/login", web::get().to(login::form))
+        .route("/login", web::post().to(login::submit))
+        .route("/logout", web::post().to(login::logout));
+}
 
 /// One entry of the back office's navigation.
 pub struct NavItem {

@@ -5,10 +5,21 @@ pub mod bind;
 pub mod shell;
 pub mod signin;
 
-use actix_web::HttpRequest;
 use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, web};
 use rand::Rng;
 use rand::distr::Alphanumeric;
+
+/// The sidebar's URL map, mounted under `/sidebar`: each page module adds its own routes here.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(shell::show))
+        .route("/signin", web::get().to(signin::begin))
+        .route("/oauth/callback", web::get().to(signin::oauth_callback))
+        .route("/logout", web::post().to(signin::logout))
+        .route("/bind", web::get().to(bind::form))
+        .route("/bind", web::post().to(bind::bind))
+        .route("/bind/code", web::post().to(bind::send_code));
+}
 
 fn random_text(len: usize) -> String {
     rand::rng()
