@@ -228,6 +228,7 @@ impl Application {
             inbox,
             demo_tools,
             signin_limits: Default::default(),
+            api_limits: Default::default(),
             csrf: crate::web::csrf::CsrfKeys::new(&session_key),
         });
 

@@ -6,6 +6,7 @@
 //! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
 pub mod access;
+pub mod api;
 pub mod api_keys;
 pub mod audit;
 pub mod backoffice;

@@ -667,3 +667,15 @@ impl TestApp {
             .expect("request")
     }
 }
+
+impl TestApp {
+    /// Runs one writing SQL statement (`?` placeholders), for setting up a state directly.
+    pub async fn execute(&self, sql: &str, values: Vec<sea_orm::Value>) {
+        use sea_orm::ConnectionTrait;
+        let db = &self.state.db;
+        db.write()
+            .execute_raw(zhangfang::db::statement(db.backend(), sql, values))
+            .await
+            .expect("statement");
+    }
+}

@@ -14,6 +14,7 @@ mod helpers;
 mod migrations;
 mod process;
 mod receipts;
+mod rest_api;
 mod sandbox_client;
 mod seed;
 mod sessions;

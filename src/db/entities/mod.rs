@@ -1,5 +1,6 @@
 //! sea-orm entities: plain data, one module per table. Behaviour lives in `services` and `domain`.
 
+pub mod api_idempotency;
 pub mod api_key;
 pub mod attachment;
 pub mod audit_log;
