@@ -5,6 +5,7 @@ mod admin_login;
 mod calendar;
 mod callback;
 mod callback_freshness;
+mod callback_outage;
 mod cli;
 mod demo_flow;
 mod demo_guard;
