@@ -17,6 +17,7 @@ mod receipts;
 mod sandbox_client;
 mod seed;
 mod sessions;
+mod sidebar_customers;
 mod signin;
 mod sms;
 mod tenancy;
