@@ -18,6 +18,7 @@ mod sandbox_client;
 mod seed;
 mod sessions;
 mod sidebar_customers;
+mod sidebar_sends;
 mod signin;
 mod sms;
 mod tenancy;

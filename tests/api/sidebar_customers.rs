@@ -210,17 +210,29 @@ async fn a_contact_panel_shows_the_company_switches_and_remembers_the_choice_wit
         1
     );
     // Views that change nothing write nothing.
-    let before = zhangfang_string(&w.app, "SELECT updated_at FROM sidebar_last_context").await;
+    let before = zhangfang_string(
+        &w.app,
+        "SELECT CAST(updated_at AS TEXT) FROM sidebar_last_context",
+    )
+    .await;
     w.app.clock.advance(chrono::Duration::minutes(5));
     boss.fragment(&format!("/sidebar/contact/wmBOSS?customer={}", w.jia))
         .await;
     boss.fragment("/sidebar/contact/wmBOSS").await;
     assert_eq!(
-        zhangfang_string(&w.app, "SELECT updated_at FROM sidebar_last_context").await,
+        zhangfang_string(
+            &w.app,
+            "SELECT CAST(updated_at AS TEXT) FROM sidebar_last_context"
+        )
+        .await,
         before
     );
     assert_eq!(
-        zhangfang_string(&w.app, "SELECT updated_at FROM sidebar_chat_choice").await,
+        zhangfang_string(
+            &w.app,
+            "SELECT CAST(updated_at AS TEXT) FROM sidebar_chat_choice"
+        )
+        .await,
         before
     );
     // A customer not linked to the chat is not found there.

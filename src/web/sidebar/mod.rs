@@ -2,6 +2,7 @@
 //! code, and the shell that hosts the customer pages.
 
 pub mod bind;
+pub mod compose;
 pub mod customers;
 pub mod shell;
 pub mod signin;
@@ -42,7 +43,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/customers/{customer_id}/{section}",
             web::get().to(customers::section),
-        );
+        )
+        .route(
+            "/customers/{customer_id}/compose/{scene}",
+            web::get().to(compose::compose),
+        )
+        .route("/sends", web::post().to(compose::record));
 }
 
 fn random_text(len: usize) -> String {
