@@ -148,3 +148,47 @@ pub async fn save(
     txn.commit().await?;
     Ok(())
 }
+
+/// Example values for the back office's live preview.
+fn sample(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "customer_name" => "上海示例贸易有限公司",
+        "contact_name" => "王总",
+        "period" => "2026-11",
+        "firm_name" => "账房财税",
+        "staff_name" => "张三",
+        "staff_phone" => "13800000000",
+        "amount" => "1,500.00",
+        "amount_cn" => "壹仟伍佰元整",
+        "service_end" => "2026-12-31",
+        "days_left" => "35",
+        "next_period" => "2027-01",
+        "renew_deadline" => "2026-12-31",
+        "billing_cycle" => "季",
+        "overdue_periods" => "2027-01至2027-02",
+        "missing_items" => "2026-10 进项发票 约¥3,000.00\n2026-10 银行回单",
+        "due_date" => "2026-12-05",
+        "count" => "2",
+        "period_from" => "2026-07",
+        "period_to" => "2026-12",
+        "fee_item" => "代理记账服务费",
+        "pay_account" => "账房财税对公账户",
+        "pay_method" => "转账",
+        "paid_at" => "2026-11-20",
+        "receipt_no" => "SJ-2026-000123",
+        "article_title" => "小规模纳税人增值税起征点",
+        "article_content" => "季度销售额不超过30万元免征增值税。",
+        _ => return None,
+    })
+}
+
+/// The body rendered with example values, or the reason it cannot be saved.
+pub fn preview(scene: Scene, body: &str) -> AppResult<String> {
+    check(scene, body)?;
+    let names = crate::domain::message_templates::placeholders_in(body);
+    let values: std::collections::HashMap<&str, String> = names
+        .iter()
+        .filter_map(|p| sample(p).map(|v| (p.as_str(), v.to_string())))
+        .collect();
+    Ok(crate::domain::message_templates::render(body, &values))
+}

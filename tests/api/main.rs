@@ -2,6 +2,7 @@
 
 mod access_links;
 mod admin_login;
+mod admin_templates;
 mod calendar;
 mod callback;
 mod callback_freshness;

@@ -116,3 +116,8 @@ pub(crate) fn page_or_fragment(
         .content_type("text/html; charset=utf-8")
         .body(html))
 }
+
+/// The client's address as the audit log records it.
+pub(crate) fn request_ip(req: &HttpRequest) -> Option<String> {
+    client_ip(req)
+}
