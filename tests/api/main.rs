@@ -2,6 +2,7 @@
 
 mod access_links;
 mod admin_login;
+mod admin_templates;
 mod calendar;
 mod callback;
 mod callback_freshness;
@@ -19,6 +20,8 @@ mod rest_api;
 mod sandbox_client;
 mod seed;
 mod sessions;
+mod sidebar_customers;
+mod sidebar_sends;
 mod signin;
 mod sms;
 mod tenancy;

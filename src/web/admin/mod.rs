@@ -3,6 +3,7 @@
 
 pub mod home;
 pub mod login;
+pub mod templates;
 
 use actix_web::web;
 
@@ -14,7 +15,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(home::show))
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(login::logout));
+        .route("/logout", web::post().to(login::logout))
+        .route("/templates", web::get().to(templates::list))
+        .route("/templates/{scene}", web::post().to(templates::save))
+        .route(
+            "/templates/{scene}/preview",
+            web::post().to(templates::preview),
+        );
 }
 
 /// One entry of the back office's navigation.
@@ -26,11 +33,18 @@ pub struct NavItem {
 }
 
 /// Every back-office page, in the order the navigation lists them.
-pub const NAV: &[NavItem] = &[NavItem {
-    href: "/admin",
-    label: "首页",
-    admin_only: false,
-}];
+pub const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/admin",
+        label: "首页",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/templates",
+        label: "消息模板",
+        admin_only: true,
+    },
+];
 
 /// What the back-office layout needs on every page: who is signed in, where they are, and the
 /// CSRF token for the sign-out form.
