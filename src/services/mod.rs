@@ -8,15 +8,20 @@
 pub mod access;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
 pub mod backoffice;
 pub mod calendar;
+pub mod calendar_admin;
 pub mod callbacks;
 pub mod ctx;
 pub mod demo;
+pub mod employee_admin;
 pub mod employees;
 pub mod firms;
+pub mod import;
 pub mod inbox;
 pub mod jssdk;
+pub mod kb_admin;
 pub mod links;
 pub mod maintenance;
 pub mod overview;
@@ -27,5 +32,6 @@ pub mod signin;
 pub mod sms_codes;
 pub mod token_store;
 pub mod wecom_apps;
+pub mod wecom_setup;
 
 pub use ctx::{Ctx, WecomEndpoints};
