@@ -63,6 +63,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(wecom_callback::verify_agent))
                 .route(web::post().to(wecom_callback::receive_agent)),
         )
+        .route(
+            "/{file:WW_verify_[A-Za-z0-9]+\\.txt}",
+            web::get().to(admin::wecom::serve_verify),
+        )
         .default_service(web::to(not_found));
 }
 

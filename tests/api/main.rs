@@ -1,8 +1,13 @@
 //! Integration tests: the real application over real HTTP, one database per test.
 
 mod access_links;
+mod admin_audit;
+mod admin_calendar;
+mod admin_employees;
+mod admin_kb;
 mod admin_login;
 mod admin_templates;
+mod admin_wecom;
 mod calendar;
 mod callback;
 mod callback_freshness;

@@ -50,3 +50,4 @@ pub mod wecom_external_contact;
 pub mod wecom_group_chat;
 pub mod wecom_member;
 pub mod wecom_token_cache;
+pub mod wecom_verify_file;
