@@ -24,4 +24,5 @@ mod token_cache;
 mod wecom_apps;
 mod wecom_fixtures;
 mod wecom_http_api;
+mod wecom_shapes;
 mod worker;
