@@ -53,5 +53,8 @@ pub async fn enqueue(ctx: &Ctx, job: NewJob) -> Result<Option<i64>, DbErr> {
 
 /// The runner with every job kind this release knows: what `serve` and `worker` run.
 pub fn standard(ctx: Ctx) -> WorkerBuilder {
-    maintenance::register(Worker::builder(ctx))
+    maintenance::register(Worker::builder(ctx)).handler(
+        crate::services::wecom_sync::JOB_KIND,
+        crate::services::wecom_sync::run_job,
+    )
 }

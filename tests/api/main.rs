@@ -25,4 +25,5 @@ mod wecom_apps;
 mod wecom_fixtures;
 mod wecom_http_api;
 mod wecom_shapes;
+mod wecom_sync;
 mod worker;

@@ -8,11 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use actix_web::{App, HttpServer};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 use url::Url;
 use wiremock::matchers::path;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+use zhangfang::domain::clock::Clock;
 use zhangfang::sandbox::{Sandbox, SandboxOptions};
 use zhangfang::seed::{self, Profile, WecomDataset};
 use zhangfang::wecom::api::{
@@ -341,7 +342,7 @@ async fn live() -> Live {
     let sandbox = Sandbox::with_clock(
         dataset.clone(),
         SandboxOptions::default(),
-        Arc::new(Utc::now),
+        Arc::new(|| zhangfang::domain::clock::SystemClock.now()),
     );
     let served = sandbox.clone();
     let server = HttpServer::new(move || {
