@@ -22,6 +22,7 @@ mod sms;
 mod tenancy;
 mod token_cache;
 mod wecom_apps;
+mod wecom_events;
 mod wecom_fixtures;
 mod wecom_http_api;
 mod wecom_shapes;
