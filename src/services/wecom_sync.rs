@@ -1481,3 +1481,107 @@ pub async fn live_job(ctx: &Ctx, firm_id: i64) -> Result<Option<(String, Option<
         .await?
         .map(|j| (format!("{:?}", j.status).to_lowercase(), j.last_error)))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The back office's sync page
+// ---------------------------------------------------------------------------------------------
+
+/// What the sync page shows.
+pub struct SyncOverview {
+    pub progress: Vec<Progress>,
+    /// Whether a sync is queued or running now.
+    pub running: bool,
+    pub events_waiting: u64,
+    pub events_parked: u64,
+    pub parked: Vec<crate::db::entities::callback_inbox::Model>,
+}
+
+/// The sync page's data (admins only).
+pub async fn overview(
+    ctx: &Ctx,
+    me: &crate::services::sessions::CurrentEmployee,
+) -> crate::error::AppResult<SyncOverview> {
+    me.require_admin()?;
+    let progress = progress(ctx, me.firm_id).await?;
+    let running =
+        matches!(live_job(ctx, me.firm_id).await?, Some((s, _)) if s == "queued" || s == "running");
+    let (events_waiting, events_parked) =
+        crate::services::wecom_events::inbox_counts(ctx, me.firm_id).await?;
+    let parked = crate::services::wecom_events::parked(ctx, me.firm_id, 50).await?;
+    Ok(SyncOverview {
+        progress,
+        running,
+        events_waiting,
+        events_parked,
+        parked,
+    })
+}
+
+/// An admin asks for a sync; false when one is already queued or running. Audited.
+pub async fn request(
+    ctx: &Ctx,
+    me: &crate::services::sessions::CurrentEmployee,
+    what: What,
+    ip: Option<String>,
+) -> crate::error::AppResult<bool> {
+    use crate::services::audit::{self, Object, Who};
+    me.require_admin()?;
+    let now = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    let queued = crate::worker::enqueue_on(
+        &txn,
+        now,
+        NewJob::new(
+            JOB_KIND,
+            serde_json::to_value(Payload {
+                what,
+                started_by: Some(me.employee_id),
+            })
+            .unwrap_or_default(),
+        )
+        .for_firm(me.firm_id)
+        .unique_key(me.firm_id.to_string())
+        .max_attempts(20),
+    )
+    .await?;
+    audit::record_in(
+        &txn,
+        now,
+        &Who::employee(me, ip),
+        "wecom.sync_requested",
+        Object {
+            entity: "background_job",
+            id: queued,
+        },
+        None,
+        Some(serde_json::json!({ "what": what, "queued": queued.is_some() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(queued.is_some())
+}
+
+/// An admin queues a parked event of their firm again (404 for another firm's or no such event).
+pub async fn retry_event(
+    ctx: &Ctx,
+    me: &crate::services::sessions::CurrentEmployee,
+    event_id: i64,
+    ip: Option<String>,
+) -> crate::error::AppResult<()> {
+    use crate::services::audit::{self, Object, Who};
+    me.require_admin()?;
+    if !crate::services::wecom_events::retry_parked(ctx, me.firm_id, event_id, ctx.now()).await? {
+        return Err(crate::error::AppError::NotFound(
+            "没有这条待重试的事件".into(),
+        ));
+    }
+    audit::record(
+        ctx,
+        &Who::employee(me, ip),
+        "wecom.event_retried",
+        Object::new("callback_inbox", event_id),
+        Some(serde_json::json!({ "status": "failed" })),
+        Some(serde_json::json!({ "status": "pending" })),
+    )
+    .await
+}

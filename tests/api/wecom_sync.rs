@@ -435,3 +435,147 @@ async fn contacts_and_groups_gone_from_wecom_are_marked_gone_and_keep_their_link
     expected.follows -= 1;
     assert_eq!(r.stored().await, expected);
 }
+
+#[tokio::test]
+async fn the_sync_page_starts_a_sync_shows_progress_and_retries_parked_events() {
+    use zhangfang::db::entities::employee::Role;
+    let r = sync_rig(Profile::Demo).await;
+    r.app
+        .add_employee(
+            r.firm_id,
+            crate::helpers::NewEmployee {
+                name: "管理员",
+                userid: Some("boss"),
+                role: Role::Admin,
+                ..Default::default()
+            },
+        )
+        .await;
+    r.app
+        .add_employee(
+            r.firm_id,
+            crate::helpers::NewEmployee {
+                name: "员工",
+                userid: Some("clerk"),
+                ..Default::default()
+            },
+        )
+        .await;
+    let admin = r.app.signed_in_back_office("boss").await;
+    let page = admin.get("/admin/wecom/sync").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("同步微信联系人") && html.contains("还没有同步过"),
+        "{html}"
+    );
+
+    // Without the token nothing starts.
+    let refused = admin
+        .post_form("/admin/wecom/sync", &[("what", "contacts")])
+        .await;
+    assert_ne!(refused.status(), 303);
+    assert_eq!(r.live_sync_jobs().await, 0);
+
+    let csrf = admin.csrf_token("/admin/wecom/sync").await;
+    let started = admin
+        .post_form("/admin/wecom/sync", &[("csrf", &csrf), ("what", "all")])
+        .await;
+    assert_eq!(started.status(), 303);
+    assert_eq!(r.live_sync_jobs().await, 1);
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'wecom.sync_requested'")
+            .await,
+        1
+    );
+    let worker = r.worker();
+    worker.run_until_idle().await.unwrap();
+    let html = admin.get("/admin/wecom/sync").await.text().await.unwrap();
+    assert!(
+        html.contains("已完成") && html.contains("微信联系人"),
+        "{html}"
+    );
+
+    // Staff cannot see or use it.
+    let staff = r.app.signed_in_back_office("clerk").await;
+    assert_eq!(staff.get("/admin/wecom/sync").await.status(), 403);
+
+    // A parked event is listed and can be queued again; an unknown id is 404.
+    r.sandbox
+        .inject(Fault::error("externalcontact/get", 48002, 1));
+    let c = &r.dataset.external_contacts[0];
+    r.sandbox
+        .deliver(
+            &r.callback_url,
+            SandboxEvent::ChangeExternalContact(ExternalContactEvent::new(
+                ContactChangeType::EditExternalContact,
+                &c.follow_users[0].userid,
+                Some(&c.external_userid),
+            )),
+        )
+        .await
+        .unwrap();
+    zhangfang::services::wecom_events::drain(&r.app.state.ctx, "t", 10)
+        .await
+        .unwrap();
+    let html = admin.get("/admin/wecom/sync").await.text().await.unwrap();
+    assert!(
+        html.contains("无法处理 1 条") && html.contains("48002"),
+        "{html}"
+    );
+    let id = r
+        .app
+        .count("SELECT MAX(id) FROM callback_inbox WHERE status = 'failed'")
+        .await;
+    let csrf = admin.csrf_token("/admin/wecom/sync").await;
+    let missing = admin
+        .post_form(
+            &format!("/admin/wecom/events/{}/retry", id + 999),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(missing.status(), 404);
+    // Another firm's admin cannot retry this firm's event.
+    let other = r
+        .app
+        .add_firm(
+            "wwotherfirm0000001",
+            "othertoken",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        )
+        .await;
+    r.app
+        .add_employee(
+            other.firm_id,
+            crate::helpers::NewEmployee {
+                name: "别家管理员",
+                userid: Some("otherboss"),
+                role: Role::Admin,
+                ..Default::default()
+            },
+        )
+        .await;
+    let outsider = r.app.signed_in_back_office("otherboss").await;
+    let their_csrf = outsider.csrf_token("/admin/wecom/sync").await;
+    let foreign = outsider
+        .post_form(
+            &format!("/admin/wecom/events/{id}/retry"),
+            &[("csrf", &their_csrf)],
+        )
+        .await;
+    assert_eq!(foreign.status(), 404);
+    let retried = admin
+        .post_form(
+            &format!("/admin/wecom/events/{id}/retry"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(retried.status(), 303);
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM callback_inbox WHERE status = 'pending'")
+            .await,
+        1
+    );
+}

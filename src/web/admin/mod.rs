@@ -3,6 +3,7 @@
 
 pub mod home;
 pub mod login;
+pub mod wecom_sync;
 
 use actix_web::web;
 
@@ -14,7 +15,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(home::show))
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(login::logout));
+        .route("/logout", web::post().to(login::logout))
+        .route("/wecom/sync", web::get().to(wecom_sync::show))
+        .route("/wecom/sync", web::post().to(wecom_sync::start))
+        .route(
+            "/wecom/events/{id}/retry",
+            web::post().to(wecom_sync::retry),
+        );
 }
 
 /// One entry of the back office's navigation.
@@ -26,11 +33,18 @@ pub struct NavItem {
 }
 
 /// Every back-office page, in the order the navigation lists them.
-pub const NAV: &[NavItem] = &[NavItem {
-    href: "/admin",
-    label: "首页",
-    admin_only: false,
-}];
+pub const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/admin",
+        label: "首页",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/wecom/sync",
+        label: "企业微信同步",
+        admin_only: true,
+    },
+];
 
 /// What the back-office layout needs on every page: who is signed in, where they are, and the
 /// CSRF token for the sign-out form.
