@@ -19,6 +19,7 @@ mod seed;
 mod sessions;
 mod signin;
 mod sms;
+mod sync_process;
 mod tenancy;
 mod token_cache;
 mod wecom_apps;
