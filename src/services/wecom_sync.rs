@@ -1585,3 +1585,49 @@ pub async fn retry_event(
     )
     .await
 }
+
+/// The back-office home's WeCom block: the last completed full sync and the event backlog.
+pub struct HomeStatus {
+    pub last_sync: Option<DateTime<Utc>>,
+    pub running: bool,
+    pub events_waiting: u64,
+    pub events_parked: u64,
+}
+
+impl HomeStatus {
+    /// The last sync in Beijing time, `YYYY-MM-DD HH:MM`.
+    pub fn last_sync_local(&self) -> Option<String> {
+        self.last_sync.map(|t| {
+            crate::domain::clock::to_local(t)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+    }
+}
+
+/// For admins; `None` for staff.
+pub async fn home_status(
+    ctx: &Ctx,
+    me: &crate::services::sessions::CurrentEmployee,
+) -> Result<Option<HomeStatus>, DbErr> {
+    if !me.is_admin() {
+        return Ok(None);
+    }
+    let last_sync = sync_job::Entity::find()
+        .filter(sync_job::Column::FirmId.eq(me.firm_id))
+        .filter(sync_job::Column::Status.eq(Status::Done))
+        .order_by_desc(sync_job::Column::FinishedAt)
+        .one(ctx.db.read())
+        .await?
+        .and_then(|r| r.finished_at);
+    let running =
+        matches!(live_job(ctx, me.firm_id).await?, Some((s, _)) if s == "queued" || s == "running");
+    let (events_waiting, events_parked) =
+        crate::services::wecom_events::inbox_counts(ctx, me.firm_id).await?;
+    Ok(Some(HomeStatus {
+        last_sync,
+        running,
+        events_waiting,
+        events_parked,
+    }))
+}

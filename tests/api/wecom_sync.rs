@@ -579,3 +579,45 @@ async fn the_sync_page_starts_a_sync_shows_progress_and_retries_parked_events() 
         1
     );
 }
+
+#[tokio::test]
+async fn the_home_page_shows_the_last_sync_and_the_event_backlog_to_admins() {
+    use zhangfang::db::entities::employee::Role;
+    let r = sync_rig(Profile::Demo).await;
+    r.app
+        .add_employee(
+            r.firm_id,
+            crate::helpers::NewEmployee {
+                name: "管理员",
+                userid: Some("boss"),
+                role: Role::Admin,
+                ..Default::default()
+            },
+        )
+        .await;
+    r.app
+        .add_employee(
+            r.firm_id,
+            crate::helpers::NewEmployee {
+                name: "员工",
+                userid: Some("clerk"),
+                ..Default::default()
+            },
+        )
+        .await;
+    let admin = r.app.signed_in_back_office("boss").await;
+    let html = admin.get("/admin").await.text().await.unwrap();
+    assert!(
+        html.contains("企业微信数据") && html.contains("尚未同步"),
+        "{html}"
+    );
+    r.sync(What::All).await;
+    let html = admin.get("/admin").await.text().await.unwrap();
+    assert!(
+        !html.contains("尚未同步") && html.contains("待处理事件"),
+        "{html}"
+    );
+    let staff = r.app.signed_in_back_office("clerk").await;
+    let html = staff.get("/admin").await.text().await.unwrap();
+    assert!(!html.contains("企业微信数据"), "{html}");
+}
