@@ -111,3 +111,104 @@ pub async fn create_api_key(
         created.id, created.prefix, firm.name, created.key
     ))
 }
+
+/// `zhangfang sync`: queues a full WeCom sync for one firm (or every firm with a WeCom app) and
+/// runs background jobs in this process until those syncs have finished, printing progress to
+/// `out` every `every`. A sync already queued or running (in a service, or in a process that
+/// died — its lease lapses and this process takes the job over) is watched instead of doubled.
+/// Fails when a sync failed for good.
+pub async fn sync(
+    ctx: &Ctx,
+    corp_id: Option<&str>,
+    what: crate::services::wecom_sync::What,
+    every: std::time::Duration,
+    out: &mut (dyn std::io::Write + Send),
+) -> anyhow::Result<()> {
+    use crate::db::entities::{background_job, firm, wecom_app};
+    use crate::services::wecom_sync;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let firms: Vec<firm::Model> = match corp_id {
+        Some(corp) => vec![
+            firms::find_by_corp_id(ctx.db.read(), corp)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| anyhow::anyhow!("no firm has corp id {corp}"))?,
+        ],
+        None => {
+            let with_apps: std::collections::BTreeSet<i64> = wecom_app::Entity::find()
+                .all(ctx.db.read())
+                .await?
+                .into_iter()
+                .map(|a| a.firm_id)
+                .collect();
+            firm::Entity::find()
+                .filter(firm::Column::Id.is_in(with_apps))
+                .all(ctx.db.read())
+                .await?
+        }
+    };
+    if firms.is_empty() {
+        anyhow::bail!("no firm with a WeCom app to sync");
+    }
+    for f in &firms {
+        match wecom_sync::start(ctx, f.id, what, None).await? {
+            Some(_) => writeln!(out, "{} ({}): sync queued", f.name, f.corp_id)?,
+            None => writeln!(
+                out,
+                "{} ({}): a sync is already queued or running; following it",
+                f.name, f.corp_id
+            )?,
+        }
+    }
+    let worker = crate::worker::standard(ctx.clone()).build().spawn();
+    let ids: Vec<i64> = firms.iter().map(|f| f.id).collect();
+    let mut last = String::new();
+    let result = loop {
+        let mut report = String::new();
+        for f in &firms {
+            for p in wecom_sync::progress(ctx, f.id).await? {
+                report.push_str(&format!("{}: {}\n", f.corp_id, p.line()));
+            }
+        }
+        if report != last {
+            write!(out, "{report}")?;
+            out.flush()?;
+            last = report;
+        }
+        let live = background_job::Entity::find()
+            .filter(background_job::Column::Kind.eq(wecom_sync::JOB_KIND))
+            .filter(background_job::Column::FirmId.is_in(ids.clone()))
+            .filter(background_job::Column::Status.is_in([
+                background_job::Status::Queued,
+                background_job::Status::Running,
+            ]))
+            .all(ctx.db.read())
+            .await?;
+        if live.is_empty() {
+            let mut failed = Vec::new();
+            for f in &firms {
+                if let Some((status, error)) = wecom_sync::live_job(ctx, f.id).await?
+                    && status == "failed"
+                {
+                    failed.push(format!(
+                        "{}: {}",
+                        f.corp_id,
+                        error.unwrap_or_else(|| "failed".into())
+                    ));
+                }
+            }
+            break if failed.is_empty() {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("sync failed: {}", failed.join("; ")))
+            };
+        }
+        tokio::time::sleep(every).await;
+    };
+    worker.shutdown().await;
+    if result.is_ok() {
+        writeln!(out, "sync finished")?;
+    }
+    result
+}

@@ -60,6 +60,17 @@ enum Command {
         #[command(subcommand)]
         action: ApiKeyAction,
     },
+    /// Sync firms' WeCom (members, external contacts, customer groups, corp tags) into our store
+    /// in this process, printing progress; safe beside a running service, and takes over a sync
+    /// whose process died. Exits when done.
+    Sync {
+        /// The firm's corp id (default: every firm with a WeCom app).
+        #[arg(long)]
+        firm: Option<String>,
+        /// contacts, groups, tags, members or all.
+        #[arg(long, default_value = "all")]
+        what: String,
+    },
     /// Write deterministic demo or benchmark data into the configured database.
     Seed {
         /// demo, S, M or L (sizes in docs/benchmarks.md).
@@ -165,6 +176,7 @@ fn main() -> ExitCode {
             Command::Admin { action } => admin_command(settings, action).await,
             Command::ApiKey { action } => api_key_command(settings, action).await,
             Command::Sandbox { listen, seed } => run_sandbox(listen, seed).await,
+            Command::Sync { firm, what } => sync_command(settings, firm, what).await,
             Command::Seed {
                 profile,
                 seed,
@@ -199,6 +211,27 @@ async fn command_context(
         std::sync::Arc::new(SystemClock),
     )?;
     Ok((db, ctx))
+}
+
+async fn sync_command(
+    settings: Settings,
+    firm: Option<String>,
+    what: String,
+) -> anyhow::Result<()> {
+    let what = zhangfang::services::wecom_sync::What::parse(&what)
+        .ok_or_else(|| anyhow::anyhow!("--what must be contacts, groups, tags, members or all"))?;
+    let (db, ctx) = command_context(settings).await?;
+    let mut out = std::io::stdout();
+    let result = zhangfang::cli::sync(
+        &ctx,
+        firm.as_deref(),
+        what,
+        std::time::Duration::from_secs(1),
+        &mut out,
+    )
+    .await;
+    db.close().await;
+    result
 }
 
 async fn firm_command(settings: Settings, action: FirmAction) -> anyhow::Result<()> {

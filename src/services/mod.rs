@@ -40,6 +40,8 @@ pub mod signin;
 pub mod sms_codes;
 pub mod token_store;
 pub mod wecom_apps;
+pub mod wecom_events;
 pub mod wecom_setup;
+pub mod wecom_sync;
 
 pub use ctx::{Ctx, WecomEndpoints};

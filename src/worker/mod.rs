@@ -53,5 +53,9 @@ pub async fn enqueue(ctx: &Ctx, job: NewJob) -> Result<Option<i64>, DbErr> {
 
 /// The runner with every job kind this release knows: what `serve` and `worker` run.
 pub fn standard(ctx: Ctx) -> WorkerBuilder {
+    use crate::services::{wecom_events, wecom_sync};
     maintenance::register(Worker::builder(ctx))
+        .handler(wecom_sync::JOB_KIND, wecom_sync::run_job)
+        .handler(wecom_events::JOB_KIND, wecom_events::run_job)
+        .recurring(wecom_events::JOB_KIND, wecom_events::EVERY)
 }

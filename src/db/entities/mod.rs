@@ -49,5 +49,6 @@ pub mod wecom_app;
 pub mod wecom_external_contact;
 pub mod wecom_group_chat;
 pub mod wecom_member;
+pub mod wecom_sync_seen;
 pub mod wecom_token_cache;
 pub mod wecom_verify_file;

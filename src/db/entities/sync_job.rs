@@ -22,6 +22,12 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Where a run is (its cursor), as JSON, so a run cut short resumes there.
+    #[sea_orm(column_type = "Text")]
+    pub state: Option<String>,
+    /// WeCom answers that were throttled or failed and retried.
+    pub errors: i32,
+    pub api_calls: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

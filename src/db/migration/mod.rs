@@ -22,6 +22,7 @@ mod m20261130_000006_create_api_keys;
 mod m20261130_000007_add_external_ids;
 mod m20261201_000201_create_wecom_verify_file;
 mod m20261201_000301_create_sidebar_context;
+mod m20261201_000401_add_wecom_sync_progress;
 pub mod portable;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_add_external_ids::Migration),
             Box::new(m20261201_000201_create_wecom_verify_file::Migration),
             Box::new(m20261201_000301_create_sidebar_context::Migration),
+            Box::new(m20261201_000401_add_wecom_sync_progress::Migration),
         ]
     }
 }

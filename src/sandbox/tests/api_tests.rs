@@ -236,9 +236,14 @@ async fn user_get_hides_mobile_and_email() {
     assert_eq!(v["position"], "客户经理");
     assert_eq!(v["department"], json!([2]));
     assert_eq!(v["main_department"], 2);
-    assert_eq!(v["gender"], "1");
     assert_eq!(v["status"], 1);
-    assert!(v["avatar"].as_str().unwrap().starts_with("https://"));
+    assert_eq!(v["external_position"], "客户经理");
+    assert!(v["extattr"]["attrs"].is_array());
+    assert!(v["external_profile"]["external_corp_name"].is_string());
+    // Apps created after 2022-06-20 get no avatar, gender, mobile, email or QR code.
+    for gone in ["avatar", "thumb_avatar", "gender", "qr_code", "address"] {
+        assert!(v.get(gone).is_none(), "{gone}: {v}");
+    }
     assert!(v.get("mobile").is_none());
     assert!(v.get("email").is_none());
     assert!(v.get("biz_mail").is_none());

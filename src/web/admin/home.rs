@@ -20,6 +20,8 @@ pub struct HomePage {
     status: Option<SystemStatus>,
     started: String,
     permissions: Vec<&'static str>,
+    /// Admins only: the WeCom block (templates/admin/wecom_status.html).
+    wecom: Option<crate::services::wecom_sync::HomeStatus>,
 }
 
 pub async fn show(
@@ -32,7 +34,9 @@ pub async fn show(
     } else {
         None
     };
+    let wecom = crate::services::wecom_sync::home_status(&state, &me).await?;
     Ok(HomePage {
+        wecom,
         started: to_local(state.started_at)
             .format("%Y-%m-%d %H:%M")
             .to_string(),

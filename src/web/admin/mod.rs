@@ -10,6 +10,7 @@ pub mod kb;
 pub mod login;
 pub mod templates;
 pub mod wecom;
+pub mod wecom_sync;
 
 use actix_web::web;
 
@@ -71,7 +72,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/wecom/verify", web::post().to(wecom::upload_verify))
         .route("/calendar", web::get().to(calendar::show))
         .route("/calendar/deadline", web::post().to(calendar::set_deadline))
-        .route("/calendar/day", web::post().to(calendar::set_day));
+        .route("/calendar/day", web::post().to(calendar::set_day))
+        .route("/wecom/sync", web::get().to(wecom_sync::show))
+        .route("/wecom/sync", web::post().to(wecom_sync::start))
+        .route(
+            "/wecom/events/{id}/retry",
+            web::post().to(wecom_sync::retry),
+        );
 }
 
 /// One entry of the back office's navigation.
@@ -117,6 +124,11 @@ pub const NAV: &[NavItem] = &[
     NavItem {
         href: "/admin/templates",
         label: "消息模板",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/wecom/sync",
+        label: "企业微信同步",
         admin_only: true,
     },
 ];

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{WecomError, cursor, invalid, lenient_i64, names, nullable};
+use super::{WecomError, cursor, invalid, lenient_i64, names, nullable, strings_or_numbers};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -63,7 +63,8 @@ pub struct FollowUser {
     #[serde(deserialize_with = "nullable")]
     pub tag_id: Vec<String>,
     pub remark_corp_name: Option<String>,
-    #[serde(deserialize_with = "nullable")]
+    /// Strings; older answers sent numbers.
+    #[serde(deserialize_with = "strings_or_numbers")]
     pub remark_mobiles: Vec<String>,
     pub oper_userid: Option<String>,
     pub add_way: i32,

@@ -38,6 +38,10 @@ pub struct User {
     pub status: Option<i64>,
     pub qr_code: Option<String>,
     pub external_position: Option<String>,
+    /// Custom fields (`attrs[]` of text, web or mini-program entries); kept raw for display.
+    pub extattr: Option<serde_json::Value>,
+    /// The public business card: `external_corp_name`, `wechat_channels`, `external_attr`.
+    pub external_profile: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

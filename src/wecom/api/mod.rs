@@ -104,6 +104,22 @@ where
 }
 
 /// Integer that may arrive as a decimal string; unparsable/absent → 0.
+/// A list of strings that WeCom sometimes sends as numbers (old `remark_mobiles`); null → empty.
+fn strings_or_numbers<'de, D>(d: D) -> Result<Vec<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(Option::<Vec<StrOrNum>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| match v {
+            StrOrNum::Str(s) => s,
+            StrOrNum::Int(i) => i.to_string(),
+            StrOrNum::Float(f) => f.to_string(),
+        })
+        .collect())
+}
+
 fn lenient_i64<'de, D>(d: D) -> Result<i64, D::Error>
 where
     D: Deserializer<'de>,

@@ -1,0 +1,471 @@
+//! WeCom change events: sandbox change → signed callback → inbox → worker → API fetch → store.
+//! After events are applied, a full sync finds nothing to write: the store equals WeCom.
+
+use chrono::Duration;
+use zhangfang::domain::clock::Clock;
+use zhangfang::sandbox::{
+    ChatChangeType, ChatUpdateDetail, ContactChangeType, ExternalChatEvent, ExternalContactEvent,
+    ExternalTagEvent, NewExternalContact, SandboxEvent, TagChangeType, TagType,
+};
+use zhangfang::seed::Profile;
+use zhangfang::services::wecom_events;
+use zhangfang::services::wecom_sync::What;
+
+use crate::wecom_sync::{SyncRig, sync_rig};
+
+async fn send(r: &SyncRig, event: SandboxEvent) {
+    let d = r.sandbox.deliver(&r.callback_url, event).await.unwrap();
+    assert_eq!(d.status, 200, "{}", d.body);
+}
+
+async fn drain(r: &SyncRig) -> usize {
+    wecom_events::drain(&r.app.state.ctx, "test", 10_000)
+        .await
+        .unwrap()
+}
+
+fn contact_event(change: ContactChangeType, userid: &str, external: Option<&str>) -> SandboxEvent {
+    SandboxEvent::ChangeExternalContact(ExternalContactEvent::new(change, userid, external))
+}
+
+/// The store equals WeCom: a full sync afterwards writes nothing.
+async fn assert_current(r: &SyncRig) {
+    let before = r.fingerprint().await;
+    r.app.clock.advance(Duration::hours(1));
+    r.sync(What::All).await;
+    assert_eq!(
+        r.fingerprint().await,
+        before,
+        "the events left the store behind WeCom"
+    );
+}
+
+async fn pending(r: &SyncRig) -> i64 {
+    r.app
+        .count("SELECT COUNT(*) FROM callback_inbox WHERE status <> 'done'")
+        .await
+}
+
+#[tokio::test]
+async fn every_external_contact_event_reaches_the_store() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    let c = r
+        .dataset
+        .external_contacts
+        .iter()
+        .find(|c| c.follow_users.len() == 1)
+        .unwrap()
+        .clone();
+    let member = c.follow_users[0].userid.clone();
+    let other = r
+        .dataset
+        .members
+        .iter()
+        .find(|m| m.is_follow_user && m.userid != member)
+        .unwrap()
+        .userid
+        .clone();
+
+    // A new customer, a customer adding a member without verification, an edit, a member
+    // deleting a customer, a customer deleting a member, a failed transfer.
+    let mut add = ExternalContactEvent::new(ContactChangeType::AddExternalContact, &member, None);
+    add.contact = Some(NewExternalContact {
+        name: Some("新客户".into()),
+        ..Default::default()
+    });
+    send(&r, SandboxEvent::ChangeExternalContact(add)).await;
+    send(
+        &r,
+        contact_event(
+            ContactChangeType::AddHalfExternalContact,
+            &other,
+            Some(&c.external_userid),
+        ),
+    )
+    .await;
+    let mut edit = ExternalContactEvent::new(
+        ContactChangeType::EditExternalContact,
+        &member,
+        Some(&c.external_userid),
+    );
+    edit.contact = Some(NewExternalContact {
+        remark: Some("王总".into()),
+        ..Default::default()
+    });
+    send(&r, SandboxEvent::ChangeExternalContact(edit)).await;
+    send(
+        &r,
+        contact_event(
+            ContactChangeType::DelFollowUser,
+            &member,
+            Some(&c.external_userid),
+        ),
+    )
+    .await;
+    let mut fail = ExternalContactEvent::new(
+        ContactChangeType::TransferFail,
+        &member,
+        Some(&c.external_userid),
+    );
+    fail.fail_reason = Some("customer_refused".into());
+    send(&r, SandboxEvent::ChangeExternalContact(fail)).await;
+    assert_eq!(drain(&r).await, 5);
+    assert_eq!(pending(&r).await, 0);
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM wecom_external_contact WHERE name = '新客户'")
+            .await,
+        1
+    );
+    assert_eq!(
+        r.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM external_follow f JOIN wecom_external_contact c \
+                 ON c.id = f.external_contact_id WHERE c.external_userid = '{}' \
+                 AND f.deleted_at IS NULL",
+                c.external_userid
+            ))
+            .await,
+        2,
+        "two members follow the customer now"
+    );
+    assert_current(&r).await;
+
+    // The member deletes the customer.
+    send(
+        &r,
+        contact_event(
+            ContactChangeType::DelExternalContact,
+            &member,
+            Some(&c.external_userid),
+        ),
+    )
+    .await;
+    assert_eq!(drain(&r).await, 1);
+    assert_eq!(
+        r.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM external_follow f JOIN wecom_external_contact c \
+                 ON c.id = f.external_contact_id WHERE c.external_userid = '{}' \
+                 AND f.userid = '{member}' AND f.deleted_at IS NOT NULL",
+                c.external_userid
+            ))
+            .await,
+        1
+    );
+    assert_current(&r).await;
+}
+
+#[tokio::test]
+async fn an_event_applied_twice_or_out_of_order_leaves_the_right_state() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    let member = r.dataset.external_contacts[0].follow_users[0]
+        .userid
+        .clone();
+    let id = "wmoutoforder00000000000000000001";
+    send(
+        &r,
+        contact_event(ContactChangeType::AddExternalContact, &member, Some(id)),
+    )
+    .await;
+    send(
+        &r,
+        contact_event(ContactChangeType::DelExternalContact, &member, Some(id)),
+    )
+    .await;
+    // The delete is applied first, then the add.
+    let first = r.app.count("SELECT MIN(id) FROM callback_inbox").await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        r.app.state.db.write(),
+        &format!("UPDATE callback_inbox SET status = 'failed' WHERE id = {first}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(drain(&r).await, 1);
+    assert!(
+        wecom_events::retry_parked(&r.app.state.ctx, r.firm_id, first, r.app.clock.now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(drain(&r).await, 1);
+    let live = format!(
+        "SELECT COUNT(*) FROM external_follow f JOIN wecom_external_contact c \
+         ON c.id = f.external_contact_id WHERE c.external_userid = '{id}' AND f.deleted_at IS NULL"
+    );
+    assert_eq!(
+        r.app.count(&live).await,
+        0,
+        "deleted in WeCom, so gone here"
+    );
+    // Twice: everything again, nothing changes.
+    let before = r.fingerprint().await;
+    r.app.clock.advance(Duration::minutes(5));
+    sea_orm::ConnectionTrait::execute_unprepared(
+        r.app.state.db.write(),
+        "UPDATE callback_inbox SET status = 'pending'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(drain(&r).await, 2);
+    assert_eq!(r.fingerprint().await, before);
+    assert_current(&r).await;
+}
+
+#[tokio::test]
+async fn group_events_create_update_and_dismiss_reach_the_store() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    let g = r.dataset.group_chats[0].clone();
+    let joining = r
+        .dataset
+        .external_contacts
+        .iter()
+        .find(|c| !g.members.iter().any(|m| m.userid == c.external_userid))
+        .unwrap()
+        .external_userid
+        .clone();
+    let mut create = ExternalChatEvent::new(
+        ChatChangeType::Create,
+        Some("wrnewgroup0000000000000000000001"),
+    );
+    create.name = Some("新客户群".into());
+    send(&r, SandboxEvent::ChangeExternalChat(create)).await;
+    let mut rename = ExternalChatEvent::new(ChatChangeType::Update, Some(&g.chat_id));
+    rename.update_detail = Some(ChatUpdateDetail::ChangeName);
+    rename.name = Some("改名后的群".into());
+    send(&r, SandboxEvent::ChangeExternalChat(rename)).await;
+    let mut join = ExternalChatEvent::new(ChatChangeType::Update, Some(&g.chat_id));
+    join.update_detail = Some(ChatUpdateDetail::AddMember);
+    join.members = vec![joining.clone()];
+    send(&r, SandboxEvent::ChangeExternalChat(join)).await;
+    assert_eq!(drain(&r).await, 3);
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM wecom_group_chat WHERE name IN ('新客户群', '改名后的群')")
+            .await,
+        2
+    );
+    assert_current(&r).await;
+
+    let mut leave = ExternalChatEvent::new(ChatChangeType::Update, Some(&g.chat_id));
+    leave.update_detail = Some(ChatUpdateDetail::DelMember);
+    leave.members = vec![joining.clone()];
+    send(&r, SandboxEvent::ChangeExternalChat(leave)).await;
+    send(
+        &r,
+        SandboxEvent::ChangeExternalChat(ExternalChatEvent::new(
+            ChatChangeType::Dismiss,
+            Some("wrnewgroup0000000000000000000001"),
+        )),
+    )
+    .await;
+    assert_eq!(drain(&r).await, 2);
+    assert_eq!(
+        r.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM group_chat_member WHERE member_id = '{joining}' \
+                 AND left_at IS NOT NULL"
+            ))
+            .await,
+        1
+    );
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM wecom_group_chat WHERE dismissed_at IS NOT NULL")
+            .await,
+        1
+    );
+    assert_current(&r).await;
+}
+
+#[tokio::test]
+async fn tag_events_create_rename_and_delete_reach_the_store() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    let group = r.dataset.tag_groups[0].clone();
+    let mut create = ExternalTagEvent::new(TagChangeType::Create, TagType::Tag, None);
+    create.name = Some("新标签".into());
+    create.group_id = Some(group.group_id.clone());
+    send(&r, SandboxEvent::ChangeExternalTag(create)).await;
+    let mut rename =
+        ExternalTagEvent::new(TagChangeType::Update, TagType::Tag, Some(&group.tags[0].id));
+    rename.name = Some("改名标签".into());
+    send(&r, SandboxEvent::ChangeExternalTag(rename)).await;
+    send(
+        &r,
+        SandboxEvent::ChangeExternalTag(ExternalTagEvent::new(
+            TagChangeType::Delete,
+            TagType::Tag,
+            Some(&group.tags[1].id),
+        )),
+    )
+    .await;
+    assert_eq!(drain(&r).await, 3);
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM tag WHERE name IN ('新标签', '改名标签') AND deleted_at IS NULL")
+            .await,
+        2
+    );
+    assert_eq!(
+        r.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM tag WHERE wecom_tag_id = '{}' AND deleted_at IS NOT NULL",
+                group.tags[1].id
+            ))
+            .await,
+        1
+    );
+    assert_current(&r).await;
+}
+
+#[tokio::test]
+async fn a_poison_event_is_parked_with_its_reason_and_can_be_retried() {
+    let r = sync_rig(Profile::Demo).await;
+    // WeCom refuses the details for good (no API permission).
+    r.sandbox.inject(zhangfang::sandbox::Fault::error(
+        "externalcontact/get",
+        48002,
+        1,
+    ));
+    let member = r.dataset.external_contacts[0].follow_users[0]
+        .userid
+        .clone();
+    let external = r.dataset.external_contacts[0].external_userid.clone();
+    send(
+        &r,
+        contact_event(
+            ContactChangeType::EditExternalContact,
+            &member,
+            Some(&external),
+        ),
+    )
+    .await;
+    assert_eq!(drain(&r).await, 1);
+    let parked = wecom_events::parked(&r.app.state.ctx, r.firm_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(parked.len(), 1);
+    assert!(
+        parked[0]
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("48002"),
+        "{:?}",
+        parked[0].last_error
+    );
+    assert_eq!(
+        wecom_events::inbox_counts(&r.app.state.ctx, r.firm_id)
+            .await
+            .unwrap(),
+        (0, 1)
+    );
+    // Another firm's id is not this firm's to retry.
+    assert!(
+        !wecom_events::retry_parked(
+            &r.app.state.ctx,
+            r.firm_id + 1000,
+            parked[0].id,
+            r.app.clock.now()
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        wecom_events::retry_parked(&r.app.state.ctx, r.firm_id, parked[0].id, r.app.clock.now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(drain(&r).await, 1);
+    assert_eq!(pending(&r).await, 0);
+}
+
+#[tokio::test]
+async fn a_busy_wecom_is_retried_later_with_backoff() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    r.sandbox.inject(zhangfang::sandbox::Fault::error(
+        "externalcontact/get",
+        45009,
+        1,
+    ));
+    let c = &r.dataset.external_contacts[0];
+    send(
+        &r,
+        contact_event(
+            ContactChangeType::EditExternalContact,
+            &c.follow_users[0].userid,
+            Some(&c.external_userid),
+        ),
+    )
+    .await;
+    assert_eq!(drain(&r).await, 1);
+    assert_eq!(drain(&r).await, 0, "waits for its backoff");
+    assert_eq!(pending(&r).await, 1);
+    r.app.clock.advance(Duration::seconds(10));
+    assert_eq!(drain(&r).await, 1);
+    assert_eq!(pending(&r).await, 0);
+}
+
+#[tokio::test]
+async fn two_workers_never_apply_one_event_twice() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    let member = r.dataset.external_contacts[0].follow_users[0]
+        .userid
+        .clone();
+    for i in 0..40 {
+        send(
+            &r,
+            contact_event(
+                ContactChangeType::AddExternalContact,
+                &member,
+                Some(&format!("wmtwoworkers{i:020}")),
+            ),
+        )
+        .await;
+    }
+    let other = r.app.another_instance().await;
+    let (a, b) = tokio::join!(
+        wecom_events::drain(&r.app.state.ctx, "a", 1000),
+        wecom_events::drain(&other.state.ctx, "b", 1000)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 40);
+    assert_eq!(
+        r.app
+            .count("SELECT COUNT(*) FROM callback_inbox WHERE status = 'done' AND attempts = 1")
+            .await,
+        40
+    );
+}
+
+#[tokio::test]
+async fn the_standard_worker_drains_the_inbox_on_its_own() {
+    let r = sync_rig(Profile::Demo).await;
+    let c = &r.dataset.external_contacts[0];
+    send(
+        &r,
+        contact_event(
+            ContactChangeType::EditExternalContact,
+            &c.follow_users[0].userid,
+            Some(&c.external_userid),
+        ),
+    )
+    .await;
+    let worker = r.worker();
+    worker.ensure_recurring().await.unwrap();
+    worker.run_until_idle().await.unwrap();
+    assert_eq!(pending(&r).await, 0);
+    assert_eq!(
+        r.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM wecom_external_contact WHERE external_userid = '{}'",
+                c.external_userid
+            ))
+            .await,
+        1
+    );
+}
