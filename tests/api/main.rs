@@ -11,7 +11,9 @@ mod demo_guard;
 mod health;
 #[allow(dead_code)] // shared by every test file; each uses a part
 mod helpers;
+mod media;
 mod migrations;
+mod payments;
 mod process;
 mod receipts;
 mod sandbox_client;

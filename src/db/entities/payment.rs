@@ -22,6 +22,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub deleted_at: Option<DateTimeUtc>,
+    pub reversed_at: Option<DateTimeUtc>,
+    pub reversed_by: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub reversal_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ mod m20261130_000003_create_oauth_state;
 mod m20261130_000004_add_employee_password;
 mod m20261130_000005_add_2026_filing_calendar;
 mod m20261130_000006_create_api_keys;
+mod m20261201_000501_add_payment_reversal;
+mod m20261201_000502_create_media_file;
 pub mod portable;
 
 pub struct Migrator;
@@ -42,6 +44,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_add_employee_password::Migration),
             Box::new(m20261130_000005_add_2026_filing_calendar::Migration),
             Box::new(m20261130_000006_create_api_keys::Migration),
+            Box::new(m20261201_000501_add_payment_reversal::Migration),
+            Box::new(m20261201_000502_create_media_file::Migration),
         ]
     }
 }
