@@ -37,6 +37,19 @@ pub fn status_label(s: tax_filing::Status) -> &'static str {
     }
 }
 
+/// The order filings are listed in: VAT first, as on the tax bureau's own pages.
+fn rank(t: tax_filing::TaxType) -> u8 {
+    match t {
+        tax_filing::TaxType::VatSurcharge => 0,
+        tax_filing::TaxType::CitPrepay => 1,
+        tax_filing::TaxType::IitWithhold => 2,
+        tax_filing::TaxType::Stamp => 3,
+        tax_filing::TaxType::FinReport => 4,
+        tax_filing::TaxType::CitAnnual => 5,
+        tax_filing::TaxType::Other => 6,
+    }
+}
+
 fn done(s: tax_filing::Status) -> bool {
     matches!(
         s,
@@ -150,6 +163,8 @@ pub async fn view(
             }
         })
         .collect();
+    let mut lines = lines;
+    lines.sort_by_key(|l| (rank(l.tax_type), l.id));
     let total_payable: Money = lines.iter().map(|l| l.payable).sum();
     let (notice, notice_blocked) = if lines.is_empty() {
         (None, Some("本期没有申报记录".to_string()))
