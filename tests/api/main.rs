@@ -17,6 +17,7 @@ mod payments;
 mod process;
 mod receipts;
 mod sandbox_client;
+mod section_pages;
 mod sections;
 mod seed;
 mod sessions;
