@@ -9,6 +9,7 @@ pub mod money;
 pub mod period;
 pub mod permissions;
 pub mod receipt;
+pub mod statements;
 pub mod tax_calendar;
 pub mod uscc;
 pub mod vat;

@@ -697,4 +697,81 @@ impl TestApp {
             .header("content-type", "text/xml")
             .body(envelope_xml(&firm.corp_id, &sealed.encrypt, &firm.agent_id))
     }
+
+    /// The signed-in employee bound to `userid`, as a service sees it (sidebar session).
+    pub async fn current_employee(
+        &self,
+        userid: &str,
+    ) -> zhangfang::services::sessions::CurrentEmployee {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        use zhangfang::db::entities::{employee, web_session};
+        let found = employee::Entity::find()
+            .filter(employee::Column::WecomUserid.eq(userid))
+            .filter(employee::Column::DeletedAt.is_null())
+            .one(self.state.db.read())
+            .await
+            .expect("query")
+            .unwrap_or_else(|| panic!("no employee is bound to {userid}"));
+        let token = zhangfang::services::sessions::create(
+            self.state.db.write(),
+            found.firm_id,
+            found.id,
+            web_session::Kind::Sidebar,
+            None,
+            None,
+            self.clock.now(),
+        )
+        .await
+        .expect("session");
+        zhangfang::services::sessions::authenticate(
+            &self.state.db,
+            &token,
+            web_session::Kind::Sidebar,
+            self.clock.now(),
+            false,
+        )
+        .await
+        .expect("authenticate")
+        .expect("a live session")
+    }
+
+    /// A receivable of a customer (`period_from`..`period_to`, `amount_fen`, due on `due`);
+    /// returns its id.
+    pub async fn add_receivable(
+        &self,
+        firm_id: i64,
+        customer_id: i64,
+        period_from: &str,
+        period_to: &str,
+        amount_fen: i64,
+        due: &str,
+    ) -> i64 {
+        let now = self.clock.now();
+        let due = chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").expect("due date");
+        let stmt = zhangfang::db::statement(
+            self.backend(),
+            "INSERT INTO receivable (firm_id, customer_id, period_from, period_to, amount_fen, \
+             due_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                firm_id.into(),
+                customer_id.into(),
+                period_from.into(),
+                period_to.into(),
+                amount_fen.into(),
+                due.into(),
+                now.into(),
+                now.into(),
+            ],
+        );
+        self.state
+            .db
+            .write()
+            .execute_raw(stmt)
+            .await
+            .expect("receivable");
+        self.count(&format!(
+            "SELECT MAX(id) FROM receivable WHERE firm_id = {firm_id}"
+        ))
+        .await
+    }
 }

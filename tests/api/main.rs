@@ -18,11 +18,15 @@ mod demo_guard;
 mod health;
 #[allow(dead_code)] // shared by every test file; each uses a part
 mod helpers;
+mod media;
 mod migrations;
+mod payments;
 mod process;
 mod receipts;
 mod rest_api;
 mod sandbox_client;
+mod section_pages;
+mod sections;
 mod seed;
 mod sessions;
 mod sidebar_customers;

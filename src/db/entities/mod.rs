@@ -27,6 +27,7 @@ pub mod invoice_collection;
 pub mod kb_article;
 pub mod kb_article_use;
 pub mod kb_category;
+pub mod media_file;
 pub mod message_log;
 pub mod message_template;
 pub mod missing_invoice;

@@ -31,6 +31,11 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTimeUtc>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub reversed_at: Option<DateTimeUtc>,
+    pub reversed_by: Option<i64>,
+    #[sea_orm(column_type = "Text")]
+    pub reversal_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,8 @@ mod m20261130_000007_add_external_ids;
 mod m20261201_000201_create_wecom_verify_file;
 mod m20261201_000301_create_sidebar_context;
 mod m20261201_000401_add_wecom_sync_progress;
+mod m20261201_000501_add_payment_reversal;
+mod m20261201_000502_create_media_file;
 pub mod portable;
 
 pub struct Migrator;
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000201_create_wecom_verify_file::Migration),
             Box::new(m20261201_000301_create_sidebar_context::Migration),
             Box::new(m20261201_000401_add_wecom_sync_progress::Migration),
+            Box::new(m20261201_000501_add_payment_reversal::Migration),
+            Box::new(m20261201_000502_create_media_file::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 pub mod bind;
 pub mod compose;
 pub mod customers;
+pub mod sections;
 pub mod shell;
 pub mod signin;
 
@@ -21,6 +22,54 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/bind", web::get().to(bind::form))
         .route("/bind", web::post().to(bind::bind))
         .route("/bind/code", web::post().to(bind::send_code))
+        .route(
+            "/customers/{customer_id}/billing",
+            web::get().to(sections::billing),
+        )
+        .route(
+            "/customers/{customer_id}/billing/payments",
+            web::post().to(sections::confirm),
+        )
+        .route(
+            "/customers/{customer_id}/billing/payments/{payment_id}/reverse",
+            web::post().to(sections::reverse),
+        )
+        .route(
+            "/customers/{customer_id}/billing/dunning",
+            web::post().to(sections::dunning),
+        )
+        .route(
+            "/customers/{customer_id}/billing/receipts/{receipt_id}.png",
+            web::get().to(sections::receipt_png),
+        )
+        .route(
+            "/customers/{customer_id}/collection",
+            web::get().to(sections::collection_view),
+        )
+        .route(
+            "/customers/{customer_id}/collection",
+            web::post().to(sections::collection_record),
+        )
+        .route(
+            "/customers/{customer_id}/collection/{collection_id}.png",
+            web::get().to(sections::collection_png),
+        )
+        .route(
+            "/customers/{customer_id}/filings",
+            web::get().to(sections::filings_view),
+        )
+        .route(
+            "/customers/{customer_id}/reports",
+            web::get().to(sections::reports_view),
+        )
+        .route(
+            "/customers/{customer_id}/reports/{period}.xlsx",
+            web::get().to(sections::reports_xlsx),
+        )
+        .route(
+            "/customers/{customer_id}/invoices",
+            web::get().to(sections::invoices_view),
+        )
         .route(
             "/contact/{external_userid}",
             web::get().to(customers::contact_panel),

@@ -1,0 +1,604 @@
+//! The customer sections of part 2, each a page that also works opened on its own:
+//! `/sidebar/customers/{id}/billing` (收款), `collection` (收票), `filings` (报税), `reports`
+//! (报表) and `invoices` (发票), with the receipt and collection images and the statement
+//! workbook as downloads. Every handler calls the section's service, which checks the permission
+//! and the customer's visibility.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::{client_ip, redirect};
+use crate::domain::clock::today_local;
+use crate::domain::money::Money;
+use crate::domain::period::Period;
+use crate::domain::permissions::Permission;
+use crate::error::{AppError, AppResult};
+use crate::services::{collection, filings, invoices, payments, reports};
+use crate::state::AppState;
+use crate::web::csrf::{CsrfForm, CsrfToken, WithCsrf};
+use crate::web::extractors::SidebarEmployee;
+
+fn period_param(p: Option<&str>) -> AppResult<Option<Period>> {
+    match p.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(p) => Period::parse(p)
+            .map(Some)
+            .map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into())),
+    }
+}
+
+fn download(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpResponse {
+    let encoded =
+        percent_encoding::utf8_percent_encode(filename, percent_encoding::NON_ALPHANUMERIC);
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, content_type.to_string()))
+        .insert_header((
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}"),
+        ))
+        .body(bytes)
+}
+
+// ---------------------------------------------------------------------------
+// 收款
+// ---------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sidebar/sections/billing.html")]
+struct BillingPage {
+    arrears: payments::Arrears,
+    history: Vec<payments::PaymentLine>,
+    can_confirm: bool,
+    is_admin: bool,
+    me_id: i64,
+    csrf: String,
+    today: NaiveDate,
+    notice: Option<String>,
+    error: Option<String>,
+    dunning: Option<payments::DunningDraft>,
+}
+
+impl BillingPage {
+    fn status_label(&self, s: &crate::db::entities::receivable::Status) -> &'static str {
+        use crate::db::entities::receivable::Status;
+        match s {
+            Status::Open => "未收",
+            Status::Partial => "部分收款",
+            Status::Paid => "已收清",
+            Status::Void => "作废",
+        }
+    }
+
+    /// Whether this employee may reverse the payment now (the service checks again).
+    fn may_reverse(&self, p: &payments::PaymentLine) -> bool {
+        p.reversed_at.is_none()
+            && (self.is_admin || (self.can_confirm && p.confirmed_by == Some(self.me_id)))
+    }
+
+    fn local(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::domain::clock::to_local(*at)
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct BillingQuery {
+    done: Option<String>,
+}
+
+async fn billing_page(
+    state: &AppState,
+    who: &SidebarEmployee,
+    customer_id: i64,
+    csrf: String,
+) -> AppResult<BillingPage> {
+    let arrears = payments::arrears(state, who, customer_id).await?;
+    let history = payments::history(state, who, customer_id).await?;
+    Ok(BillingPage {
+        arrears,
+        history,
+        can_confirm: who.can(Permission::BillingConfirm),
+        is_admin: who.is_admin(),
+        me_id: who.employee_id,
+        csrf,
+        today: today_local(state.now()),
+        notice: None,
+        error: None,
+        dunning: None,
+    })
+}
+
+fn refused(mut page: BillingPage, req: &HttpRequest, e: &AppError) -> HttpResponse {
+    page.error = Some(e.public_message());
+    page.customize()
+        .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+        .respond_to(req)
+        .map_into_boxed_body()
+}
+
+pub async fn billing(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    csrf: CsrfToken,
+    path: web::Path<i64>,
+    query: web::Query<BillingQuery>,
+) -> AppResult<HttpResponse> {
+    let mut page = billing_page(&state, &who, path.into_inner(), csrf.0).await?;
+    page.notice = query
+        .done
+        .as_deref()
+        .map(|n| format!("已确认收款，收据号 {n}"));
+    Ok(page.respond_to(&req).map_into_boxed_body())
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    amount: String,
+    method: String,
+    paid_on: String,
+    #[serde(default)]
+    payer: String,
+    #[serde(default)]
+    note: String,
+    /// `alloc_{receivable id}` = amount, when the manager chose.
+    #[serde(flatten)]
+    rest: HashMap<String, String>,
+}
+
+impl WithCsrf for ConfirmForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn parse_confirm(customer_id: i64, f: &ConfirmForm) -> AppResult<payments::NewPayment> {
+    let money =
+        |s: &str| Money::parse(s).map_err(|_| AppError::Validation(format!("金额“{s}”格式不正确")));
+    let mut chosen = Vec::new();
+    for (key, value) in &f.rest {
+        if let Some(id) = key.strip_prefix("alloc_")
+            && !value.trim().is_empty()
+        {
+            let id: i64 = id
+                .parse()
+                .map_err(|_| AppError::Validation("应收款编号不正确".into()))?;
+            chosen.push((id, money(value)?));
+        }
+    }
+    chosen.sort_by_key(|(id, _)| *id);
+    Ok(payments::NewPayment {
+        customer_id,
+        amount: money(&f.amount)?,
+        method: payments::parse_method(&f.method)?,
+        paid_on: NaiveDate::parse_from_str(f.paid_on.trim(), "%Y-%m-%d")
+            .map_err(|_| AppError::Validation("请填写收款日期".into()))?,
+        payer: Some(f.payer.clone()),
+        note: Some(f.note.clone()),
+        allocation: if chosen.is_empty() {
+            payments::Allocation::OldestFirst
+        } else {
+            payments::Allocation::AsChosen(chosen)
+        },
+    })
+}
+
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    csrf: CsrfToken,
+    path: web::Path<i64>,
+    form: CsrfForm<ConfirmForm>,
+) -> AppResult<HttpResponse> {
+    let customer_id = path.into_inner();
+    let result = match parse_confirm(customer_id, &form) {
+        Ok(input) => payments::confirm(&state, &who, client_ip(&req), input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(done) => Ok(redirect(&format!(
+            "/sidebar/customers/{customer_id}/billing?done={}",
+            done.receipt_no
+        ))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let page = billing_page(&state, &who, customer_id, csrf.0).await?;
+            Ok(refused(page, &req, &e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReverseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+impl WithCsrf for ReverseForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+pub async fn reverse(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    csrf: CsrfToken,
+    path: web::Path<(i64, i64)>,
+    form: CsrfForm<ReverseForm>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, payment_id) = path.into_inner();
+    match payments::reverse(&state, &who, client_ip(&req), payment_id, &form.reason).await {
+        Ok(()) => Ok(redirect(&format!(
+            "/sidebar/customers/{customer_id}/billing"
+        ))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let page = billing_page(&state, &who, customer_id, csrf.0).await?;
+            Ok(refused(page, &req, &e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DunningForm {
+    #[serde(default)]
+    csrf: String,
+    period_from: String,
+    period_to: String,
+    #[serde(default)]
+    amount: String,
+}
+
+impl WithCsrf for DunningForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// 修改 the period and amount to dun: checked against what is open, then shown with its text.
+pub async fn dunning(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    csrf: CsrfToken,
+    path: web::Path<i64>,
+    form: CsrfForm<DunningForm>,
+) -> AppResult<HttpResponse> {
+    let customer_id = path.into_inner();
+    let mut page = billing_page(&state, &who, customer_id, csrf.0).await?;
+    let request = (|| -> AppResult<payments::DunningRequest> {
+        let period = |s: &str| {
+            Period::parse(s.trim()).map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into()))
+        };
+        let amount = match form.amount.trim() {
+            "" => None,
+            a => Some(
+                Money::parse(a).map_err(|_| AppError::Validation("催款金额格式不正确".into()))?,
+            ),
+        };
+        Ok(payments::DunningRequest {
+            customer_id,
+            period_from: period(&form.period_from)?,
+            period_to: period(&form.period_to)?,
+            amount,
+        })
+    })();
+    let draft = match request {
+        Ok(r) => payments::dunning_draft(&state, &who, r).await,
+        Err(e) => Err(e),
+    };
+    match draft {
+        Ok(d) => {
+            page.dunning = Some(d);
+            Ok(page.respond_to(&req).map_into_boxed_body())
+        }
+        Err(e @ AppError::Validation(_)) => Ok(refused(page, &req, &e)),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn receipt_png(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, receipt_id) = path.into_inner();
+    let (rec, _, _) = payments::receipt_for(&state, &who, receipt_id).await?;
+    if rec.customer_id != customer_id {
+        return Err(AppError::NotFound("收据不存在".into()));
+    }
+    let (filename, png) = payments::receipt_image(&state, &who, receipt_id).await?;
+    Ok(download("image/png", &filename, png))
+}
+
+// ---------------------------------------------------------------------------
+// 收票
+// ---------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sidebar/sections/collection.html")]
+struct CollectionPage {
+    customer_id: i64,
+    periods: Vec<collection::PeriodView>,
+    kinds: [&'static str; 7],
+    current: String,
+    csrf: String,
+    error: Option<String>,
+}
+
+async fn collection_page(
+    state: &AppState,
+    who: &SidebarEmployee,
+    customer_id: i64,
+    csrf: String,
+) -> AppResult<CollectionPage> {
+    let current = Period::of_date(today_local(state.now())).prev();
+    let periods = collection::overview(state, who, customer_id, current.next()).await?;
+    Ok(CollectionPage {
+        customer_id,
+        periods,
+        kinds: collection::DOC_KINDS,
+        current: current.to_string(),
+        csrf,
+        error: None,
+    })
+}
+
+pub async fn collection_view(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    csrf: CsrfToken,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let page = collection_page(&state, &who, path.into_inner(), csrf.0).await?;
+    Ok(page.respond_to(&req).map_into_boxed_body())
+}
+
+#[derive(Deserialize)]
+pub struct CollectionForm {
+    #[serde(default)]
+    csrf: String,
+    period: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    complete: String,
+    /// `count_{i}` and `amount_{i}` per kind in [`collection::DOC_KINDS`] order.
+    #[serde(flatten)]
+    rest: HashMap<String, String>,
+}
+
+impl WithCsrf for CollectionForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+fn parse_collection(customer_id: i64, f: &CollectionForm) -> AppResult<collection::NewCollection> {
+    let mut lines = Vec::new();
+    for (i, kind) in collection::DOC_KINDS.iter().enumerate() {
+        let count = f
+            .rest
+            .get(&format!("count_{i}"))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        let amount = f
+            .rest
+            .get(&format!("amount_{i}"))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        if count.is_none() && amount.is_none() {
+            continue;
+        }
+        let count: i64 = count
+            .unwrap_or("0")
+            .parse()
+            .map_err(|_| AppError::Validation(format!("{kind}的张数应为整数")))?;
+        let amount = match amount {
+            Some(a) => Money::parse(a)
+                .map_err(|_| AppError::Validation(format!("{kind}的金额格式不正确")))?
+                .fen(),
+            None => 0,
+        };
+        lines.push(collection::Line {
+            doc_type: (*kind).to_string(),
+            count,
+            amount_fen: amount,
+        });
+    }
+    Ok(collection::NewCollection {
+        customer_id,
+        period: Period::parse(f.period.trim())
+            .map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into()))?,
+        lines,
+        note: Some(f.note.clone()),
+        complete: !f.complete.is_empty(),
+    })
+}
+
+pub async fn collection_record(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    csrf: CsrfToken,
+    path: web::Path<i64>,
+    form: CsrfForm<CollectionForm>,
+) -> AppResult<HttpResponse> {
+    let customer_id = path.into_inner();
+    let result = match parse_collection(customer_id, &form) {
+        Ok(input) => collection::record(&state, &who, client_ip(&req), input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(redirect(&format!(
+            "/sidebar/customers/{customer_id}/collection"
+        ))),
+        Err(e @ AppError::Validation(_)) => {
+            let mut page = collection_page(&state, &who, customer_id, csrf.0).await?;
+            page.error = Some(e.public_message());
+            Ok(page
+                .customize()
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .respond_to(&req)
+                .map_into_boxed_body())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn collection_png(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, collection_id) = path.into_inner();
+    // The customer in the path must be visible; the record must be its own.
+    crate::services::access::customer(&state, &who, customer_id).await?;
+    let data = collection::detail(&state, &who, collection_id).await?;
+    let image = crate::render::collection::render(&data)?;
+    let filename = format!("{}{}收票明细.png", data.customer_name, data.period);
+    let key = format!("collection:{collection_id}");
+    crate::services::media::store(
+        state.db.write(),
+        who.firm_id,
+        crate::services::media::NewFile {
+            ref_key: &key,
+            kind: crate::db::entities::media_file::Kind::Image,
+            filename: &filename,
+            content_type: "image/png",
+            bytes: &image.png,
+        },
+        state.now(),
+    )
+    .await?;
+    Ok(download("image/png", &filename, image.png))
+}
+
+// ---------------------------------------------------------------------------
+// 报税, 报表, 发票
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+pub struct PeriodQuery {
+    period: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sidebar/sections/filings.html")]
+struct FilingsPage {
+    customer_id: i64,
+    view: filings::FilingsView,
+}
+
+pub async fn filings_view(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    path: web::Path<i64>,
+    query: web::Query<PeriodQuery>,
+) -> AppResult<HttpResponse> {
+    let customer_id = path.into_inner();
+    let period = period_param(query.period.as_deref())?;
+    let view = filings::view(&state, &who, customer_id, period).await?;
+    Ok(FilingsPage { customer_id, view }
+        .respond_to(&req)
+        .map_into_boxed_body())
+}
+
+/// Fen as yuan for the statement tables ("" for zero, as printed statements leave it blank).
+fn yuan(fen: &i64) -> String {
+    if *fen == 0 {
+        String::new()
+    } else {
+        Money::from_fen(*fen).to_string()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sidebar/sections/reports.html")]
+struct ReportsPage {
+    customer_id: i64,
+    view: reports::ReportsView,
+}
+
+pub async fn reports_view(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    path: web::Path<i64>,
+    query: web::Query<PeriodQuery>,
+) -> AppResult<HttpResponse> {
+    let customer_id = path.into_inner();
+    let period = period_param(query.period.as_deref())?;
+    let view = reports::view(&state, &who, customer_id, period).await?;
+    Ok(ReportsPage { customer_id, view }
+        .respond_to(&req)
+        .map_into_boxed_body())
+}
+
+pub async fn reports_xlsx(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (filename, bytes) = reports::workbook(&state, &who, customer_id, period).await?;
+    Ok(download(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &filename,
+        bytes,
+    ))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sidebar/sections/invoices.html")]
+struct InvoicesPage {
+    customer_id: i64,
+    view: invoices::InvoicesView,
+}
+
+impl InvoicesPage {
+    fn rate(&self, bp: &i32) -> String {
+        if bp % 100 == 0 {
+            format!("{}%", bp / 100)
+        } else {
+            format!("{:.1}%", f64::from(*bp) / 100.0)
+        }
+    }
+}
+
+pub async fn invoices_view(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    who: SidebarEmployee,
+    path: web::Path<i64>,
+    query: web::Query<PeriodQuery>,
+) -> AppResult<HttpResponse> {
+    let customer_id = path.into_inner();
+    let period = match period_param(query.period.as_deref())? {
+        Some(p) => p,
+        None => Period::of_date(today_local(state.now())),
+    };
+    let view = invoices::view(&state, &who, customer_id, period).await?;
+    Ok(InvoicesPage { customer_id, view }
+        .respond_to(&req)
+        .map_into_boxed_body())
+}

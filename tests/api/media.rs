@@ -1,0 +1,133 @@
+//! Files sent as WeCom temporary media: the original is kept, its media_id reused while it has
+//! more than the margin left of its three days, and uploaded again after.
+
+use actix_web::{App, HttpServer};
+use chrono::{Duration, NaiveDate};
+use zhangfang::config::Secret;
+use zhangfang::db::entities::media_file::Kind;
+use zhangfang::sandbox::{Sandbox, SandboxOptions};
+use zhangfang::seed::{self, Profile};
+use zhangfang::services::firms::{self, NewApp};
+use zhangfang::services::media::{self, NewFile};
+
+use crate::helpers::spawn_app_with;
+
+#[tokio::test]
+async fn a_media_id_is_reused_until_it_nears_three_days_then_uploaded_again() {
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    let dataset = seed::wecom_dataset(Profile::Demo, seed::DEMO_SEED, as_of);
+    let sandbox = Sandbox::new(dataset.clone(), SandboxOptions::default());
+    let served = sandbox.clone();
+    let server = HttpServer::new(move || {
+        let sb = served.clone();
+        App::new().configure(move |cfg| sb.configure(cfg))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let address = server.addrs()[0];
+    tokio::spawn(server.run());
+    let app = spawn_app_with(|s| s.wecom.api_base = format!("http://{address}")).await;
+    let firm = firms::create_firm(
+        app.state.db.write(),
+        &dataset.corp_id,
+        &dataset.corp_name,
+        false,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    firms::add_app(
+        app.state.db.write(),
+        &app.state.secrets,
+        firm.id,
+        NewApp {
+            agent_id: dataset.app.agent_id.clone(),
+            name: dataset.app.name.clone(),
+            kind: zhangfang::db::entities::wecom_app::Kind::SelfBuilt,
+            suite_id: None,
+            secret: Some(Secret::new(dataset.app.secret.clone())),
+            token: Secret::new(dataset.app.token.clone()),
+            encoding_aes_key: Secret::new(dataset.app.encoding_aes_key.clone()),
+            is_primary: true,
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let png = zhangfang::render::receipt::render(&zhangfang::render::receipt::ReceiptData {
+        firm_name: "鑫犇财税".into(),
+        receipt_no: "SJ-2026-000001".into(),
+        payer: "淼燚公司".into(),
+        amount_figures: "¥1.00".into(),
+        amount_cn: "人民币壹元整".into(),
+        ..Default::default()
+    })
+    .unwrap()
+    .png;
+    let keep = |bytes: Vec<u8>| {
+        let app = &app;
+        async move {
+            media::store(
+                app.state.db.write(),
+                firm.id,
+                NewFile {
+                    ref_key: "receipt:1:valid",
+                    kind: Kind::Image,
+                    filename: "收据SJ-2026-000001.png",
+                    content_type: "image/png",
+                    bytes: &bytes,
+                },
+                app.clock_now(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    keep(png.clone()).await;
+    let uploads = || sandbox.calls("media/upload");
+    let first = media::media_id(&app.state, firm.id, "receipt:1:valid")
+        .await
+        .unwrap();
+    assert_eq!(uploads(), 1);
+    let kept = sandbox.media(&first).expect("the sandbox has the upload");
+    assert_eq!(kept.kind, "image");
+    // Reused while more than the margin is left.
+    app.clock.advance(Duration::hours(65));
+    assert_eq!(
+        media::media_id(&app.state, firm.id, "receipt:1:valid")
+            .await
+            .unwrap(),
+        first
+    );
+    assert_eq!(uploads(), 1);
+    // Uploaded again from the kept original after.
+    app.clock.advance(Duration::hours(2));
+    let second = media::media_id(&app.state, firm.id, "receipt:1:valid")
+        .await
+        .unwrap();
+    assert_ne!(second, first);
+    assert_eq!(uploads(), 2);
+    // The same bytes stored again keep the id; new bytes need a new upload.
+    keep(png.clone()).await;
+    assert_eq!(
+        media::media_id(&app.state, firm.id, "receipt:1:valid")
+            .await
+            .unwrap(),
+        second
+    );
+    let mut other = png.clone();
+    other.extend_from_slice(b"\0");
+    keep(other).await;
+    let third = media::media_id(&app.state, firm.id, "receipt:1:valid")
+        .await
+        .unwrap();
+    assert_ne!(third, second);
+    assert_eq!(uploads(), 3);
+    // Another firm's key is not found.
+    assert!(
+        media::media_id(&app.state, firm.id + 1000, "receipt:1:valid")
+            .await
+            .is_err()
+    );
+}

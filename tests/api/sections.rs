@@ -1,0 +1,603 @@
+//! The services behind the sidebar's 收票, 报税, 发票 and 报表 sections.
+
+use calamine::{DataType, Reader, Xlsx};
+use chrono::NaiveDate;
+use sea_orm::{ActiveModelTrait, Set};
+use serde_json::json;
+use zhangfang::db::entities::employee::Role;
+use zhangfang::db::entities::{financial_report, invoice, missing_invoice, tax_filing};
+use zhangfang::domain::money::Money;
+use zhangfang::domain::period::Period;
+use zhangfang::error::AppError;
+use zhangfang::services::collection::{self, Line, NewCollection};
+use zhangfang::services::{filings, invoices, reports};
+
+use crate::helpers::{NewEmployee, TestApp, spawn_app, string_value};
+
+const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
+
+async fn setup(app: &TestApp, corp: &str) -> (i64, i64) {
+    let firm = app.add_firm(corp, "Token", KEY).await;
+    app.add_employee(
+        firm.firm_id,
+        NewEmployee {
+            name: "李昇",
+            userid: Some(&format!("{corp}-boss")),
+            role: Role::Admin,
+            ..Default::default()
+        },
+    )
+    .await;
+    app.add_employee(
+        firm.firm_id,
+        NewEmployee {
+            name: "访客",
+            userid: Some(&format!("{corp}-plain")),
+            role: Role::Staff,
+            permissions: &["basic"],
+            ..Default::default()
+        },
+    )
+    .await;
+    let customer = app
+        .add_customer(firm.firm_id, "杭州淼燚堃昇科技有限公司")
+        .await;
+    (firm.firm_id, customer)
+}
+
+fn p(s: &str) -> Period {
+    Period::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn completing_a_collection_resolves_the_periods_missing_invoices() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00001").await;
+    let now = app.clock_now();
+    missing_invoice::ActiveModel {
+        firm_id: Set(firm_id),
+        customer_id: Set(customer_id),
+        period: Set("2026-10".into()),
+        doc_type: Set("进项发票".into()),
+        description: Set(Some("房租发票".into())),
+        expected_fen: Set(Some(500000)),
+        marked_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.state.db.write())
+    .await
+    .unwrap();
+    let me = app.current_employee("wwsec00001-boss").await;
+    let lines = vec![
+        Line {
+            doc_type: "进项发票".into(),
+            count: 12,
+            amount_fen: 800000,
+        },
+        Line {
+            doc_type: "银行回单".into(),
+            count: 5,
+            amount_fen: 0,
+        },
+    ];
+    let first = collection::record(
+        &app.state,
+        &me,
+        None,
+        NewCollection {
+            customer_id,
+            period: p("2026-10"),
+            lines: lines.clone(),
+            note: None,
+            complete: false,
+        },
+    )
+    .await
+    .unwrap();
+    let view = collection::overview(&app.state, &me, customer_id, p("2026-10"))
+        .await
+        .unwrap();
+    assert_eq!(view.len(), 12);
+    assert_eq!(view[0].period, "2026-10");
+    assert_eq!(view[0].status, "collecting");
+    assert_eq!(view[0].records[0].total_count, 17);
+    assert!(!view[0].missing[0].resolved);
+    let detail = collection::detail(&app.state, &me, first).await.unwrap();
+    assert!(
+        detail.status_line.starts_with("仍缺：进项发票"),
+        "{}",
+        detail.status_line
+    );
+
+    collection::record(
+        &app.state,
+        &me,
+        None,
+        NewCollection {
+            customer_id,
+            period: p("2026-10"),
+            lines: vec![Line {
+                doc_type: "进项发票".into(),
+                count: 1,
+                amount_fen: 500000,
+            }],
+            note: Some("房租发票补交".into()),
+            complete: true,
+        },
+    )
+    .await
+    .unwrap();
+    let view = collection::overview(&app.state, &me, customer_id, p("2026-10"))
+        .await
+        .unwrap();
+    assert_eq!(view[0].status, "complete");
+    assert_eq!(view[0].records.len(), 2);
+    assert!(view[0].missing[0].resolved);
+    let detail = collection::detail(&app.state, &me, first).await.unwrap();
+    assert_eq!(detail.status_line, "本期票据已收齐");
+    assert_eq!(detail.total_amount, "¥8,000.00");
+    let image = zhangfang::render::collection::render(&detail).unwrap();
+    assert!(image.png.starts_with(b"\x89PNG"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action LIKE 'collection.%'")
+            .await,
+        2
+    );
+    assert_eq!(
+        string_value(
+            &app,
+            "SELECT collection_status FROM service_period WHERE period = '2026-10'"
+        )
+        .await,
+        "complete"
+    );
+
+    let err = collection::record(
+        &app.state,
+        &me,
+        None,
+        NewCollection {
+            customer_id,
+            period: p("2026-11"),
+            lines: vec![Line {
+                doc_type: "彩票".into(),
+                count: 1,
+                amount_fen: 0,
+            }],
+            note: None,
+            complete: false,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::Validation(_)), "{err:?}");
+    let plain = app.current_employee("wwsec00001-plain").await;
+    let err = collection::overview(&app.state, &plain, customer_id, p("2026-10"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
+}
+
+async fn filing(
+    app: &TestApp,
+    firm_id: i64,
+    customer_id: i64,
+    tax_type: tax_filing::TaxType,
+    status: tax_filing::Status,
+    payable_fen: i64,
+) {
+    let now = app.clock_now();
+    tax_filing::ActiveModel {
+        firm_id: Set(firm_id),
+        customer_id: Set(customer_id),
+        period_from: Set("2026-07".into()),
+        period_to: Set("2026-09".into()),
+        tax_type: Set(tax_type),
+        due_date: Set(NaiveDate::from_ymd_opt(2026, 10, 15).unwrap()),
+        due_provisional: Set(true),
+        status: Set(status),
+        payable_fen: Set(payable_fen),
+        paid_fen: Set(0),
+        filed_at: Set((status != tax_filing::Status::Pending).then_some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.state.db.write())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn filings_show_the_calendar_deadline_with_its_postponement_and_the_notice() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00002").await;
+    filing(
+        &app,
+        firm_id,
+        customer_id,
+        tax_filing::TaxType::VatSurcharge,
+        tax_filing::Status::Filed,
+        123400,
+    )
+    .await;
+    filing(
+        &app,
+        firm_id,
+        customer_id,
+        tax_filing::TaxType::CitPrepay,
+        tax_filing::Status::Pending,
+        0,
+    )
+    .await;
+    let me = app.current_employee("wwsec00002-boss").await;
+    let view = filings::view(&app.state, &me, customer_id, None)
+        .await
+        .unwrap();
+    assert_eq!(view.period, "2026-09");
+    assert_eq!(view.lines.len(), 2);
+    let vat = &view.lines[0];
+    assert_eq!(vat.tax_label, "增值税及附加税费");
+    // October 2026: the official calendar says the 26th (国庆 and 中秋), a 顺延.
+    assert_eq!(vat.due_date, NaiveDate::from_ymd_opt(2026, 10, 26).unwrap());
+    assert!(vat.postponed && !vat.provisional);
+    assert!(view.notice.is_none());
+    assert!(
+        view.notice_blocked
+            .as_deref()
+            .unwrap()
+            .contains("企业所得税")
+    );
+
+    app.state
+        .db
+        .write()
+        .execute_unprepared("UPDATE tax_filing SET status = 'filed' WHERE tax_type = 'cit_prepay'")
+        .await
+        .unwrap();
+    let view = filings::view(&app.state, &me, customer_id, Some(p("2026-09")))
+        .await
+        .unwrap();
+    let notice = view.notice.unwrap();
+    assert!(notice.contains("税款所属期2026年09月"), "{notice}");
+    assert!(notice.contains("增值税及附加税费：¥1,234.00"), "{notice}");
+    assert!(notice.contains("合计应缴¥1,234.00"), "{notice}");
+    let plain = app.current_employee("wwsec00002-plain").await;
+    assert!(matches!(
+        filings::view(&app.state, &plain, customer_id, None)
+            .await
+            .unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}
+
+use sea_orm::ConnectionTrait;
+
+#[allow(clippy::too_many_arguments)]
+async fn inv(
+    app: &TestApp,
+    firm_id: i64,
+    customer_id: i64,
+    period: &str,
+    direction: invoice::Direction,
+    kind: invoice::Kind,
+    amount_fen: i64,
+    rate_bp: i32,
+    deductible: bool,
+) {
+    let now = app.clock_now();
+    let tax = amount_fen * i64::from(rate_bp) / 10000;
+    invoice::ActiveModel {
+        firm_id: Set(firm_id),
+        customer_id: Set(customer_id),
+        period: Set(period.into()),
+        direction: Set(direction),
+        kind: Set(kind),
+        code: Set(String::new()),
+        number: Set(uuid::Uuid::new_v4().simple().to_string()[..20].to_string()),
+        issue_date: Set(Period::parse(period).unwrap().first_day()),
+        counterparty_name: Set("鑫犇公司".into()),
+        amount_fen: Set(amount_fen),
+        rate_bp: Set(rate_bp),
+        tax_fen: Set(tax),
+        total_fen: Set(amount_fen + tax),
+        status: Set(invoice::Status::Normal),
+        deductible: Set(deductible),
+        use_confirmed_at: Set(deductible.then_some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.state.db.write())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_vat_estimate_follows_the_taxpayer_type_and_the_threshold() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00003").await;
+    let me = app.current_employee("wwsec00003-boss").await;
+    use invoice::{Direction::*, Kind::*};
+    // Small-scale, quarterly: ¥290,000 in the quarter is under the ¥300,000 threshold ...
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-07",
+        Out,
+        OrdinaryDigital,
+        15_000_000,
+        100,
+        false,
+    )
+    .await;
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-08",
+        Out,
+        OrdinaryDigital,
+        14_000_000,
+        100,
+        false,
+    )
+    .await;
+    let view = invoices::view(&app.state, &me, customer_id, p("2026-08"))
+        .await
+        .unwrap();
+    assert_eq!(view.label, "估算，以申报为准");
+    let invoices::Estimate::SmallScale(e) = &view.estimate else {
+        panic!("{:?}", view.estimate)
+    };
+    assert!(e.exempt);
+    assert_eq!(e.payable, Money::ZERO);
+    assert_eq!(e.gap_to_threshold, Money::from_yuan(10_000));
+    assert!(view.reminder.as_deref().unwrap().contains("尚差¥10,000.00"));
+    assert_eq!(view.output_totals.len(), 1);
+    assert_eq!(view.output_totals[0].amount, Money::from_yuan(140_000));
+    // ... reaching it taxes the whole quarter at 1 %.
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-09",
+        Out,
+        OrdinaryDigital,
+        1_000_000,
+        100,
+        false,
+    )
+    .await;
+    let view = invoices::view(&app.state, &me, customer_id, p("2026-09"))
+        .await
+        .unwrap();
+    let invoices::Estimate::SmallScale(e) = &view.estimate else {
+        panic!("{:?}", view.estimate)
+    };
+    assert!(!e.exempt);
+    assert_eq!(e.payable, Money::from_yuan(3_000));
+
+    // General taxpayer, monthly: input above output carries forward to the next month.
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "UPDATE customer SET taxpayer_type = 'general', vat_period = 'month' WHERE id = {customer_id}"
+        ))
+        .await
+        .unwrap();
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        Out,
+        SpecialDigital,
+        10_000_000,
+        1300,
+        false,
+    )
+    .await;
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        In,
+        SpecialDigital,
+        20_000_000,
+        1300,
+        true,
+    )
+    .await;
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-11",
+        Out,
+        SpecialDigital,
+        30_000_000,
+        1300,
+        false,
+    )
+    .await;
+    let view = invoices::view(&app.state, &me, customer_id, p("2026-10"))
+        .await
+        .unwrap();
+    let invoices::Estimate::General(e) = &view.estimate else {
+        panic!("{:?}", view.estimate)
+    };
+    assert_eq!(
+        (e.payable, e.carry_forward),
+        (Money::ZERO, Money::from_yuan(13_000))
+    );
+    let view = invoices::view(&app.state, &me, customer_id, p("2026-11"))
+        .await
+        .unwrap();
+    let invoices::Estimate::General(e) = &view.estimate else {
+        panic!("{:?}", view.estimate)
+    };
+    // Output ¥39,000 less the ¥13,000 carried in (the earlier months had tax to pay, nothing to
+    // carry).
+    assert_eq!(e.prior_credit, Money::from_yuan(13_000));
+    assert_eq!(e.payable, Money::from_yuan(26_000));
+    assert!(view.reminder.unwrap().contains("估算，以申报为准"));
+    let plain = app.current_employee("wwsec00003-plain").await;
+    assert!(matches!(
+        invoices::view(&app.state, &plain, customer_id, p("2026-10"))
+            .await
+            .unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}
+
+fn lines(rows: usize, values: &[(usize, i64, i64)]) -> serde_json::Value {
+    json!(
+        (1..=rows)
+            .map(|n| {
+                let (c1, c2) = values
+                    .iter()
+                    .find(|(l, _, _)| *l == n)
+                    .map_or((0, 0), |(_, a, b)| (*a, *b));
+                json!({"line": n, "item": format!("项目{n}"), "col1": c1, "col2": c2})
+            })
+            .collect::<Vec<_>>()
+    )
+}
+
+async fn report(
+    app: &TestApp,
+    firm_id: i64,
+    customer_id: i64,
+    period: &str,
+    t: financial_report::ReportType,
+    l: serde_json::Value,
+) {
+    let now = app.clock_now();
+    financial_report::ActiveModel {
+        firm_id: Set(firm_id),
+        customer_id: Set(customer_id),
+        period: Set(period.into()),
+        report_type: Set(t),
+        standard: Set("small_enterprise".into()),
+        lines: Set(l),
+        generated_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(app.state.db.write())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn statements_balance_before_they_are_sent_and_read_back_from_xlsx() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00004").await;
+    use financial_report::ReportType::*;
+    for (period, revenue, profit) in [
+        ("2026-09", 5_000_000, 400_000),
+        ("2026-10", 6_000_000, 500_000),
+    ] {
+        report(
+            &app,
+            firm_id,
+            customer_id,
+            period,
+            IncomeStatement,
+            lines(
+                32,
+                &[
+                    (1, revenue, revenue * 9),
+                    (30, profit, 900_000),
+                    (32, profit, 900_000),
+                ],
+            ),
+        )
+        .await;
+    }
+    report(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        BalanceSheet,
+        lines(
+            53,
+            &[
+                (1, 3_000_000, 2_000_000),
+                (30, 12_345_678, 10_000_000),
+                (53, 12_345_678, 10_000_000),
+                (51, 1_900_000, 1_000_000),
+            ],
+        ),
+    )
+    .await;
+    let me = app.current_employee("wwsec00004-boss").await;
+    let view = reports::view(&app.state, &me, customer_id, None)
+        .await
+        .unwrap();
+    assert_eq!(view.period, "2026-10");
+    assert!(view.imbalances.is_empty(), "{:?}", view.imbalances);
+    assert_eq!(view.chart_svg.matches("class=\"bar\"").count(), 2);
+    assert!(view.message.unwrap().contains("营业收入¥60,000.00"));
+    let (name, bytes) = reports::workbook(&app.state, &me, customer_id, p("2026-10"))
+        .await
+        .unwrap();
+    assert!(name.ends_with("2026-10财务报表.xlsx"));
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let bs = book.worksheet_range("资产负债表").unwrap();
+    let cell = |r: u32, c: u32| bs.get_value((r, c)).and_then(|v| v.as_f64()).unwrap();
+    assert_eq!(cell(3 + 29, 2), 123_456.78);
+    assert_eq!(cell(3 + 29, 2), cell(3 + 52, 2));
+
+    // Stored data that does not balance is reported and not sent.
+    app.state
+        .db
+        .write()
+        .execute_unprepared("DELETE FROM financial_report WHERE report_type = 'balance_sheet'")
+        .await
+        .unwrap();
+    report(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        BalanceSheet,
+        lines(
+            53,
+            &[
+                (30, 12_345_678, 10_000_000),
+                (53, 12_345_600, 10_000_000),
+                (51, 1_900_000, 1_000_000),
+            ],
+        ),
+    )
+    .await;
+    let view = reports::view(&app.state, &me, customer_id, Some(p("2026-10")))
+        .await
+        .unwrap();
+    assert!(
+        view.imbalances[0].message.contains("资产负债表不平衡"),
+        "{:?}",
+        view.imbalances
+    );
+    assert!(view.message.is_none());
+    let err = reports::workbook(&app.state, &me, customer_id, p("2026-10"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("不平衡"), "{err}");
+    let plain = app.current_employee("wwsec00004-plain").await;
+    assert!(matches!(
+        reports::view(&app.state, &plain, customer_id, None)
+            .await
+            .unwrap_err(),
+        AppError::Forbidden(_)
+    ));
+}
