@@ -173,15 +173,15 @@ for run in $RUNS; do
     : >"$rss"
     sample_rss "$server_pid" "$rss" &
     sampler=$!
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/wrk_events.lua "http://127.0.0.1:$PORT" | tee "$WORK/$name.wrk"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/wrk_events.lua "http://127.0.0.1:$PORT" | tee "$WORK/$run-$name.wrk"
     load=$(cut -d' ' -f1 /proc/loadavg)
     kill "$sampler" 2>/dev/null || true
-    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$name.wrk")
-    seconds=$(awk '/requests in/ {sub(/s,$/, "", $5); print $5}' "$WORK/$name.wrk")
-    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/$name.wrk")")
-    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/$name.wrk")")
-    non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/$name.wrk")
-    if grep -q "wrapped=[1-9]" "$WORK/$name.wrk"; then
+    rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/$run-$name.wrk")
+    seconds=$(awk '/requests in/ {sub(/s,$/, "", $4); print $4}' "$WORK/$run-$name.wrk")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/$run-$name.wrk")")
+    p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/$run-$name.wrk")")
+    non2xx=$(awk '/Non-2xx/ {print $5}' "$WORK/$run-$name.wrk")
+    if grep -q "wrapped=[1-9]" "$WORK/$run-$name.wrk"; then
       echo "WARNING: a wrk thread ran out of its share and replayed events; raise EVENTS" | tee -a "$report"
     fi
     # Steady state: the median of the second half of the samples.
