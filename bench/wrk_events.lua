@@ -1,6 +1,6 @@
 -- wrk script: every thread walks its own share of the pre-generated signed callback requests in
--- EVENTS_FILE once (thread i of THREADS takes lines i*N/T .. (i+1)*N/T), so every request in the
--- window is an event the server has not seen before (apart from the retries the file was made
+-- EVENTS_FILE once (thread i of THREADS takes lines i*N/T+1 .. (i+1)*N/T), so every request in
+-- the window is an event the server has not seen before (apart from the retries the file was made
 -- with). A thread that runs out of its share starts again and says so at the end: the run then
 -- replayed events and its numbers do not count.
 local requests = {}
@@ -38,15 +38,16 @@ function request()
   if position == #requests then
     position = 0
     wrapped = wrapped + 1
+    shares_wrapped = wrapped
   end
   position = position + 1
+  sent = position + wrapped * #requests
   return requests[position]
 end
 
-function done(summary, latency, requests)
-  for _, thread in ipairs(threads) do
-    local w = tonumber(thread:get("wrapped")) or 0
-    local p = tonumber(thread:get("position")) or 0
-    io.write(string.format("thread-share: used=%d wrapped=%d\n", p, w))
+function done(summary, latency, reqs)
+  for i, thread in ipairs(threads) do
+    io.write(string.format("thread-share %d: sent=%s wrapped=%s\n", i - 1,
+      tostring(thread:get("sent")), tostring(thread:get("shares_wrapped") or 0)))
   end
 end

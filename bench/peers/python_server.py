@@ -1,8 +1,11 @@
-"""Peer for the callback load test: wechatpy's WeChatCrypto in a threaded Python HTTP server.
+"""Peer for the callback load test: wechatpy's WeChatCrypto in a threaded Python HTTP server,
+one process per core sharing the port through SO_REUSEPORT.
 
 It verifies and decrypts each event like our endpoint does, and stores nothing.
 Usage: python3 python_server.py PORT TOKEN ENCODING_AES_KEY CORP_ID
 """
+import os
+import socket
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -38,4 +41,28 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler).serve_forever()
+class ReusePortServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
+
+
+def serve():
+    ReusePortServer(("127.0.0.1", int(PORT)), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    children = []
+    for _ in range(os.cpu_count() - 1):
+        pid = os.fork()
+        if pid == 0:
+            serve()
+            os._exit(0)
+        children.append(pid)
+    try:
+        serve()
+    finally:
+        for pid in children:
+            os.kill(pid, 15)

@@ -299,6 +299,9 @@ impl Writer {
         *lock(&self.health.attempt_started) = None;
         match &result {
             Ok(()) => self.committed(),
+            // A row breaking a constraint is that row's problem, not the database's: it does not
+            // make the instance unhealthy.
+            Err(e) if is_constraint_error(self.db.backend(), e) => {}
             Err(_) => {
                 self.health.failing.store(true, Ordering::SeqCst);
                 *lock(&self.health.last_failure_at) = Some(self.clock.now());

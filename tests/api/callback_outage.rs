@@ -282,6 +282,8 @@ async fn one_bad_row_in_a_group_fails_alone() {
             .await,
         0
     );
+    let (status, body) = health(&app).await;
+    assert_eq!(status, 200, "one bad row is not an outage: {body}");
 }
 
 #[tokio::test]
