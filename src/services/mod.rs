@@ -22,6 +22,7 @@ pub mod jssdk;
 pub mod knowledge;
 pub mod links;
 pub mod maintenance;
+pub mod media_store;
 pub mod message_templates;
 pub mod overview;
 pub mod passwords;

@@ -18,6 +18,7 @@ mod receipts;
 mod sandbox_client;
 mod seed;
 mod sessions;
+mod sidebar_attachments;
 mod sidebar_customers;
 mod sidebar_sends;
 mod signin;
