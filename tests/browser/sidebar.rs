@@ -12,6 +12,14 @@ use crate::helpers;
 use crate::{browser, demo_app};
 use sea_orm::ConnectionTrait;
 
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
 async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
@@ -183,8 +191,17 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
         .send_keys("浏览器里记下的跟进")
         .await
         .unwrap();
+    let image = std::env::temp_dir().join(format!("zf-browser-{}.png", std::process::id()));
+    std::fs::write(&image, PNG).unwrap();
+    wait(c, "#add-followup input[name=file1]")
+        .await
+        .send_keys(image.to_str().unwrap())
+        .await
+        .unwrap();
     click(c, "#add-followup button[type=submit]").await;
     wait_text(c, "浏览器里记下的跟进").await;
+    wait(c, "#section-followups img.thumb").await;
+    shot(c, "followup-image").await;
 
     // 知识库: send the first article.
     click(c, "#tab-kb").await;
@@ -199,6 +216,48 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
     assert!(
         app.count("SELECT COUNT(*) FROM message_log").await >= i64::from(has_contract),
         "sends are logged"
+    );
+
+    // An unlinked chat: search a customer by part of its name and link it.
+    let firm_id = app
+        .count(&format!(
+            "SELECT firm_id FROM employee WHERE id = {admin_id}"
+        ))
+        .await;
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "INSERT INTO wecom_external_contact (firm_id, external_userid, name, created_at, updated_at) \
+             VALUES ({firm_id}, 'wmBrowserNew', '新加的客户', '2026-11-26T00:00:00+00:00', '2026-11-26T00:00:00+00:00')"
+        ))
+        .await
+        .unwrap();
+    let unlinked = "wmBrowserNew";
+    let customer =
+        helpers::string_value(&app, "SELECT name FROM customer ORDER BY id DESC LIMIT 1").await;
+    let part: String = customer.chars().skip(2).take(4).collect();
+    c.execute(
+        "var s = document.getElementById('demo-chat'); var o = document.createElement('option'); o.value = 'contact:' + arguments[0]; o.textContent = '未关联'; s.appendChild(o); s.value = o.value; s.dispatchEvent(new Event('change'));",
+        vec![json!(unlinked)],
+    )
+    .await
+    .unwrap();
+    wait(c, "#link-customers input[name=q]")
+        .await
+        .send_keys(&part)
+        .await
+        .unwrap();
+    click(c, "#link-customers button[type=submit]").await;
+    wait(c, ".search-hits input[type=checkbox]").await;
+    shot(c, "link-search").await;
+    click(c, ".search-hits input[type=checkbox]").await;
+    click(c, "#link-submit").await;
+    wait(c, "#summary").await;
+    shot(c, "linked").await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM customer_external_link l JOIN wecom_external_contact c ON c.id = l.external_contact_id WHERE c.external_userid = '{unlinked}'")).await,
+        1
     );
 
     // Nothing scrolls sideways at 360 px.
