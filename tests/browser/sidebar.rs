@@ -218,6 +218,73 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
         "sends are logged"
     );
 
+    // 基础资料: tick a tag and save (in a single chat a mapped tag is also marked in WeCom, here
+    // the sandbox; either way our tag is saved and the page says what happened).
+    click(c, "#tab-basic").await;
+    wait(c, "#section-basic").await;
+    if c.find(Locator::Css("#edit-tags input[name=tag_id]"))
+        .await
+        .is_ok()
+    {
+        c.execute(
+            "document.querySelector('#edit-tags').closest('details').open = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(c, "#edit-tags input[name=tag_id]").await;
+        click(c, "#edit-tags button[type=submit]").await;
+        wait_text(c, "标签已保存").await;
+        shot(c, "tags").await;
+    }
+
+    // A chat linked to two companies: switch between them.
+    let first = app.count("SELECT MIN(id) FROM customer").await;
+    let second = app.count("SELECT MAX(id) FROM customer").await;
+    let contact_id = app
+        .count("SELECT MIN(external_contact_id) FROM customer_external_link")
+        .await;
+    for customer in [first, second] {
+        let _ = app
+            .state
+            .db
+            .write()
+            .execute_unprepared(&format!(
+                "INSERT INTO customer_external_link (firm_id, customer_id, external_contact_id, created_at) \
+                 SELECT firm_id, {customer}, {contact_id}, '2026-11-26T00:00:00+00:00' FROM customer WHERE id = {customer} \
+                 AND NOT EXISTS (SELECT 1 FROM customer_external_link WHERE customer_id = {customer} AND external_contact_id = {contact_id})"
+            ))
+            .await
+            .unwrap();
+    }
+    let two = helpers::string_value(
+        &app,
+        &format!("SELECT external_userid FROM wecom_external_contact WHERE id = {contact_id}"),
+    )
+    .await;
+    // Opened directly, the panel is a whole page of its own.
+    c.goto(&app.url(&format!("/sidebar/contact/{two}")))
+        .await
+        .unwrap();
+    wait(c, ".switcher a").await;
+    let before = wait(c, "#summary")
+        .await
+        .attr("data-customer-id")
+        .await
+        .unwrap();
+    click(c, ".switcher a:not(.on)").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&format!(
+            "//section[@id='summary'][not(@data-customer-id='{}')]",
+            before.clone().unwrap_or_default()
+        )))
+        .await
+        .expect("the other company is shown");
+    shot(c, "switched").await;
+    c.goto(&app.url("/sidebar")).await.unwrap();
+    wait(c, "#demo-chat").await;
+
     // An unlinked chat: search a customer by part of its name and link it.
     let firm_id = app
         .count(&format!(
