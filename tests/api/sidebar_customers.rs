@@ -166,6 +166,7 @@ pub async fn world_with(customize: impl FnOnce(&mut zhangfang::config::Settings)
     let g = group(&app, f, "wrGROUP", "甲乙服务群", "staff").await;
     link_group(&app, f, jia, g).await;
     contact(&app, f, "wmNEW", "新客户", "staff").await;
+    contact(&app, f, "wmFRESH", "另一位新客户", "bare").await;
     let other = app.add_firm("wwsidebar000002", "Token", KEY).await;
     let other_firm_customer = app.add_customer(other.firm_id, "别家公司").await;
     contact(&app, other.firm_id, "wmOTHER", "别家联系人", "x").await;
@@ -526,8 +527,11 @@ async fn linking_a_chat_needs_the_token_and_shows_the_panel() {
         .await;
     assert_eq!(r.status(), 302);
     assert_eq!(r.headers()["location"], "/sidebar/group/wrGROUP");
-    // Staff without 基础资料 may not link.
+    // Staff without 基础资料 are not offered linking and may not link.
     let bare = w.app.signed_in("bare").await;
+    let (_, html) = text(bare.fragment("/sidebar/contact/wmFRESH").await).await;
+    assert!(html.contains("cannot-link"), "{html}");
+    assert!(!html.contains("name=\"q\""), "no search to link with");
     let token = bare.csrf_token("/sidebar").await;
     let r = bare
         .post_form(
