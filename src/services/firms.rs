@@ -43,7 +43,7 @@ pub fn validate_corp_id(corp_id: &str) -> AppResult<()> {
     }
 }
 
-fn validate_app(app: &NewApp) -> AppResult<()> {
+pub fn validate_app(app: &NewApp) -> AppResult<()> {
     if app.agent_id.is_empty()
         || app.agent_id.len() > 32
         || !app

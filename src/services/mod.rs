@@ -6,19 +6,25 @@
 //! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
 pub mod access;
+pub mod api;
 pub mod api_keys;
 pub mod audit;
+pub mod audit_log;
 pub mod backoffice;
 pub mod calendar;
+pub mod calendar_admin;
 pub mod callbacks;
 pub mod ctx;
 pub mod customer_profile;
 pub mod demo;
+pub mod employee_admin;
 pub mod employees;
 pub mod firms;
 pub mod follow_ups;
+pub mod import;
 pub mod inbox;
 pub mod jssdk;
+pub mod kb_admin;
 pub mod knowledge;
 pub mod links;
 pub mod maintenance;
@@ -35,5 +41,6 @@ pub mod signin;
 pub mod sms_codes;
 pub mod token_store;
 pub mod wecom_apps;
+pub mod wecom_setup;
 
 pub use ctx::{Ctx, WecomEndpoints};

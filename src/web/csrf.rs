@@ -127,6 +127,11 @@ fn check(req: &HttpRequest, token: Option<&str>) -> Result<(), AppError> {
     }
 }
 
+/// Checks a token read from somewhere else (a multipart upload's `csrf` part).
+pub fn check_token(req: &HttpRequest, token: &str) -> Result<(), AppError> {
+    check(req, Some(token).filter(|t| !t.is_empty()))
+}
+
 /// A write whose token comes in the `X-CSRF-Token` header.
 pub struct CsrfHeader;
 

@@ -4,6 +4,7 @@
 //! Handlers stay thin: parse the request, call one service function, render one template.
 
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod client_ip;
 pub mod cookies;
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(no_store())
                 .configure(admin::routes),
         )
+        .service(web::scope("/api/v1").configure(api::routes))
         .service(
             web::resource("/wecom/jssdk/sign")
                 .app_data(json_limit(jssdk::MAX_BODY_BYTES))
@@ -60,6 +62,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource("/wecom/callback/{corp_id}/{agent_id}")
                 .route(web::get().to(wecom_callback::verify_agent))
                 .route(web::post().to(wecom_callback::receive_agent)),
+        )
+        .route(
+            "/{file:WW_verify_[A-Za-z0-9]+\\.txt}",
+            web::get().to(admin::wecom::serve_verify),
         )
         .default_service(web::to(not_found));
 }

@@ -1,11 +1,17 @@
 //! Integration tests: the real application over real HTTP, one database per test.
 
 mod access_links;
+mod admin_audit;
+mod admin_calendar;
+mod admin_employees;
+mod admin_kb;
 mod admin_login;
 mod admin_templates;
+mod admin_wecom;
 mod calendar;
 mod callback;
 mod callback_freshness;
+mod callback_outage;
 mod cli;
 mod demo_flow;
 mod demo_guard;
@@ -15,6 +21,7 @@ mod helpers;
 mod migrations;
 mod process;
 mod receipts;
+mod rest_api;
 mod sandbox_client;
 mod seed;
 mod sessions;

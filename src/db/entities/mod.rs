@@ -1,5 +1,6 @@
 //! sea-orm entities: plain data, one module per table. Behaviour lives in `services` and `domain`.
 
+pub mod api_idempotency;
 pub mod api_key;
 pub mod attachment;
 pub mod audit_log;
@@ -49,3 +50,4 @@ pub mod wecom_external_contact;
 pub mod wecom_group_chat;
 pub mod wecom_member;
 pub mod wecom_token_cache;
+pub mod wecom_verify_file;

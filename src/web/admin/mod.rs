@@ -1,9 +1,15 @@
 //! The back office under `/admin`: one layout, server-rendered pages for admins (and for staff,
 //! who see their own contacts, groups and customers).
 
+pub mod audit;
+pub mod calendar;
+pub mod common;
+pub mod employees;
 pub mod home;
+pub mod kb;
 pub mod login;
 pub mod templates;
+pub mod wecom;
 
 use actix_web::web;
 
@@ -21,7 +27,51 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/templates/{scene}/preview",
             web::post().to(templates::preview),
-        );
+        )
+        .route("/employees", web::get().to(employees::list))
+        .route("/employees", web::post().to(employees::create))
+        .route("/employees/{id}", web::get().to(employees::show))
+        .route("/employees/{id}", web::post().to(employees::update))
+        .route(
+            "/employees/{id}/status",
+            web::post().to(employees::set_status),
+        )
+        .route("/employees/{id}/remove", web::post().to(employees::remove))
+        .route("/employees/{id}/bind", web::post().to(employees::bind))
+        .route("/employees/{id}/unbind", web::post().to(employees::unbind))
+        .route("/kb", web::get().to(kb::list))
+        .route("/kb/categories", web::get().to(kb::categories))
+        .route("/kb/categories", web::post().to(kb::add_category))
+        .route("/kb/categories/{id}", web::post().to(kb::rename_category))
+        .route(
+            "/kb/categories/{id}/move",
+            web::post().to(kb::move_category),
+        )
+        .route(
+            "/kb/categories/{id}/delete",
+            web::post().to(kb::delete_category),
+        )
+        .route("/kb/articles", web::post().to(kb::create_article))
+        .route("/kb/articles/{id}", web::get().to(kb::article))
+        .route("/kb/articles/{id}", web::post().to(kb::update_article))
+        .route(
+            "/kb/articles/{id}/delete",
+            web::post().to(kb::delete_article),
+        )
+        .route("/kb/articles/{id}/audit", web::post().to(kb::audit_article))
+        .route("/kb/template.xlsx", web::get().to(kb::template))
+        .route("/kb/export.xlsx", web::get().to(kb::export))
+        .route("/kb/import", web::get().to(kb::import_form))
+        .route("/kb/import", web::post().to(kb::import))
+        .route("/audit", web::get().to(audit::show))
+        .route("/wecom", web::get().to(wecom::show))
+        .route("/wecom/corp", web::post().to(wecom::save_corp))
+        .route("/wecom/app", web::post().to(wecom::save_app))
+        .route("/wecom/test", web::post().to(wecom::test))
+        .route("/wecom/verify", web::post().to(wecom::upload_verify))
+        .route("/calendar", web::get().to(calendar::show))
+        .route("/calendar/deadline", web::post().to(calendar::set_deadline))
+        .route("/calendar/day", web::post().to(calendar::set_day));
 }
 
 /// One entry of the back office's navigation.
@@ -38,6 +88,31 @@ pub const NAV: &[NavItem] = &[
         href: "/admin",
         label: "首页",
         admin_only: false,
+    },
+    NavItem {
+        href: "/admin/employees",
+        label: "员工与权限",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/kb",
+        label: "知识库",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/audit",
+        label: "操作日志",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/wecom",
+        label: "企业微信设置",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/calendar",
+        label: "征期日历",
+        admin_only: true,
     },
     NavItem {
         href: "/admin/templates",
