@@ -19,7 +19,7 @@ pub mod demo;
 mod errors;
 mod events;
 mod file;
-mod multipart;
+pub(crate) mod multipart;
 mod oauth;
 mod state;
 

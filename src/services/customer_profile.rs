@@ -140,12 +140,11 @@ pub async fn add_contact(
         return Err(AppError::Validation("请填写联系人姓名（50字以内）".into()));
     }
     let mobile = input.mobile.trim().to_string();
-    if !mobile.is_empty()
-        && !(mobile.len() <= 20
-            && mobile
-                .chars()
-                .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' '))
-    {
+    let phone_ok = mobile.len() <= 20
+        && mobile
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-' || c == '+' || c == ' ');
+    if !mobile.is_empty() && !phone_ok {
         return Err(AppError::Validation("电话号码格式不正确".into()));
     }
     let role = contact_role(input.role.trim())?;

@@ -32,6 +32,7 @@ pub mod knowledge;
 pub mod links;
 pub mod maintenance;
 pub mod media;
+pub mod media_store;
 pub mod message_templates;
 pub mod overview;
 pub mod passwords;

@@ -192,6 +192,8 @@ pub struct Panel {
     /// Linked customers the employee may not see (they are told there are some).
     pub hidden: usize,
     pub current: Option<Summary>,
+    /// The employee may link this chat to customers (基础资料).
+    pub can_link: bool,
 }
 
 /// The panel for a chat, with `wanted` (a linked customer's id) picked when given, else the
@@ -259,6 +261,7 @@ pub async fn panel(
             })
             .collect(),
         hidden: linked.len() - visible.len(),
+        can_link: who.can(Permission::Basic),
         chat,
         current,
     })

@@ -26,6 +26,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/js/sidebar.js"),
     ),
+    (
+        "js/wecom-bridge.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/wecom-bridge.js"),
+    ),
 ];
 
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {

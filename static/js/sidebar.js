@@ -73,6 +73,12 @@
     }).then(function () { if (button) { button.disabled = false; } });
   });
 
+  // A composed message opens below the section: bring it into view.
+  document.addEventListener('htmx:afterSwap', function (ev) {
+    var target = ev.detail && ev.detail.target;
+    if (target && target.id === 'composer' && target.scrollIntoView) { target.scrollIntoView({ block: 'start' }); }
+  });
+
   window.zhangfangBoot = boot;
   if (document.readyState === 'complete') { setTimeout(boot, 0); }
   else { window.addEventListener('load', function () { setTimeout(boot, 0); }); }

@@ -29,6 +29,7 @@ mod section_pages;
 mod sections;
 mod seed;
 mod sessions;
+mod sidebar_attachments;
 mod sidebar_customers;
 mod sidebar_sends;
 mod signin;

@@ -4,7 +4,7 @@
 use sea_orm::ConnectionTrait;
 use zhangfang::db::entities::employee::Role;
 
-use crate::helpers::{Browser, NewEmployee, TestApp, spawn_app};
+use crate::helpers::{Browser, NewEmployee, TestApp};
 
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
@@ -101,7 +101,11 @@ pub struct World {
 }
 
 pub async fn world() -> World {
-    let app = spawn_app().await;
+    world_with(|_| {}).await
+}
+
+pub async fn world_with(customize: impl FnOnce(&mut zhangfang::config::Settings)) -> World {
+    let app = crate::helpers::spawn_app_with(customize).await;
     let firm = app.add_firm("wwsidebar000001", "Token", KEY).await;
     let f = firm.firm_id;
     app.add_employee(
@@ -162,6 +166,7 @@ pub async fn world() -> World {
     let g = group(&app, f, "wrGROUP", "甲乙服务群", "staff").await;
     link_group(&app, f, jia, g).await;
     contact(&app, f, "wmNEW", "新客户", "staff").await;
+    contact(&app, f, "wmFRESH", "另一位新客户", "bare").await;
     let other = app.add_firm("wwsidebar000002", "Token", KEY).await;
     let other_firm_customer = app.add_customer(other.firm_id, "别家公司").await;
     contact(&app, other.firm_id, "wmOTHER", "别家联系人", "x").await;
@@ -522,8 +527,11 @@ async fn linking_a_chat_needs_the_token_and_shows_the_panel() {
         .await;
     assert_eq!(r.status(), 302);
     assert_eq!(r.headers()["location"], "/sidebar/group/wrGROUP");
-    // Staff without 基础资料 may not link.
+    // Staff without 基础资料 are not offered linking and may not link.
     let bare = w.app.signed_in("bare").await;
+    let (_, html) = text(bare.fragment("/sidebar/contact/wmFRESH").await).await;
+    assert!(html.contains("cannot-link"), "{html}");
+    assert!(!html.contains("name=\"q\""), "no search to link with");
     let token = bare.csrf_token("/sidebar").await;
     let r = bare
         .post_form(
@@ -636,4 +644,107 @@ async fn adding_a_contact_a_tag_and_a_follow_up_is_audited() {
         )
         .await;
     assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn tags_mapped_to_wecom_are_marked_in_a_single_chat_and_a_refusal_is_shown() {
+    use wiremock::matchers::{body_partial_json, method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let wecom = MockServer::start().await;
+    let uri = wecom.uri();
+    let w = world_with(|s| s.wecom.api_base = uri.clone()).await;
+    Mock::given(method("GET"))
+        .and(path("/cgi-bin/gettoken"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"errcode": 0, "errmsg": "ok", "access_token": "T", "expires_in": 7200})))
+        .mount(&wecom)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/externalcontact/mark_tag"))
+        .and(body_partial_json(serde_json::json!({"userid": "staff", "external_userid": "wmBOSS", "add_tag": ["etVIP"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"errcode": 0, "errmsg": "ok"})))
+        .expect(1)
+        .mount(&wecom)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/externalcontact/mark_tag"))
+        .and(body_partial_json(
+            serde_json::json!({"remove_tag": ["etVIP"]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                serde_json::json!({"errcode": 84061, "errmsg": "not external contact"}),
+            ),
+        )
+        .expect(1)
+        .mount(&wecom)
+        .await;
+    let now = w.app.clock_now();
+    exec(&w.app, "INSERT INTO tag_group (firm_id, name, created_at, updated_at) VALUES (?, '客户等级', ?, ?)", vec![w.firm_id.into(), now.into(), now.into()]).await;
+    let group_id = w.app.count("SELECT MAX(id) FROM tag_group").await;
+    exec(&w.app, "INSERT INTO tag (firm_id, group_id, name, wecom_tag_id, created_at, updated_at) VALUES (?, ?, 'VIP', 'etVIP', ?, ?)", vec![w.firm_id.into(), group_id.into(), now.into(), now.into()]).await;
+    let tag_id = w.app.count("SELECT MAX(id) FROM tag").await.to_string();
+    let staff = w.app.signed_in("staff").await;
+    let token = staff.csrf_token("/sidebar").await;
+    let jia = w.jia;
+    let r = staff
+        .post_form(
+            &format!("/sidebar/customers/{jia}/tags"),
+            &[
+                ("csrf", &token),
+                ("tag_id", &tag_id),
+                ("chat_type", "contact"),
+                ("chat_key", "wmBOSS"),
+            ],
+        )
+        .await;
+    let (status, html) = text(r).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("已同步 1 个企业微信标签"), "{html}");
+    // Removing it: WeCom refuses, the page says so, our tag change stands.
+    let r = staff
+        .post_form(
+            &format!("/sidebar/customers/{jia}/tags"),
+            &[
+                ("csrf", &token),
+                ("chat_type", "contact"),
+                ("chat_key", "wmBOSS"),
+            ],
+        )
+        .await;
+    let (status, html) = text(r).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("wecom-refusal") && html.contains("企业微信未能同步标签"),
+        "{html}"
+    );
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM customer_tag WHERE customer_id = {jia}"
+            ))
+            .await,
+        0
+    );
+    // In a group only our tags change: WeCom is not called (the mocks expect one call each).
+    let r = staff
+        .post_form(
+            &format!("/sidebar/customers/{jia}/tags"),
+            &[
+                ("csrf", &token),
+                ("tag_id", &tag_id),
+                ("chat_type", "group"),
+                ("chat_key", "wrGROUP"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM customer_tag WHERE customer_id = {jia}"
+            ))
+            .await,
+        1
+    );
+    wecom.verify().await;
 }

@@ -60,6 +60,24 @@ async fn the_expiry_reminder_is_composed_from_the_contract_sent_and_then_noticed
     let (_, html) = text(boss.fragment(&path).await).await;
     assert!(html.contains("张三 2 天前已在群内发送到期提醒"), "{html}");
 
+    // Staff outside the customer's team may not log a send for it; another firm's customer is
+    // not found.
+    let outsider = w.app.signed_in("outsider").await;
+    let outsider_token = outsider.csrf_token("/sidebar").await;
+    let mut theirs = send;
+    theirs[0] = ("csrf", outsider_token.as_str());
+    assert_eq!(
+        outsider.post_form("/sidebar/sends", &theirs).await.status(),
+        403
+    );
+    let other = w.other_firm_customer.to_string();
+    let mut elsewhere = send;
+    elsewhere[1] = ("customer_id", other.as_str());
+    assert_eq!(
+        staff.post_form("/sidebar/sends", &elsewhere).await.status(),
+        404
+    );
+
     // Without the token, nothing is logged.
     let no_token: Vec<(&str, &str)> = send.iter().copied().filter(|(k, _)| *k != "csrf").collect();
     assert_eq!(

@@ -7,6 +7,7 @@
 #[path = "../api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+mod sidebar;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

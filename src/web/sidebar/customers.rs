@@ -518,7 +518,37 @@ pub async fn add_follow_up(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let pairs = form_pairs(&body);
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // A form with files comes as multipart (fields `file1`…`file3`), one without as urlencoded.
+    let (pairs, files) = match crate::sandbox::multipart::boundary(content_type) {
+        Some(boundary) => {
+            let text = |name: &str| {
+                crate::sandbox::multipart::find_part(&body, &boundary, name).map(|p| {
+                    (
+                        name.to_string(),
+                        String::from_utf8_lossy(p.data).into_owned(),
+                    )
+                })
+            };
+            let pairs: Vec<(String, String)> = ["csrf", "content", "kind", "next_date"]
+                .into_iter()
+                .filter_map(text)
+                .collect();
+            let files: Vec<(Option<String>, Vec<u8>)> = (1..=follow_ups::MAX_FILES)
+                .filter_map(|i| {
+                    crate::sandbox::multipart::find_part(&body, &boundary, &format!("file{i}"))
+                })
+                .filter(|p| !p.data.is_empty())
+                .map(|p| (p.filename, p.data.to_vec()))
+                .collect();
+            (pairs, files)
+        }
+        None => (form_pairs(&body), Vec::new()),
+    };
     crate::web::csrf::check_form(&req, field(&pairs, "csrf"))?;
     let customer_id = path.into_inner();
     let audit_who = Who::employee(&who, client_ip(&req));
@@ -531,6 +561,7 @@ pub async fn add_follow_up(
             content: field(&pairs, "content").unwrap_or_default().to_string(),
             kind: field(&pairs, "kind").unwrap_or_default().to_string(),
             next_date: field(&pairs, "next_date").unwrap_or_default().to_string(),
+            files,
         },
     )
     .await?;
@@ -546,4 +577,30 @@ pub async fn add_follow_up(
             today: state.ctx.clock.today_local().to_string(),
         },
     )
+}
+
+/// `GET /sidebar/attachments/{id}`: a follow-up's file, for those who may see its customer's
+/// follow-ups. Images show inline, PDFs download.
+pub async fn attachment(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let (file, bytes) = follow_ups::attachment(&state.ctx, &who, path.into_inner()).await?;
+    let disposition = if file.mime.starts_with("image/") {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let name: String =
+        percent_encoding::utf8_percent_encode(&file.file_name, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    Ok(HttpResponse::Ok()
+        .content_type(file.mime.as_str())
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename*=UTF-8''{name}"),
+        ))
+        .insert_header(("Content-Security-Policy", "default-src 'none'; sandbox"))
+        .body(bytes))
 }

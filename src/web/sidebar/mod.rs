@@ -97,7 +97,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/customers/{customer_id}/compose/{scene}",
             web::get().to(compose::compose),
         )
-        .route("/sends", web::post().to(compose::record));
+        .route("/sends", web::post().to(compose::record))
+        .route("/attachments/{id}", web::get().to(customers::attachment))
+        .app_data(web::PayloadConfig::new(
+            crate::services::media_store::MAX_BYTES * crate::services::follow_ups::MAX_FILES
+                + 64 * 1024,
+        ));
 }
 
 fn random_text(len: usize) -> String {

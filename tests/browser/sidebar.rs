@@ -1,0 +1,340 @@
+//! The sidebar at 360×640 through the demo bridge: pick a chat, see its company, go through the
+//! sections, send an expiry reminder and see the "already sent" notice, add a contact and a
+//! follow-up, search the knowledge base and send an article. Screenshots of each step go to
+//! `target/screenshots/`.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use crate::helpers;
+use crate::{browser, demo_app};
+use sea_orm::ConnectionTrait;
+
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0,
+    0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+async fn wait(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn wait_text(client: &Client, text: &str) {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&format!("//*[contains(text(), '{text}')]")))
+        .await
+        .unwrap_or_else(|e| panic!("text {text}: {e}"));
+}
+
+async fn shot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("sidebar-{name}.png")), png).unwrap();
+}
+
+/// Clicks like a finger would, without the sticky tab bar getting in the way of WebDriver's
+/// hit test.
+async fn click(client: &Client, css: &str) {
+    wait(client, css).await;
+    // htmx wires freshly swapped content up after its settle delay.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    client
+        .execute(
+            "var e = document.querySelector(arguments[0]); e.scrollIntoView({block: 'center'}); e.click();",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
+    let Some(b) = browser(360, 640).await else {
+        return;
+    };
+    let app = demo_app().await;
+    let admin_id = app
+        .count("SELECT MIN(id) FROM employee WHERE role IN ('admin', 'super_admin') AND status = 'active'")
+        .await;
+    let userid = helpers::string_value(
+        &app,
+        &format!("SELECT COALESCE(wecom_userid, '') FROM employee WHERE id = {admin_id}"),
+    )
+    .await;
+    let userid = if userid.is_empty() {
+        app.state
+            .db
+            .write()
+            .execute_unprepared(&format!(
+                "UPDATE employee SET wecom_userid = 'zf-browser-admin' WHERE id = {admin_id}"
+            ))
+            .await
+            .unwrap();
+        "zf-browser-admin".to_string()
+    } else {
+        userid
+    };
+    let session = app.signed_in(&userid).await;
+    let (name, value) = session.cookie.split_once('=').unwrap();
+    let c = &b.client;
+    c.goto(&app.url("/healthz")).await.unwrap();
+    c.execute(
+        &format!("document.cookie = '{name}={value}; path=/';"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    c.goto(&app.url("/sidebar")).await.unwrap();
+    wait(c, "#demo-chat").await;
+    shot(c, "shell").await;
+
+    // The demo picker stands in for WeCom's context: the first chat is a linked one.
+    c.execute(
+        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait(c, "#summary").await;
+    wait(c, ".section").await;
+    shot(c, "panel").await;
+    let customer_id = c
+        .execute(
+            "return document.getElementById('summary').getAttribute('data-customer-id');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(customer_id.as_str().is_some_and(|s| !s.is_empty()));
+
+    for section in ["basic", "service", "followups", "kb"] {
+        click(c, &format!("#tab-{section}")).await;
+        wait(c, &format!("#section-{section}")).await;
+        shot(c, section).await;
+    }
+
+    // 基础资料: add a contact.
+    click(c, "#tab-basic").await;
+    wait(c, "#section-basic").await;
+    c.execute(
+        "document.querySelector('#add-contact').closest('details').open = true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait(c, "#add-contact input[name=name]")
+        .await
+        .send_keys("浏览器测试联系人")
+        .await
+        .unwrap();
+    wait(c, "#add-contact input[name=mobile]")
+        .await
+        .send_keys("13700001234")
+        .await
+        .unwrap();
+    click(c, "#add-contact button[type=submit]").await;
+    wait_text(c, "联系人已添加").await;
+    wait_text(c, "浏览器测试联系人").await;
+
+    // 服务: the expiry reminder, sent through the demo bridge, then the notice.
+    click(c, "#tab-service").await;
+    wait(c, "#section-service").await;
+    let has_contract = c.find(Locator::Css("#compose-expiry")).await.is_ok();
+    if has_contract {
+        click(c, "#compose-expiry").await;
+        wait(c, "#composer-expiry textarea").await;
+        shot(c, "compose-expiry").await;
+        click(c, "#composer-expiry [data-send]").await;
+        wait(c, "#sent-notice").await;
+        wait(c, "#demo-sent li").await;
+        shot(c, "sent").await;
+        click(c, "#compose-expiry").await;
+        let notice = wait(c, "#already-sent").await.text().await.unwrap();
+        assert!(
+            notice.contains("刚刚已在") && notice.contains("到期提醒"),
+            "{notice}"
+        );
+        shot(c, "already-sent").await;
+        let log: serde_json::Value = reqwest::get(app.url("/sandbox/_sandbox/chat-messages"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(log.as_array().map(Vec::len), Some(1), "{log}");
+    }
+
+    // 跟进: a new follow-up.
+    click(c, "#tab-followups").await;
+    wait(c, "#section-followups").await;
+    c.execute(
+        "document.querySelector('#add-followup').closest('details').open = true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait(c, "#add-followup textarea")
+        .await
+        .send_keys("浏览器里记下的跟进")
+        .await
+        .unwrap();
+    let image = std::env::temp_dir().join(format!("zf-browser-{}.png", std::process::id()));
+    std::fs::write(&image, PNG).unwrap();
+    wait(c, "#add-followup input[name=file1]")
+        .await
+        .send_keys(image.to_str().unwrap())
+        .await
+        .unwrap();
+    click(c, "#add-followup button[type=submit]").await;
+    wait_text(c, "浏览器里记下的跟进").await;
+    wait(c, "#section-followups img.thumb").await;
+    shot(c, "followup-image").await;
+
+    // 知识库: send the first article.
+    click(c, "#tab-kb").await;
+    wait(c, "#section-kb").await;
+    if c.find(Locator::Css(".send-article")).await.is_ok() {
+        click(c, ".send-article").await;
+        wait(c, "#composer-kb textarea").await;
+        shot(c, "compose-kb").await;
+        click(c, "#composer-kb [data-send]").await;
+        wait(c, "#sent-notice").await;
+    }
+    assert!(
+        app.count("SELECT COUNT(*) FROM message_log").await >= i64::from(has_contract),
+        "sends are logged"
+    );
+
+    // 基础资料: tick a tag and save (in a single chat a mapped tag is also marked in WeCom, here
+    // the sandbox; either way our tag is saved and the page says what happened).
+    click(c, "#tab-basic").await;
+    wait(c, "#section-basic").await;
+    if c.find(Locator::Css("#edit-tags input[name=tag_id]"))
+        .await
+        .is_ok()
+    {
+        c.execute(
+            "document.querySelector('#edit-tags').closest('details').open = true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+        click(c, "#edit-tags input[name=tag_id]").await;
+        click(c, "#edit-tags button[type=submit]").await;
+        wait_text(c, "标签已保存").await;
+        shot(c, "tags").await;
+    }
+
+    // A chat linked to two companies: switch between them.
+    let first = app.count("SELECT MIN(id) FROM customer").await;
+    let second = app.count("SELECT MAX(id) FROM customer").await;
+    let contact_id = app
+        .count("SELECT MIN(external_contact_id) FROM customer_external_link")
+        .await;
+    for customer in [first, second] {
+        let _ = app
+            .state
+            .db
+            .write()
+            .execute_unprepared(&format!(
+                "INSERT INTO customer_external_link (firm_id, customer_id, external_contact_id, created_at) \
+                 SELECT firm_id, {customer}, {contact_id}, '2026-11-26T00:00:00+00:00' FROM customer WHERE id = {customer} \
+                 AND NOT EXISTS (SELECT 1 FROM customer_external_link WHERE customer_id = {customer} AND external_contact_id = {contact_id})"
+            ))
+            .await
+            .unwrap();
+    }
+    let two = helpers::string_value(
+        &app,
+        &format!("SELECT external_userid FROM wecom_external_contact WHERE id = {contact_id}"),
+    )
+    .await;
+    // Opened directly, the panel is a whole page of its own.
+    c.goto(&app.url(&format!("/sidebar/contact/{two}")))
+        .await
+        .unwrap();
+    wait(c, ".switcher a").await;
+    let before = wait(c, "#summary")
+        .await
+        .attr("data-customer-id")
+        .await
+        .unwrap();
+    click(c, ".switcher a:not(.on)").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&format!(
+            "//section[@id='summary'][not(@data-customer-id='{}')]",
+            before.clone().unwrap_or_default()
+        )))
+        .await
+        .expect("the other company is shown");
+    shot(c, "switched").await;
+    c.goto(&app.url("/sidebar")).await.unwrap();
+    wait(c, "#demo-chat").await;
+
+    // An unlinked chat: search a customer by part of its name and link it.
+    let firm_id = app
+        .count(&format!(
+            "SELECT firm_id FROM employee WHERE id = {admin_id}"
+        ))
+        .await;
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "INSERT INTO wecom_external_contact (firm_id, external_userid, name, created_at, updated_at) \
+             VALUES ({firm_id}, 'wmBrowserNew', '新加的客户', '2026-11-26T00:00:00+00:00', '2026-11-26T00:00:00+00:00')"
+        ))
+        .await
+        .unwrap();
+    let unlinked = "wmBrowserNew";
+    let customer =
+        helpers::string_value(&app, "SELECT name FROM customer ORDER BY id DESC LIMIT 1").await;
+    let part: String = customer.chars().skip(2).take(4).collect();
+    c.execute(
+        "var s = document.getElementById('demo-chat'); var o = document.createElement('option'); o.value = 'contact:' + arguments[0]; o.textContent = '未关联'; s.appendChild(o); s.value = o.value; s.dispatchEvent(new Event('change'));",
+        vec![json!(unlinked)],
+    )
+    .await
+    .unwrap();
+    wait(c, "#link-customers input[name=q]")
+        .await
+        .send_keys(&part)
+        .await
+        .unwrap();
+    click(c, "#link-customers button[type=submit]").await;
+    wait(c, ".search-hits input[type=checkbox]").await;
+    shot(c, "link-search").await;
+    click(c, ".search-hits input[type=checkbox]").await;
+    click(c, "#link-submit").await;
+    wait(c, "#summary").await;
+    shot(c, "linked").await;
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM customer_external_link l JOIN wecom_external_contact c ON c.id = l.external_contact_id WHERE c.external_userid = '{unlinked}'")).await,
+        1
+    );
+
+    // Nothing scrolls sideways at 360 px.
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, json!(true));
+    b.client.clone().close().await.unwrap();
+}
