@@ -88,7 +88,7 @@ async fn a_sync_killed_midway_resumes_in_a_new_process_with_the_sandbox_counts()
     let db = Database::connect(&settings.database).await.unwrap();
     db.migrate().await.unwrap();
     let secrets = SecretBox::from_settings(&settings).unwrap();
-    let now = chrono::Utc::now();
+    let now = zhangfang::domain::clock::Clock::now(&zhangfang::domain::clock::SystemClock);
     let firm = firms::create_firm(db.write(), &dataset.corp_id, &dataset.corp_name, false, now)
         .await
         .unwrap();

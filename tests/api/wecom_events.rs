@@ -469,3 +469,66 @@ async fn the_standard_worker_drains_the_inbox_on_its_own() {
         1
     );
 }
+
+#[tokio::test]
+async fn member_change_events_refresh_the_member() {
+    let r = sync_rig(Profile::Demo).await;
+    let m = r.dataset.members.iter().find(|m| m.is_follow_user).unwrap();
+    let app_id = r
+        .app
+        .count(&format!(
+            "SELECT id FROM wecom_app WHERE firm_id = {}",
+            r.firm_id
+        ))
+        .await;
+    let firm = crate::helpers::TestFirm {
+        firm_id: r.firm_id,
+        app_id,
+        corp_id: r.dataset.corp_id.clone(),
+        agent_id: r.dataset.app.agent_id.clone(),
+        token: r.dataset.app.token.clone(),
+        key: r.dataset.app.encoding_aes_key.clone(),
+    };
+    let xml = format!(
+        "<xml><ToUserName><![CDATA[{}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>\
+         <CreateTime>1764122400</CreateTime><MsgType><![CDATA[event]]></MsgType>\
+         <Event><![CDATA[change_contact]]></Event><ChangeType><![CDATA[update_user]]></ChangeType>\
+         <UserID><![CDATA[{}]]></UserID></xml>",
+        r.dataset.corp_id, m.userid
+    );
+    assert_eq!(r.app.post_callback(&firm, &xml).await.status(), 200);
+    // A member WeCom does not know is marked as gone.
+    r.sync(What::Members).await;
+    let ghost = xml.replace(&m.userid, "nobody_here");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        r.app.state.db.write(),
+        &format!(
+            "INSERT INTO wecom_member (firm_id, userid, name, status, is_follow_user, created_at, updated_at) \
+             VALUES ({}, 'nobody_here', '离职成员', 1, TRUE, '2026-11-26T02:00:00Z', '2026-11-26T02:00:00Z')",
+            r.firm_id
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.app.post_callback(&firm, &ghost).await.status(), 200);
+    assert!(drain(&r).await >= 1);
+    assert_eq!(pending(&r).await, 0);
+    assert_eq!(
+        r.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM wecom_member WHERE userid = '{}' AND name = '{}'",
+                m.userid, m.name
+            ))
+            .await,
+        1
+    );
+    assert_eq!(
+        r.app
+            .count(
+                "SELECT COUNT(*) FROM wecom_member WHERE userid = 'nobody_here' AND status = 5 \
+                 AND is_follow_user = FALSE"
+            )
+            .await,
+        1
+    );
+}
