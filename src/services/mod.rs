@@ -14,6 +14,7 @@ pub mod calendar;
 pub mod calendar_admin;
 pub mod callbacks;
 pub mod ctx;
+pub mod dashboard;
 pub mod demo;
 pub mod employee_admin;
 pub mod employees;

@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 
 use crate::domain::clock::to_local;
 use crate::error::AppResult;
+use crate::services::dashboard::{self, Dashboard};
 use crate::services::overview::{self, SystemStatus};
 use crate::state::AppState;
 use crate::web::admin::Chrome;
@@ -18,8 +19,16 @@ pub struct HomePage {
     chrome: Chrome,
     /// Admins only.
     status: Option<SystemStatus>,
+    /// Admins only.
+    dashboard: Option<Dashboard>,
     started: String,
     permissions: Vec<&'static str>,
+}
+
+impl HomePage {
+    fn yuan(&self, fen: &i64) -> String {
+        dashboard::yuan(*fen)
+    }
 }
 
 pub async fn show(
@@ -27,10 +36,13 @@ pub async fn show(
     me: BackOfficeEmployee,
     csrf: CsrfToken,
 ) -> AppResult<HomePage> {
-    let status = if me.is_admin() {
-        Some(overview::system_status(&state, &me, state.started_at).await?)
+    let (status, dashboard) = if me.is_admin() {
+        (
+            Some(overview::system_status(&state, &me, state.started_at).await?),
+            Some(dashboard::load(&state, &me).await?),
+        )
     } else {
-        None
+        (None, None)
     };
     Ok(HomePage {
         started: to_local(state.started_at)
@@ -39,5 +51,6 @@ pub async fn show(
         permissions: me.permissions.iter().map(|p| p.label()).collect(),
         chrome: Chrome::new(&me, "/admin", csrf.0),
         status,
+        dashboard,
     })
 }
