@@ -64,7 +64,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/wecom/verify", web::post().to(wecom::upload_verify))
         .route("/calendar", web::get().to(calendar::show))
         .route("/calendar/deadline", web::post().to(calendar::set_deadline))
-        .route("/calendar/day", web::post().to(calendar::set_day));
+        .route("/calendar/day", web::post().to(calendar::set_day))
+        .route("/login/wecom", web::get().to(login::wecom_begin))
+        .route(
+            "/login/wecom/callback",
+            web::get().to(login::wecom_callback),
+        );
 }
 
 /// One entry of the back office's navigation.
