@@ -1,4 +1,4 @@
-//! Commands that set a deployment up from a terminal: firms and back-office accounts.
+//! Commands that set a deployment up from a terminal: firms, back-office accounts, API keys.
 
 use std::io::BufRead;
 
@@ -89,4 +89,25 @@ fn role_code(role: Role) -> &'static str {
         Role::Admin => "admin",
         Role::Staff => "staff",
     }
+}
+
+/// `zhangfang api-key create`: a key for the firm's REST API; its text is the last line.
+pub async fn create_api_key(
+    ctx: &Ctx,
+    corp_id: &str,
+    name: &str,
+    scopes: &str,
+) -> anyhow::Result<String> {
+    let firm = firms::find_by_corp_id(ctx.db.read(), corp_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no firm with corp id {corp_id}"))?;
+    let created =
+        crate::services::api_keys::create(ctx, &Who::system(firm.id, "cli"), name, scopes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(format!(
+        "created API key {} ({}…) for {}; it is shown only now:\n{}",
+        created.id, created.prefix, firm.name, created.key
+    ))
 }

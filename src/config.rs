@@ -168,6 +168,11 @@ pub struct WecomSettings {
     /// Callbacks whose signed timestamp is further than this from our clock are refused;
     /// 0 turns the check off.
     pub callback_max_skew_seconds: u64,
+    /// A callback not committed to the inbox within this many milliseconds is answered 503, so
+    /// WeCom retries it soon instead of timing out.
+    pub callback_commit_timeout_ms: u64,
+    /// Callbacks that may wait for the inbox writer; one more is answered 503 at once.
+    pub callback_queue_depth: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -26,6 +26,21 @@ pub enum AppError {
     Validation(String),
     #[error("{0}")]
     Conflict(String),
+    /// Input refused field by field (API clients get the list as `details`).
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// A write that would overwrite what zhangfang owns; `details` names the fields.
+    #[error("{message}")]
+    Owned {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    /// An API request without a usable key.
+    #[error("{0}")]
+    ApiKey(String),
     #[error("请先登录")]
     Unauthorized,
     #[error("{0}")]
@@ -68,6 +83,33 @@ struct JsonError<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     signin_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a [FieldError]>,
+}
+
+/// What is wrong with one field of the input (of one row, in a batch or an import).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The 0-based row of a batch; absent for a single object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            row: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn at_row(mut self, row: usize) -> Self {
+        self.row = Some(row);
+        self
+    }
 }
 
 #[derive(Serialize)]
@@ -87,6 +129,9 @@ impl AppError {
             Self::BadRequest(_) => "bad_request",
             Self::Validation(_) => "validation_failed",
             Self::Conflict(_) => "conflict",
+            Self::Invalid { .. } => "validation_failed",
+            Self::Owned { .. } => "owned_by_zhangfang",
+            Self::ApiKey(_) => "unauthorized",
             Self::Unauthorized | Self::SignInRequired { .. } => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::PayloadTooLarge(_) => "payload_too_large",
@@ -126,7 +171,9 @@ impl ResponseError for AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::Owned { .. } => StatusCode::CONFLICT,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ApiKey(_) => StatusCode::UNAUTHORIZED,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::SignInRequired { page: true, .. } => StatusCode::FOUND,
             Self::SignInRequired { page: false, .. } => StatusCode::UNAUTHORIZED,
@@ -176,10 +223,20 @@ impl ResponseError for AppError {
                     Self::SignInRequired { signin_url, .. } => Some(signin_url.as_str()),
                     _ => None,
                 };
+                let details = match other {
+                    Self::Invalid { details, .. } | Self::Owned { details, .. } => {
+                        Some(details.as_slice())
+                    }
+                    _ => None,
+                };
+                if matches!(other, Self::ApiKey(_)) {
+                    builder.insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"));
+                }
                 builder.json(JsonError {
                     error: other.code(),
                     message: &message,
                     signin_url,
+                    details,
                 })
             }
         };

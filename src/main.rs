@@ -54,6 +54,12 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Keys for the REST API (`/api/v1`).
+    #[command(name = "api-key")]
+    ApiKey {
+        #[command(subcommand)]
+        action: ApiKeyAction,
+    },
     /// Write deterministic demo or benchmark data into the configured database.
     Seed {
         /// demo, S, M or L (sizes in docs/benchmarks.md).
@@ -94,6 +100,21 @@ enum AdminAction {
         name: String,
         #[arg(long, value_enum, default_value = "admin")]
         role: RoleArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyAction {
+    /// Create a key; prints it once, as the last line.
+    Create {
+        /// The firm's corp id.
+        #[arg(long)]
+        firm: String,
+        #[arg(long)]
+        name: String,
+        /// `all`, or a comma list such as `customers:write,invoices:read`.
+        #[arg(long)]
+        scopes: String,
     },
 }
 
@@ -142,6 +163,7 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(settings).await,
             Command::Firm { action } => firm_command(settings, action).await,
             Command::Admin { action } => admin_command(settings, action).await,
+            Command::ApiKey { action } => api_key_command(settings, action).await,
             Command::Sandbox { listen, seed } => run_sandbox(listen, seed).await,
             Command::Seed {
                 profile,
@@ -206,6 +228,18 @@ async fn admin_command(settings: Settings, action: AdminAction) -> anyhow::Resul
             }
             zhangfang::cli::create_admin(&ctx, &firm, &phone, &name, role.into(), stdin.lock())
                 .await
+        }
+    };
+    db.close().await;
+    println!("{}", result?);
+    Ok(())
+}
+
+async fn api_key_command(settings: Settings, action: ApiKeyAction) -> anyhow::Result<()> {
+    let (db, ctx) = command_context(settings).await?;
+    let result = match action {
+        ApiKeyAction::Create { firm, name, scopes } => {
+            zhangfang::cli::create_api_key(&ctx, &firm, &name, &scopes).await
         }
     };
     db.close().await;

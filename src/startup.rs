@@ -220,7 +220,16 @@ impl Application {
             sms,
         )?;
 
-        let (inbox, inbox_task) = InboxWriter::spawn(db);
+        let (inbox, inbox_task) = InboxWriter::spawn(
+            db,
+            clock.clone(),
+            crate::services::inbox::WriterOptions {
+                commit_timeout: Duration::from_millis(
+                    ctx.settings.wecom.callback_commit_timeout_ms.max(1),
+                ),
+                queue_depth: ctx.settings.wecom.callback_queue_depth.max(1),
+            },
+        );
         let state = Data::new(AppState {
             started_at: clock.now(),
             ctx,
@@ -228,6 +237,7 @@ impl Application {
             inbox,
             demo_tools,
             signin_limits: Default::default(),
+            api_limits: Default::default(),
             csrf: crate::web::csrf::CsrfKeys::new(&session_key),
         });
 

@@ -8,7 +8,7 @@ use crate::services::Ctx;
 use crate::services::inbox::InboxWriter;
 use crate::web::csrf::CsrfKeys;
 use crate::web::demo::DemoTools;
-use crate::web::limits::SigninLimits;
+use crate::web::limits::{ApiLimits, SigninLimits};
 
 pub struct AppState {
     pub ctx: Ctx,
@@ -19,6 +19,7 @@ pub struct AppState {
     /// Demo mode's sandbox and SMS outbox, for the demo's own pages.
     pub demo_tools: Option<DemoTools>,
     pub signin_limits: SigninLimits,
+    pub api_limits: ApiLimits,
     pub csrf: CsrfKeys,
 }
 

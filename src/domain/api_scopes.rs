@@ -91,6 +91,35 @@ impl Scopes {
                 *r == resource && (*a == access || (*a == Access::Write && access == Access::Read))
             })
     }
+
+    pub fn reads_anything(&self) -> bool {
+        self.all || !self.granted.is_empty()
+    }
+
+    /// Whether the changes of a table (as the audit log names it) are readable with these scopes.
+    pub fn reads_entity(&self, entity: &str) -> bool {
+        Resource::of_entity(entity).is_some_and(|r| self.allows(r, Access::Read))
+    }
+}
+
+impl Resource {
+    /// The resource a table's rows belong to (payments own their allocations and receipts,
+    /// collections their missing invoices, customers their follow-ups).
+    pub fn of_entity(entity: &str) -> Option<Resource> {
+        Some(match entity {
+            "customer" | "follow_up" => Self::Customers,
+            "contact" => Self::Contacts,
+            "service_contract" => Self::Contracts,
+            "receivable" => Self::Receivables,
+            "payment" | "payment_allocation" | "receipt" => Self::Payments,
+            "invoice" => Self::Invoices,
+            "invoice_collection" | "missing_invoice" => Self::Collections,
+            "tax_filing" => Self::Filings,
+            "financial_report" => Self::Statements,
+            "tag" | "customer_tag" => Self::Tags,
+            _ => return None,
+        })
+    }
 }
 
 impl FromStr for Scopes {

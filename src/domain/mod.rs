@@ -4,6 +4,7 @@
 pub mod api_scopes;
 pub mod billing;
 pub mod clock;
+pub mod message_templates;
 pub mod money;
 pub mod period;
 pub mod permissions;

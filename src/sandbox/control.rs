@@ -420,6 +420,24 @@ pub(crate) async fn get_messages(sandbox: web::Data<Sandbox>) -> HttpResponse {
     HttpResponse::Ok().json(sandbox.sent_messages())
 }
 
+/// `GET {base}/_sandbox/chat-messages`: texts the demo sidebar put into chats.
+pub(crate) async fn get_chat_messages(sandbox: web::Data<Sandbox>) -> HttpResponse {
+    HttpResponse::Ok().json(sandbox.chat_messages())
+}
+
+/// `POST {base}/_sandbox/chat-messages`: the demo bridge's `sendChatMessage`.
+pub(crate) async fn post_chat_message(
+    sandbox: web::Data<Sandbox>,
+    body: web::Json<crate::sandbox::state::ChatMessage>,
+) -> HttpResponse {
+    let message = body.into_inner();
+    if message.content.len() > 16 * 1024 || message.chat_key.len() > 128 {
+        return HttpResponse::PayloadTooLarge().finish();
+    }
+    sandbox.record_chat_message(message);
+    HttpResponse::Ok().json(serde_json::json!({ "errcode": 0, "errmsg": "ok" }))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CallbackRequest {

@@ -44,7 +44,7 @@ pub use events::{
     ExternalTagEvent, NewExternalContact, SandboxEvent, TagChangeType, TagType,
 };
 pub use file::{SandboxFile, SandboxFileError};
-pub use state::{SentMessage, UploadedMedia};
+pub use state::{ChatMessage, SentMessage, UploadedMedia};
 
 use state::{Corp, Runtime};
 
@@ -204,6 +204,8 @@ impl Sandbox {
                 .route("/stats", web::get().to(control::get_stats))
                 .route("/stats", web::delete().to(control::delete_stats))
                 .route("/messages", web::get().to(control::get_messages))
+                .route("/chat-messages", web::get().to(control::get_chat_messages))
+                .route("/chat-messages", web::post().to(control::post_chat_message))
                 .route("/callbacks", web::post().to(control::post_callback)),
         );
     }
@@ -231,6 +233,22 @@ impl Sandbox {
     #[must_use]
     pub fn sent_messages(&self) -> Vec<SentMessage> {
         self.runtime().messages.clone()
+    }
+
+    /// Texts put into chats by the demo sidebar, oldest first (at most the last 500).
+    #[must_use]
+    pub fn chat_messages(&self) -> Vec<state::ChatMessage> {
+        self.runtime().chat_messages.clone()
+    }
+
+    /// Records a text the demo sidebar put into a chat.
+    pub fn record_chat_message(&self, mut message: state::ChatMessage) {
+        message.sent_at = self.now();
+        let mut rt = self.runtime();
+        if rt.chat_messages.len() >= 500 {
+            rt.chat_messages.remove(0);
+        }
+        rt.chat_messages.push(message);
     }
 
     /// An upload that is still kept (WeCom keeps temporary media for 3 days).

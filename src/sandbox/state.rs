@@ -492,6 +492,24 @@ pub struct SentMessage {
     pub sent_at: DateTime<Utc>,
 }
 
+/// A message the sidebar put into a chat through the JS-SDK's `sendChatMessage`; in demo mode
+/// the page's bridge reports it here, so the demo shows what a customer would have received.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    /// `contact` or `group`.
+    pub chat_type: String,
+    /// The external_userid or chat_id.
+    pub chat_key: String,
+    pub msgtype: String,
+    pub content: String,
+    #[serde(default = "epoch")]
+    pub sent_at: DateTime<Utc>,
+}
+
+fn epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
 /// A pending injected fault.
 #[derive(Clone, Debug)]
 pub(crate) struct ActiveFault {
@@ -510,6 +528,8 @@ pub(crate) struct Runtime {
     pub agent_ticket: TicketState,
     pub media: HashMap<String, UploadedMedia>,
     pub messages: Vec<SentMessage>,
+    /// Texts the demo sidebar put into chats (its stand-in for `sendChatMessage`).
+    pub chat_messages: Vec<ChatMessage>,
     pub faults: Vec<ActiveFault>,
     pub stats: BTreeMap<String, u64>,
 }

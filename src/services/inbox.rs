@@ -9,12 +9,20 @@
 //! Duplicates (a WeCom retry of an event we already hold) are absorbed by the unique key
 //! `(firm_id, dedupe_key)`: the insert does nothing and the retry is acknowledged again.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use crate::db::Database;
+use crate::domain::clock::Clock;
 use crate::error::AppError;
+use crate::services::callbacks::{CallbackRefusal, RefusalKind};
 
 /// Requests a single transaction may carry; bounds latency and statement size.
 const MAX_BATCH: usize = 1024;
@@ -26,8 +34,29 @@ const ROWS_PER_STATEMENT: usize = 256;
 const BYTES_PER_STATEMENT: usize = 12 * 1024;
 /// Bytes a row adds besides its payload (ids, dedupe key, time, event names, framing).
 const ROW_OVERHEAD_BYTES: usize = 160;
-/// Requests that may wait for the writer before senders are slowed down.
-const QUEUE_DEPTH: usize = 16 * 1024;
+/// After a failed commit, how often the idle writer checks whether the database takes writes
+/// again (so `/healthz` recovers without waiting for the next callback).
+const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// Pause before a crashed writer task is started again.
+const RESTART_DELAY: Duration = Duration::from_millis(50);
+
+/// How long a callback waits for its commit and how many may wait for the writer.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterOptions {
+    /// A request not committed within this time is answered 503 (WeCom retries it).
+    pub commit_timeout: Duration,
+    /// Requests that may wait for the writer; one more is answered 503 at once.
+    pub queue_depth: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            commit_timeout: Duration::from_secs(3),
+            queue_depth: 16 * 1024,
+        }
+    }
+}
 
 /// One decrypted callback, ready to store.
 #[derive(Clone, Debug)]
@@ -42,43 +71,211 @@ pub struct InboxRow {
     pub payload: String,
 }
 
+/// Why a row was not stored.
+#[derive(Clone, Debug)]
+enum StoreError {
+    /// The group's commit failed for a reason other than a constraint (busy, I/O, connection).
+    Group(String),
+    /// This row alone breaks a constraint.
+    Row(String),
+}
+
 struct Pending {
     row: InboxRow,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The writer's state as `/healthz` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriterState {
+    /// Nothing to write, or committing within the bound.
+    Ok,
+    /// A commit attempt has been running longer than the commit timeout.
+    Stalled,
+    /// The last commit attempt failed (cleared by the next successful commit or probe).
+    Failing,
+    /// The writer task is not running (it is restarted by its supervisor).
+    Stopped,
+}
+
+/// A snapshot of the writer for health checks and tests.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct WriterStatus {
+    pub state: WriterState,
+    pub running: bool,
+    /// Times the writer task was started again after it died.
+    pub restarts: u64,
+    pub last_commit_at: Option<DateTime<Utc>>,
+    pub last_failure_at: Option<DateTime<Utc>>,
+    /// Requests waiting for the writer.
+    pub queued: usize,
+    /// Milliseconds the current commit attempt has been running, if one is.
+    pub committing_for_ms: Option<u64>,
+    /// Rows retried on their own after a group failed on a constraint.
+    pub rows_retried_alone: u64,
+}
+
+#[derive(Default)]
+struct Health {
+    running: AtomicBool,
+    restarts: AtomicU64,
+    failing: AtomicBool,
+    rows_retried_alone: AtomicU64,
+    attempt_started: Mutex<Option<Instant>>,
+    last_commit_at: Mutex<Option<DateTime<Utc>>>,
+    last_failure_at: Mutex<Option<DateTime<Utc>>>,
+    current_task: Mutex<Option<AbortHandle>>,
 }
 
 /// Handle to the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct InboxWriter {
     tx: mpsc::Sender<Pending>,
+    health: Arc<Health>,
+    options: WriterOptions,
 }
 
 impl InboxWriter {
-    /// Starts the writer. It stops when every handle is dropped, after draining its queue.
-    pub fn spawn(db: Database) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-        let task = tokio::spawn(write_loop(db, rx));
-        (Self { tx }, task)
+    /// Starts the writer under a supervisor that starts it again whenever it panics or is
+    /// aborted. The returned task ends when every handle is dropped and the queue is drained.
+    pub fn spawn(
+        db: Database,
+        clock: Arc<dyn Clock>,
+        options: WriterOptions,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(options.queue_depth.max(1));
+        let health = Arc::new(Health::default());
+        let writer = Writer {
+            db,
+            clock,
+            health: health.clone(),
+            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+        };
+        let task = tokio::spawn(supervise(writer));
+        (
+            Self {
+                tx,
+                health,
+                options,
+            },
+            task,
+        )
     }
 
-    /// Stores `row` and returns once it is committed (or was already there).
+    /// Stores `row` and returns once it is committed (or was already there). Answers
+    /// `Unavailable` at once when the queue is full, and when the commit has not happened within
+    /// the commit timeout: the row may still be stored later, and WeCom's retry is deduplicated.
     pub async fn store(&self, row: InboxRow) -> Result<(), AppError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .send(Pending { row, done })
-            .await
-            .map_err(|_| AppError::Unavailable("inbox writer stopped".into()))?;
-        match wait.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(AppError::Internal(format!("storing callback failed: {e}"))),
-            Err(_) => Err(AppError::Unavailable("inbox writer stopped".into())),
+            .try_send(Pending { row, done })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => unavailable("inbox queue is full"),
+                mpsc::error::TrySendError::Closed(_) => unavailable("inbox writer stopped"),
+            })?;
+        match tokio::time::timeout(self.options.commit_timeout, wait).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(StoreError::Group(e)))) => {
+                Err(unavailable(&format!("storing callback failed: {e}")))
+            }
+            Ok(Ok(Err(StoreError::Row(e)))) => {
+                Err(AppError::Internal(format!("storing callback failed: {e}")))
+            }
+            // The writer task died with this request in hand; its supervisor restarts it.
+            Ok(Err(_)) => Err(unavailable("inbox writer stopped")),
+            Err(_) => Err(unavailable("commit did not finish in time")),
+        }
+    }
+
+    /// The writer's state for `/healthz`.
+    pub fn status(&self) -> WriterStatus {
+        let h = &self.health;
+        let running = h.running.load(Ordering::SeqCst);
+        let committing_for = lock(&h.attempt_started).map(|t| t.elapsed());
+        let state = if !running {
+            WriterState::Stopped
+        } else if committing_for.is_some_and(|d| d > self.options.commit_timeout) {
+            WriterState::Stalled
+        } else if h.failing.load(Ordering::SeqCst) {
+            WriterState::Failing
+        } else {
+            WriterState::Ok
+        };
+        WriterStatus {
+            state,
+            running,
+            restarts: h.restarts.load(Ordering::SeqCst),
+            last_commit_at: *lock(&h.last_commit_at),
+            last_failure_at: *lock(&h.last_failure_at),
+            queued: self.tx.max_capacity() - self.tx.capacity(),
+            committing_for_ms: committing_for.map(|d| d.as_millis() as u64),
+            rows_retried_alone: h.rows_retried_alone.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Ends the running writer task as a crash would; its supervisor starts a new one. For
+    /// fault drills and tests of the supervision.
+    pub fn abort_writer_task(&self) {
+        if let Some(task) = lock(&self.health.current_task).as_ref() {
+            task.abort();
         }
     }
 }
 
-async fn write_loop(db: Database, mut rx: mpsc::Receiver<Pending>) {
+fn unavailable(why: &str) -> AppError {
+    CallbackRefusal::new(RefusalKind::Unavailable, -1, format!("system busy: {why}")).into()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[derive(Clone)]
+struct Writer {
+    db: Database,
+    clock: Arc<dyn Clock>,
+    health: Arc<Health>,
+    /// Shared so a restarted task takes over the same queue.
+    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
+}
+
+async fn supervise(writer: Writer) {
+    loop {
+        writer.health.running.store(true, Ordering::SeqCst);
+        let task = tokio::spawn(write_loop(writer.clone()));
+        *lock(&writer.health.current_task) = Some(task.abort_handle());
+        let outcome = task.await;
+        writer.health.running.store(false, Ordering::SeqCst);
+        *lock(&writer.health.attempt_started) = None;
+        match outcome {
+            // Every sender is gone and the queue is drained: shutdown.
+            Ok(()) => return,
+            Err(e) => {
+                let restarts = writer.health.restarts.fetch_add(1, Ordering::SeqCst) + 1;
+                tracing::error!(error = %e, restarts, "inbox writer died; starting it again");
+                tokio::time::sleep(RESTART_DELAY).await;
+            }
+        }
+    }
+}
+
+async fn write_loop(writer: Writer) {
+    let mut rx = writer.rx.lock().await;
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
+    loop {
+        let first = if writer.health.failing.load(Ordering::SeqCst) {
+            match tokio::time::timeout(PROBE_INTERVAL, rx.recv()).await {
+                Ok(next) => next,
+                Err(_) => {
+                    writer.probe().await;
+                    continue;
+                }
+            }
+        } else {
+            rx.recv().await
+        };
+        let Some(first) = first else { return };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -86,28 +283,109 @@ async fn write_loop(db: Database, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&db, &mut batch).await;
+        // A request that stopped waiting (its answer was 503) is left for WeCom's retry.
+        batch.retain(|p| !p.done.is_closed());
+        if !batch.is_empty() {
+            writer.commit_batch(&mut batch).await;
+        }
+        batch.clear();
     }
 }
 
-async fn commit_batch(db: &Database, batch: &mut Vec<Pending>) {
-    let rows: Vec<&InboxRow> = batch.iter().map(|p| &p.row).collect();
-    match insert_in_one_transaction(db, &rows).await {
-        Ok(()) => {
-            for p in batch.drain(..) {
-                let _ = p.done.send(Ok(()));
+impl Writer {
+    async fn attempt(&self, rows: &[&InboxRow]) -> Result<(), DbErr> {
+        *lock(&self.health.attempt_started) = Some(Instant::now());
+        let result = insert_in_one_transaction(&self.db, rows).await;
+        *lock(&self.health.attempt_started) = None;
+        match &result {
+            Ok(()) => self.committed(),
+            Err(_) => {
+                self.health.failing.store(true, Ordering::SeqCst);
+                *lock(&self.health.last_failure_at) = Some(self.clock.now());
             }
         }
-        Err(e) => {
-            // One bad row must not fail its neighbours: retry each on its own.
-            tracing::warn!(error = %e, rows = batch.len(), "inbox batch failed; retrying rows one by one");
-            for p in batch.drain(..) {
-                let result = insert_in_one_transaction(db, &[&p.row])
-                    .await
-                    .map_err(|e| e.to_string());
-                let _ = p.done.send(result);
+        result
+    }
+
+    fn committed(&self) {
+        self.health.failing.store(false, Ordering::SeqCst);
+        *lock(&self.health.last_commit_at) = Some(self.clock.now());
+    }
+
+    /// An empty write transaction: does the database take writes again?
+    async fn probe(&self) {
+        let result = async {
+            let txn = self.db.begin_write().await?;
+            txn.commit().await
+        }
+        .await;
+        if result.is_ok() {
+            self.health.failing.store(false, Ordering::SeqCst);
+        }
+    }
+
+    async fn commit_batch(&self, batch: &mut Vec<Pending>) {
+        let rows: Vec<&InboxRow> = batch.iter().map(|p| &p.row).collect();
+        match self.attempt(&rows).await {
+            Ok(()) => {
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Ok(()));
+                }
+            }
+            // One bad row must not fail its neighbours: after a constraint error, and only
+            // then, each row is tried on its own.
+            Err(e) if batch.len() > 1 && is_constraint_error(self.db.backend(), &e) => {
+                tracing::warn!(error = %e, rows = batch.len(), "inbox group broke a constraint; retrying rows one by one");
+                for p in batch.drain(..) {
+                    self.health
+                        .rows_retried_alone
+                        .fetch_add(1, Ordering::SeqCst);
+                    let result = self.attempt(&[&p.row]).await.map_err(|e| {
+                        if is_constraint_error(self.db.backend(), &e) {
+                            StoreError::Row(e.to_string())
+                        } else {
+                            StoreError::Group(e.to_string())
+                        }
+                    });
+                    let _ = p.done.send(result);
+                }
+            }
+            Err(e) => {
+                let constraint = is_constraint_error(self.db.backend(), &e);
+                tracing::error!(error = %e, rows = batch.len(), "inbox commit failed");
+                let failure = if constraint {
+                    StoreError::Row(e.to_string())
+                } else {
+                    StoreError::Group(e.to_string())
+                };
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Err(failure.clone()));
+                }
             }
         }
+    }
+}
+
+/// True for errors that belong to the rows rather than the database: unique, foreign-key,
+/// not-null and check violations (SQLITE_CONSTRAINT and its extended codes; SQLSTATE class 23).
+fn is_constraint_error(backend: DbBackend, err: &DbErr) -> bool {
+    let db_err = match err {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sea_orm::sqlx::Error::Database(db) => db,
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let Some(code) = db_err.code() else {
+        return false;
+    };
+    match backend {
+        // PostgreSQL: SQLSTATE class 23, integrity constraint violation.
+        DbBackend::Postgres => code.starts_with("23"),
+        // SQLite: the primary result code (19) is the low byte of the extended one.
+        _ => code.parse::<i64>().is_ok_and(|n| n & 0xff == 19),
     }
 }
 

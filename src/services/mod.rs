@@ -6,6 +6,7 @@
 //! status: `error.rs` maps [`crate::error::AppError`] to HTTP.
 
 pub mod access;
+pub mod api;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_log;
@@ -14,21 +15,28 @@ pub mod calendar;
 pub mod calendar_admin;
 pub mod callbacks;
 pub mod ctx;
+pub mod customer_profile;
 pub mod dashboard;
 pub mod demo;
 pub mod employee_admin;
 pub mod employees;
 pub mod firms;
+pub mod follow_ups;
 pub mod import;
 pub mod inbox;
 pub mod jssdk;
 pub mod kb_admin;
+pub mod knowledge;
 pub mod links;
 pub mod maintenance;
+pub mod message_templates;
 pub mod overview;
 pub mod passwords;
 pub mod receipts;
+pub mod sends;
+pub mod service_status;
 pub mod sessions;
+pub mod sidebar;
 pub mod signin;
 pub mod sms_codes;
 pub mod token_store;

@@ -184,6 +184,14 @@ impl<T: DeserializeOwned + WithCsrf + 'static> FromRequest for CsrfForm<T> {
     }
 }
 
+/// Checks a token read from a form the handler parsed itself (forms with repeated fields), or,
+/// when the form has none, the `X-CSRF-Token` header.
+pub fn check_form(req: &HttpRequest, field: Option<&str>) -> Result<(), AppError> {
+    let header = req.headers().get(HEADER).and_then(|v| v.to_str().ok());
+    let token = field.filter(|t| !t.is_empty()).or(header);
+    check(req, token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

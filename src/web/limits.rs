@@ -64,9 +64,45 @@ fn take<K: Hash + Eq + Clone>(
     })
 }
 
+/// Requests a second one API key may make, and the burst it may spend at once.
+pub const API_PER_KEY_PER_SECOND: u32 = 20;
+pub const API_BURST: u32 = 100;
+
+/// The REST API's limit per key (per instance).
+pub struct ApiLimits {
+    per_key: DefaultKeyedRateLimiter<i64>,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        let quota =
+            Quota::per_second(NonZeroU32::new(API_PER_KEY_PER_SECOND).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(API_BURST).unwrap_or(NonZeroU32::MIN));
+        Self {
+            per_key: RateLimiter::keyed(quota),
+        }
+    }
+}
+
+impl ApiLimits {
+    pub fn check(&self, key_id: i64) -> Result<(), AppError> {
+        take(&self.per_key, &key_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_api_key_spends_its_burst_then_waits() {
+        let limits = ApiLimits::default();
+        for _ in 0..API_BURST {
+            assert!(limits.check(7).is_ok());
+        }
+        assert!(matches!(limits.check(7), Err(AppError::Throttled { .. })));
+        assert!(limits.check(8).is_ok(), "another key has its own bucket");
+    }
 
     #[test]
     fn the_thirty_first_attempt_in_a_minute_from_one_address_waits() {

@@ -4,6 +4,7 @@
 //! Handlers stay thin: parse the request, call one service function, render one template.
 
 pub mod admin;
+pub mod api;
 pub mod assets;
 pub mod client_ip;
 pub mod cookies;
@@ -46,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(no_store())
                 .configure(admin::routes),
         )
+        .service(web::scope("/api/v1").configure(api::routes))
         .service(
             web::resource("/wecom/jssdk/sign")
                 .app_data(json_limit(jssdk::MAX_BODY_BYTES))

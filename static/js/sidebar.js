@@ -1,62 +1,79 @@
-// Sidebar bootstrap: registers the WeCom JS-SDK once with signatures from our server, then asks
-// the client which chat the sidebar sits next to. Outside WeCom (an ordinary browser, demo mode)
-// the SDK is absent and the page says so instead of failing.
+// The sidebar shell: asks the bridge for the current chat and loads that chat's panel when it
+// differs from the one the server painted; sends composed texts through the bridge and logs them.
 (function () {
   'use strict';
+  var bridge = window.ZhangfangBridge;
   var status = document.getElementById('wecom-status');
-  var contextText = document.getElementById('context-text');
   var booted = false;
 
-  function say(el, text) { if (el) { el.textContent = text; } }
+  function say(text) { if (status) { status.textContent = text; } }
 
-  function signatures() {
-    return fetch('/wecom/jssdk/sign', {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ url: location.href.split('#')[0] })
-    }).then(function (res) {
-      if (!res.ok) { throw new Error('签名失败 ' + res.status); }
-      return res.json();
-    });
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') : '';
+  }
+
+  function panel() { return document.getElementById('panel'); }
+
+  function showChat(chat) {
+    var p = panel();
+    if (!p || !chat || !window.htmx) { return; }
+    var root = document.getElementById('panel-root');
+    var shownType = root ? root.getAttribute('data-chat-type') : p.getAttribute('data-chat-type');
+    var shownKey = root ? root.getAttribute('data-chat-key') : p.getAttribute('data-chat-key');
+    if (shownType === chat.type && shownKey === chat.key) { return; }
+    window.htmx.ajax('GET', '/sidebar/' + chat.type + '/' + encodeURIComponent(chat.key), { target: '#panel' });
   }
 
   function boot() {
-    if (booted) { return; }
+    if (booted || !bridge) { return; }
     booted = true;
-    if (!window.ww) {
-      say(status, '未在企业微信中打开：可浏览资料，发送到聊天不可用');
+    var picker = document.getElementById('demo-chat');
+    if (picker) {
+      picker.addEventListener('change', function () {
+        bridge.currentChat().then(showChat);
+      });
+    }
+    if (!bridge.hasSdk() && !bridge.demo()) {
+      say('未在企业微信中打开：可浏览资料，发送到聊天不可用');
       return;
     }
-    signatures().then(function (cfg) {
-      window.ww.register({
-        corpId: cfg.corp_id,
-        agentId: Number(cfg.agent_id),
-        jsApiList: ['getContext', 'getCurExternalContact', 'getCurExternalChat', 'sendChatMessage'],
-        getConfigSignature: function () {
-          return { timestamp: cfg.config.timestamp, nonceStr: cfg.config.nonce_str, signature: cfg.config.signature };
-        },
-        getAgentConfigSignature: function () {
-          return { timestamp: cfg.agent_config.timestamp, nonceStr: cfg.agent_config.nonce_str, signature: cfg.agent_config.signature };
-        }
-      });
-      return window.ww.getContext();
-    }).then(function (ctx) {
-      if (!ctx) { return; }
-      say(status, '已连接企业微信');
-      if (ctx.entry === 'single_chat_tools' || ctx.entry === 'contact_profile') {
-        return window.ww.getCurExternalContact().then(function (r) { say(contextText, '单聊客户：' + r.userId); });
-      }
-      if (ctx.entry === 'group_chat_tools') {
-        return window.ww.getCurExternalChat().then(function (r) { say(contextText, '客户群：' + r.chatId); });
-      }
-      say(contextText, '请从与客户的聊天工具栏打开');
+    bridge.currentChat().then(function (chat) {
+      if (bridge.hasSdk()) { say(chat ? '已连接企业微信' : '请从与客户的聊天工具栏打开'); }
+      showChat(chat);
     }).catch(function (e) {
-      say(status, '企业微信连接失败：' + (e && e.message ? e.message : e));
+      say('企业微信连接失败：' + (e && e.message ? e.message : e));
     });
   }
 
+  // Sending: the composer's form puts the text into the chat, then records the send.
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target;
+    if (!form || !form.hasAttribute || !form.hasAttribute('data-send-form') || !bridge) { return; }
+    ev.preventDefault();
+    var result = form.querySelector('.send-result');
+    var button = form.querySelector('[data-send]');
+    var text = form.querySelector('textarea[name="content"]').value;
+    var chat = { type: form.querySelector('[name="chat_type"]').value, key: form.querySelector('[name="chat_key"]').value };
+    if (button) { button.disabled = true; }
+    bridge.sendText(text, chat).then(function () {
+      return fetch('/sidebar/sends', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': csrf(), 'HX-Request': 'true' },
+        body: new URLSearchParams(new FormData(form))
+      });
+    }).then(function (res) {
+      return res.text().then(function (html) {
+        if (!res.ok) { throw new Error('已发送，但记录失败（' + res.status + '）'); }
+        if (result) { result.innerHTML = html; }
+      });
+    }).catch(function (e) {
+      if (result) { result.textContent = '发送失败：' + (e && e.message ? e.message : e); }
+    }).then(function () { if (button) { button.disabled = false; } });
+  });
+
   window.zhangfangBoot = boot;
-  // If the SDK script fails to load (no network, ordinary browser), boot without it.
-  window.addEventListener('load', function () { setTimeout(boot, 0); });
+  if (document.readyState === 'complete') { setTimeout(boot, 0); }
+  else { window.addEventListener('load', function () { setTimeout(boot, 0); }); }
 })();

@@ -667,3 +667,34 @@ impl TestApp {
             .expect("request")
     }
 }
+
+impl TestApp {
+    /// Runs one writing SQL statement (`?` placeholders), for setting up a state directly.
+    pub async fn execute(&self, sql: &str, values: Vec<sea_orm::Value>) {
+        use sea_orm::ConnectionTrait;
+        let db = &self.state.db;
+        db.write()
+            .execute_raw(zhangfang::db::statement(db.backend(), sql, values))
+            .await
+            .expect("statement");
+    }
+
+    /// The request [`TestApp::post_callback`] sends, to be sent later (for example from a spawned
+    /// task, to have several in flight at once).
+    pub fn callback_request(&self, firm: &TestFirm, event: &str) -> reqwest::RequestBuilder {
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let timestamp = self.clock.now().timestamp().to_string();
+        use zhangfang::wecom::crypto::{CallbackCrypto, envelope_xml, random_prefix};
+        let crypto = CallbackCrypto::new(&firm.token, &firm.key, &firm.corp_id).expect("keys");
+        let sealed = crypto
+            .seal(event, &timestamp, &nonce, random_prefix())
+            .expect("seal");
+        self.client
+            .post(self.url(&format!(
+                "/wecom/callback/{}?msg_signature={}&timestamp={timestamp}&nonce={nonce}",
+                firm.corp_id, sealed.msg_signature
+            )))
+            .header("content-type", "text/xml")
+            .body(envelope_xml(&firm.corp_id, &sealed.encrypt, &firm.agent_id))
+    }
+}

@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[sea_orm(table_name = "financial_report")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -16,10 +18,17 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub standard: String,
     #[sea_orm(column_type = "JsonBinary")]
+    #[schema(value_type = Object)]
     pub lines: Json,
+    #[schema(value_type = String, format = DateTime)]
     pub generated_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub sent_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 
@@ -54,7 +63,17 @@ impl Related<super::customer::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[sea_orm(table_name = "invoice_collection")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -12,16 +14,23 @@ pub struct Model {
     pub customer_id: i64,
     #[sea_orm(column_type = "Text")]
     pub period: String,
+    #[schema(value_type = String, format = DateTime)]
     pub received_at: DateTimeUtc,
     pub received_by: Option<i64>,
     #[sea_orm(column_type = "JsonBinary")]
+    #[schema(value_type = Object)]
     pub lines: Json,
     pub total_count: i32,
     pub total_fen: i64,
     #[sea_orm(column_type = "Text")]
     pub note: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTimeUtc>,
 }
 

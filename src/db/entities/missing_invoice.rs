@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[sea_orm(table_name = "missing_invoice")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -18,11 +20,16 @@ pub struct Model {
     pub description: Option<String>,
     pub expected_fen: Option<i64>,
     pub marked_by: Option<i64>,
+    #[schema(value_type = String, format = DateTime)]
     pub marked_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<DateTimeUtc>,
     pub resolved_by: Option<i64>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTimeUtc>,
 }
 

@@ -1,5 +1,6 @@
 //! sea-orm entities: plain data, one module per table. Behaviour lives in `services` and `domain`.
 
+pub mod api_idempotency;
 pub mod api_key;
 pub mod attachment;
 pub mod audit_log;
@@ -24,6 +25,7 @@ pub mod holiday;
 pub mod invoice;
 pub mod invoice_collection;
 pub mod kb_article;
+pub mod kb_article_use;
 pub mod kb_category;
 pub mod message_log;
 pub mod message_template;
@@ -35,6 +37,8 @@ pub mod receipt_counter;
 pub mod receivable;
 pub mod service_contract;
 pub mod service_period;
+pub mod sidebar_chat_choice;
+pub mod sidebar_last_context;
 pub mod sms_code;
 pub mod sync_job;
 pub mod tag;

@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[sea_orm(table_name = "payment")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -12,15 +14,22 @@ pub struct Model {
     pub customer_id: i64,
     pub amount_fen: i64,
     pub method: Method,
+    #[schema(value_type = String, format = DateTime)]
     pub paid_at: DateTimeUtc,
     #[sea_orm(column_type = "Text")]
     pub payer: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub note: Option<String>,
     pub confirmed_by: Option<i64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub confirmed_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTimeUtc>,
 }
 
@@ -67,7 +76,17 @@ impl Related<super::employee::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[sea_orm(table_name = "service_contract")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -23,12 +25,18 @@ pub struct Model {
     pub total_fen: i64,
     pub status: Status,
     pub renewed_from_id: Option<i64>,
+    #[schema(value_type = Option<String>, format = Date)]
     pub signed_on: Option<Date>,
     pub created_by: Option<i64>,
     #[sea_orm(column_type = "Text")]
     pub note: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTimeUtc>,
 }
 
@@ -81,7 +89,17 @@ impl Related<super::employee::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
@@ -97,7 +115,17 @@ pub enum BillingCycle {
 }
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,9 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[sea_orm(table_name = "tax_filing")]
 pub struct Model {
     #[sea_orm(primary_key)]
@@ -15,17 +17,24 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub period_to: String,
     pub tax_type: TaxType,
+    #[schema(value_type = String, format = Date)]
     pub due_date: Date,
     pub due_provisional: bool,
     pub status: Status,
     pub payable_fen: i64,
     pub paid_fen: i64,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub filed_at: Option<DateTimeUtc>,
     pub filed_by: Option<i64>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub notified_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text")]
     pub note: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTimeUtc,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTimeUtc,
 }
 
@@ -72,7 +81,17 @@ impl Related<super::employee::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]
@@ -94,7 +113,17 @@ pub enum TaxType {
 }
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 #[serde(rename_all = "snake_case")]

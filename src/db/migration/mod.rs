@@ -19,7 +19,9 @@ mod m20261130_000003_create_oauth_state;
 mod m20261130_000004_add_employee_password;
 mod m20261130_000005_add_2026_filing_calendar;
 mod m20261130_000006_create_api_keys;
+mod m20261130_000007_add_external_ids;
 mod m20261201_000201_create_wecom_verify_file;
+mod m20261201_000301_create_sidebar_context;
 pub mod portable;
 
 pub struct Migrator;
@@ -43,7 +45,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_add_employee_password::Migration),
             Box::new(m20261130_000005_add_2026_filing_calendar::Migration),
             Box::new(m20261130_000006_create_api_keys::Migration),
+            Box::new(m20261130_000007_add_external_ids::Migration),
             Box::new(m20261201_000201_create_wecom_verify_file::Migration),
+            Box::new(m20261201_000301_create_sidebar_context::Migration),
         ]
     }
 }

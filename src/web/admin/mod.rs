@@ -8,6 +8,7 @@ pub mod employees;
 pub mod home;
 pub mod kb;
 pub mod login;
+pub mod templates;
 pub mod wecom;
 
 use actix_web::web;
@@ -69,6 +70,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/login/wecom/callback",
             web::get().to(login::wecom_callback),
+        )
+        .route("/templates", web::get().to(templates::list))
+        .route("/templates/{scene}", web::post().to(templates::save))
+        .route(
+            "/templates/{scene}/preview",
+            web::post().to(templates::preview),
         );
 }
 
@@ -86,6 +93,11 @@ pub const NAV: &[NavItem] = &[
         href: "/admin",
         label: "首页",
         admin_only: false,
+    },
+    NavItem {
+        href: "/admin/templates",
+        label: "消息模板",
+        admin_only: true,
     },
     NavItem {
         href: "/admin/employees",

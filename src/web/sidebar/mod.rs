@@ -2,6 +2,8 @@
 //! code, and the shell that hosts the customer pages.
 
 pub mod bind;
+pub mod compose;
+pub mod customers;
 pub mod shell;
 pub mod signin;
 
@@ -18,7 +20,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(signin::logout))
         .route("/bind", web::get().to(bind::form))
         .route("/bind", web::post().to(bind::bind))
-        .route("/bind/code", web::post().to(bind::send_code));
+        .route("/bind/code", web::post().to(bind::send_code))
+        .route(
+            "/contact/{external_userid}",
+            web::get().to(customers::contact_panel),
+        )
+        .route("/group/{chat_id}", web::get().to(customers::group_panel))
+        .route("/customers/search", web::get().to(customers::search))
+        .route("/links", web::post().to(customers::link))
+        .route(
+            "/customers/{customer_id}/contacts",
+            web::post().to(customers::add_contact),
+        )
+        .route(
+            "/customers/{customer_id}/tags",
+            web::post().to(customers::set_tags),
+        )
+        .route(
+            "/customers/{customer_id}/followups",
+            web::post().to(customers::add_follow_up),
+        )
+        .route(
+            "/customers/{customer_id}/{section}",
+            web::get().to(customers::section),
+        )
+        .route(
+            "/customers/{customer_id}/compose/{scene}",
+            web::get().to(compose::compose),
+        )
+        .route("/sends", web::post().to(compose::record));
 }
 
 fn random_text(len: usize) -> String {
@@ -49,4 +79,45 @@ fn redirect(to: &str) -> actix_web::HttpResponse {
     actix_web::HttpResponse::Found()
         .insert_header((LOCATION, to.to_string()))
         .finish()
+}
+
+#[derive(askama::Template)]
+#[template(path = "sidebar/page.html")]
+struct WholePage<'a> {
+    title: &'a str,
+    csrf: &'a str,
+    body: &'a str,
+}
+
+/// The fragment alone when the shell asks (`HX-Request`), otherwise the fragment inside a whole
+/// sidebar page, so every page is usable and testable on its own.
+pub(crate) fn page_or_fragment(
+    req: &HttpRequest,
+    title: &str,
+    csrf: &str,
+    fragment: &impl askama::Template,
+) -> crate::error::AppResult<actix_web::HttpResponse> {
+    use askama::Template as _;
+    let body = fragment
+        .render()
+        .map_err(crate::error::AppError::internal)?;
+    let html = if req.headers().contains_key("hx-request") {
+        body
+    } else {
+        WholePage {
+            title,
+            csrf,
+            body: &body,
+        }
+        .render()
+        .map_err(crate::error::AppError::internal)?
+    };
+    Ok(actix_web::HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
+/// The client's address as the audit log records it.
+pub(crate) fn request_ip(req: &HttpRequest) -> Option<String> {
+    client_ip(req)
 }

@@ -1,0 +1,24 @@
+//! `sidebar_chat_choice`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "sidebar_chat_choice")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub firm_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub employee_id: i64,
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub chat_type: String,
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub chat_key: String,
+    pub customer_id: i64,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,538 @@
+//! The REST API's use cases (`/api/v1`): list, get, upsert, replace, delete and batch for every
+//! resource a firm's bookkeeping system keeps, written once over the [`ApiResource`] trait.
+//!
+//! Each resource says how its table is reached ([`Table`]), what a client sends (its `Input`) and
+//! how that input becomes a row ([`ApiResource::build`]); everything else — firm scoping, upsert
+//! by the firm's own `external_id`, writing only what changed, the audit record, all-or-nothing
+//! batches with per-row errors — lives here.
+
+pub mod changes;
+pub mod resources;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, IntoCondition};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction,
+    EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::api_scopes::Resource;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::Ctx;
+use crate::services::api_keys::ApiCaller;
+use crate::services::audit::{self, Object};
+
+/// Rows a list answers at most, and by default.
+pub const MAX_LIMIT: u64 = 500;
+pub const DEFAULT_LIMIT: u64 = 100;
+/// Rows a batch takes at most.
+pub const MAX_BATCH: usize = 1_000;
+
+/// How a table is reached generically: the columns every API table has, and the optional ones
+/// filters use.
+pub trait Table: EntityTrait {
+    const ID: Self::Column;
+    const FIRM_ID: Self::Column;
+    const EXTERNAL_ID: Self::Column;
+    const UPDATED_AT: Self::Column;
+    /// The customer a row belongs to (all but customers and tags).
+    const CUSTOMER_ID: Option<Self::Column>;
+    /// Soft deletion; tables without it delete for good.
+    const DELETED_AT: Option<Self::Column>;
+    /// The period filter's column.
+    const PERIOD: Option<Self::Column>;
+}
+
+/// One resource of the API.
+#[async_trait]
+pub trait ApiResource: Send + Sync + 'static {
+    const RESOURCE: Resource;
+    /// The table name, as the audit log and the changes feed name the object.
+    const ENTITY: &'static str;
+    /// Whether `DELETE /{resource}/{id}` is offered.
+    const DELETABLE: bool = true;
+
+    type Table: Table<Model = Self::Model>;
+    type Model: ModelTrait<Entity = Self::Table>
+        + IntoActiveModel<<Self::Table as EntityTrait>::ActiveModel>
+        + Serialize
+        + Clone
+        + PartialEq
+        + Send
+        + Sync;
+    type Input: DeserializeOwned + Serialize + Send + Sync;
+
+    fn external_id(input: &Self::Input) -> Option<&str>;
+
+    /// The row `input` asks for: `existing` updated (or a new row, id 0) with every field the
+    /// input sets, defaults for what it leaves out. Refuses invalid input with
+    /// [`AppError::Invalid`] and a write over what zhangfang owns with [`AppError::Owned`].
+    async fn build(
+        txn: &DatabaseTransaction,
+        firm_id: i64,
+        at: DateTime<Utc>,
+        existing: Option<&Self::Model>,
+        input: Self::Input,
+    ) -> AppResult<Self::Model>;
+
+    /// Refuses a delete that would lose what zhangfang owns (payments allocated, …).
+    async fn check_delete(_txn: &DatabaseTransaction, _row: &Self::Model) -> AppResult<()> {
+        Ok(())
+    }
+}
+
+/// Filters every list takes; a filter a resource has no column for is refused.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Where the previous page ended (`next_cursor`); absent for the first page.
+    pub cursor: Option<String>,
+    /// Rows per page, 1–500 (default 100).
+    pub limit: Option<u64>,
+    /// Only rows changed at or after this instant (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// The firm's own id of one row.
+    pub external_id: Option<String>,
+    /// Rows of one customer (our id).
+    pub customer_id: Option<i64>,
+    /// Rows of one customer (the firm's own id).
+    pub customer_external_id: Option<String>,
+    /// Rows of one period, `YYYY-MM`.
+    pub period: Option<String>,
+    /// Also rows deleted (soft-deleted resources only); they carry `deleted_at`.
+    pub include_deleted: Option<bool>,
+}
+
+/// One page of a list, in ascending id order (stable under concurrent writes).
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub data: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What a write did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+fn col_i64<M: ModelTrait>(model: &M, col: <M::Entity as EntityTrait>::Column) -> i64 {
+    match model.get(col) {
+        Value::BigInt(Some(v)) => v,
+        Value::Int(Some(v)) => i64::from(v),
+        _ => 0,
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Invalid {
+        message: "请求数据有误".to_string(),
+        details: vec![FieldError::new(field, message)],
+    }
+}
+
+pub fn require(caller: &ApiCaller, resource: Resource, write: bool) -> AppResult<()> {
+    use crate::domain::api_scopes::Access;
+    let access = if write { Access::Write } else { Access::Read };
+    if caller.scopes.allows(resource, access) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "此 API 密钥没有 {}:{} 权限",
+            resource.name(),
+            if write { "write" } else { "read" }
+        )))
+    }
+}
+
+/// The customer id a filter or an input names, by our id or the firm's own, checked to be the
+/// firm's. `field` names the input field for errors.
+pub async fn customer_ref(
+    conn: &impl sea_orm::ConnectionTrait,
+    firm_id: i64,
+    id: Option<i64>,
+    external_id: Option<&str>,
+    field: &str,
+) -> AppResult<i64> {
+    use crate::db::entities::customer;
+    let mut query = customer::Entity::find().filter(customer::Column::FirmId.eq(firm_id));
+    query = match (id, external_id) {
+        (Some(id), _) => query.filter(customer::Column::Id.eq(id)),
+        (None, Some(ext)) => query.filter(customer::Column::ExternalId.eq(ext)),
+        (None, None) => {
+            return Err(invalid(
+                field,
+                "缺少客户：customer_id 或 customer_external_id 必填其一",
+            ));
+        }
+    };
+    match query.one(conn).await? {
+        Some(c) if c.deleted_at.is_none() => Ok(c.id),
+        _ => Err(invalid(field, "客户不存在")),
+    }
+}
+
+pub async fn list<R: ApiResource>(
+    ctx: &Ctx,
+    caller: &ApiCaller,
+    q: &ListQuery,
+) -> AppResult<Page<R::Model>> {
+    require(caller, R::RESOURCE, false)?;
+    let t = <R::Table as Table>::ID;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(invalid("limit", format!("每页 1 至 {MAX_LIMIT} 条")));
+    }
+    let mut cond = Condition::all().add(<R::Table as Table>::FIRM_ID.eq(caller.firm_id));
+    if let Some(cursor) = &q.cursor {
+        let after: i64 = cursor
+            .parse()
+            .map_err(|_| invalid("cursor", "cursor 无效，请使用上一页返回的 next_cursor"))?;
+        cond = cond.add(t.gt(after));
+    }
+    if let Some(since) = q.updated_since {
+        cond = cond.add(<R::Table as Table>::UPDATED_AT.gte(since));
+    }
+    if let Some(ext) = &q.external_id {
+        cond = cond.add(<R::Table as Table>::EXTERNAL_ID.eq(ext.as_str()));
+    }
+    if q.customer_id.is_some() || q.customer_external_id.is_some() {
+        let Some(col) = <R::Table as Table>::CUSTOMER_ID else {
+            return Err(invalid("customer_id", "此资源不按客户筛选"));
+        };
+        let customer = customer_ref(
+            ctx.db.read(),
+            caller.firm_id,
+            q.customer_id,
+            q.customer_external_id.as_deref(),
+            "customer_id",
+        )
+        .await;
+        match customer {
+            Ok(id) => cond = cond.add(col.eq(id)),
+            // An unknown customer has no rows; an empty page says so without a guess.
+            Err(_) => {
+                return Ok(Page {
+                    data: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+        }
+    }
+    if let Some(period) = &q.period {
+        let Some(col) = <R::Table as Table>::PERIOD else {
+            return Err(invalid("period", "此资源不按期间筛选"));
+        };
+        let p = crate::domain::period::Period::parse(period)
+            .map_err(|_| invalid("period", "期间格式应为 YYYY-MM"))?;
+        cond = cond.add(col.eq(p.to_string()));
+    }
+    match (
+        <R::Table as Table>::DELETED_AT,
+        q.include_deleted.unwrap_or(false),
+    ) {
+        (Some(col), false) => cond = cond.add(col.is_null()),
+        (None, true) => {
+            return Err(invalid(
+                "include_deleted",
+                "此资源删除即移除，没有已删除记录",
+            ));
+        }
+        _ => {}
+    }
+    let mut rows = R::Table::find()
+        .filter(cond)
+        .order_by_asc(t)
+        .limit(limit + 1)
+        .all(ctx.db.read())
+        .await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|m| col_i64(m, t).to_string())
+    } else {
+        None
+    };
+    Ok(Page {
+        data: rows,
+        next_cursor,
+    })
+}
+
+async fn find_by_id<R: ApiResource>(
+    conn: &impl sea_orm::ConnectionTrait,
+    firm_id: i64,
+    id: i64,
+) -> AppResult<R::Model> {
+    let mut cond = Condition::all()
+        .add(<R::Table as Table>::FIRM_ID.eq(firm_id))
+        .add(<R::Table as Table>::ID.eq(id));
+    if let Some(col) = <R::Table as Table>::DELETED_AT {
+        cond = cond.add(col.is_null());
+    }
+    R::Table::find()
+        .filter(cond)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("{} {id} 不存在", R::RESOURCE.label())))
+}
+
+pub async fn get<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> AppResult<R::Model> {
+    require(caller, R::RESOURCE, false)?;
+    find_by_id::<R>(ctx.db.read(), caller.firm_id, id).await
+}
+
+/// Writes `desired` over `existing` (or inserts it) unless nothing changed, and audits it.
+async fn save<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    caller: &ApiCaller,
+    at: DateTime<Utc>,
+    existing: Option<R::Model>,
+    mut desired: R::Model,
+) -> AppResult<(R::Model, Outcome)>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let updated_at = <R::Table as Table>::UPDATED_AT;
+    let id_col = <R::Table as Table>::ID;
+    if let Some(before) = existing {
+        let mut probe = desired.clone();
+        probe.set(updated_at, before.get(updated_at));
+        if probe == before {
+            return Ok((before, Outcome::Unchanged));
+        }
+        desired.set(updated_at, Value::from(at));
+        desired.set(id_col, before.get(id_col));
+        let active = desired.into_active_model().reset_all();
+        // `before` was found within the caller's firm, and `desired` keeps its id and firm.
+        let after = R::Table::update(active).exec(txn).await?;
+        audit::record_in(
+            txn,
+            at,
+            &caller.who(),
+            "api.update",
+            Object::new(R::ENTITY, col_i64(&after, id_col)),
+            serde_json::to_value(&before).ok(),
+            serde_json::to_value(&after).ok(),
+        )
+        .await?;
+        Ok((after, Outcome::Updated))
+    } else {
+        let mut active = desired.into_active_model().reset_all();
+        active.not_set(id_col);
+        let after = active.insert(txn).await?;
+        audit::record_in(
+            txn,
+            at,
+            &caller.who(),
+            "api.create",
+            Object::new(R::ENTITY, col_i64(&after, id_col)),
+            None,
+            serde_json::to_value(&after).ok(),
+        )
+        .await?;
+        Ok((after, Outcome::Created))
+    }
+}
+
+/// The row an upsert by `external_id` updates, deleted ones included (an upsert restores them).
+async fn find_by_external_id<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    firm_id: i64,
+    external_id: &str,
+) -> AppResult<Option<R::Model>> {
+    Ok(R::Table::find()
+        .filter(<R::Table as Table>::FIRM_ID.eq(firm_id))
+        .filter(<R::Table as Table>::EXTERNAL_ID.eq(external_id))
+        .one(txn)
+        .await?)
+}
+
+/// POST: creates the row, or updates the one with the same `external_id`.
+pub async fn upsert_in<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    caller: &ApiCaller,
+    at: DateTime<Utc>,
+    input: R::Input,
+) -> AppResult<(R::Model, Outcome)>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let existing = match R::external_id(&input) {
+        Some(ext) if ext.trim().is_empty() || ext.len() > 100 => {
+            return Err(invalid(
+                "external_id",
+                "external_id 不能为空，最长 100 个字符",
+            ));
+        }
+        Some(ext) => find_by_external_id::<R>(txn, caller.firm_id, ext).await?,
+        None => None,
+    };
+    let desired = R::build(txn, caller.firm_id, at, existing.as_ref(), input).await?;
+    save::<R>(txn, caller, at, existing, desired).await
+}
+
+pub async fn upsert<R: ApiResource>(
+    ctx: &Ctx,
+    caller: &ApiCaller,
+    input: R::Input,
+) -> AppResult<(R::Model, Outcome)>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    require(caller, R::RESOURCE, true)?;
+    let txn = ctx.db.begin_write().await?;
+    let result = upsert_in::<R>(&txn, caller, ctx.now(), input).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// PUT: replaces the row with this id (fields left out take their defaults).
+pub async fn replace<R: ApiResource>(
+    ctx: &Ctx,
+    caller: &ApiCaller,
+    id: i64,
+    input: R::Input,
+) -> AppResult<(R::Model, Outcome)>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    require(caller, R::RESOURCE, true)?;
+    let at = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    let existing = find_by_id::<R>(&txn, caller.firm_id, id).await?;
+    if let Some(ext) = R::external_id(&input)
+        && let Some(other) = find_by_external_id::<R>(&txn, caller.firm_id, ext).await?
+        && col_i64(&other, <R::Table as Table>::ID) != id
+    {
+        return Err(AppError::Invalid {
+            message: "external_id 已被另一条记录使用".to_string(),
+            details: vec![FieldError::new("external_id", "已被另一条记录使用")],
+        });
+    }
+    let desired = R::build(&txn, caller.firm_id, at, Some(&existing), input).await?;
+    let result = save::<R>(&txn, caller, at, Some(existing), desired).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+pub async fn delete<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> AppResult<()> {
+    require(caller, R::RESOURCE, true)?;
+    if !R::DELETABLE {
+        return Err(AppError::BadRequest(format!(
+            "{}不能通过 API 删除",
+            R::RESOURCE.label()
+        )));
+    }
+    let at = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    let row = find_by_id::<R>(&txn, caller.firm_id, id).await?;
+    R::check_delete(&txn, &row).await?;
+    let scope = Condition::all()
+        .add(<R::Table as Table>::FIRM_ID.eq(caller.firm_id))
+        .add(<R::Table as Table>::ID.eq(id));
+    match <R::Table as Table>::DELETED_AT {
+        Some(col) => {
+            R::Table::update_many()
+                .col_expr(col, Expr::value(at))
+                .col_expr(<R::Table as Table>::UPDATED_AT, Expr::value(at))
+                .filter(scope)
+                .exec(&txn)
+                .await?;
+        }
+        None => {
+            R::Table::delete_many()
+                .filter(scope.into_condition())
+                .exec(&txn)
+                .await?;
+        }
+    }
+    audit::record_in(
+        &txn,
+        at,
+        &caller.who(),
+        "api.delete",
+        Object::new(R::ENTITY, id),
+        serde_json::to_value(&row).ok(),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// One row of a batch's answer.
+#[derive(Debug, Serialize)]
+pub struct BatchRow<M> {
+    pub outcome: Outcome,
+    pub data: M,
+}
+
+/// Upserts every row in one transaction: all or nothing. Every row is tried, so the answer lists
+/// the errors of all bad rows (each with its `row`), not just the first.
+pub async fn batch<R: ApiResource>(
+    ctx: &Ctx,
+    caller: &ApiCaller,
+    inputs: Vec<R::Input>,
+) -> AppResult<Vec<BatchRow<R::Model>>>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    require(caller, R::RESOURCE, true)?;
+    if inputs.is_empty() || inputs.len() > MAX_BATCH {
+        return Err(invalid("rows", format!("每批 1 至 {MAX_BATCH} 行")));
+    }
+    let at = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    let mut done = Vec::with_capacity(inputs.len());
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (row, input) in inputs.into_iter().enumerate() {
+        if let Some(ext) = R::external_id(&input)
+            && !seen.insert(ext.to_string())
+        {
+            errors.push(FieldError::new("external_id", "同一批中重复").at_row(row));
+            continue;
+        }
+        // A failed statement inside a PostgreSQL transaction aborts it, so each row runs in
+        // a savepoint and the batch can go on to report the next rows' errors.
+        let savepoint = sea_orm::TransactionTrait::begin(&txn).await?;
+        match upsert_in::<R>(&savepoint, caller, at, input).await {
+            Ok((data, outcome)) => {
+                savepoint.commit().await?;
+                done.push(BatchRow { outcome, data });
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                errors.extend(row_errors(e)?.into_iter().map(|f| f.at_row(row)));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        txn.rollback().await?;
+        return Err(AppError::Invalid {
+            message: format!("{} 处错误，整批未保存", errors.len()),
+            details: errors,
+        });
+    }
+    txn.commit().await?;
+    Ok(done)
+}
+
+/// A row's refusal as field errors; a failure that is not the row's fault ends the batch.
+fn row_errors(e: AppError) -> AppResult<Vec<FieldError>> {
+    match e {
+        AppError::Invalid { details, .. } | AppError::Owned { details, .. } => Ok(details),
+        AppError::Conflict(m) | AppError::Validation(m) | AppError::BadRequest(m) => {
+            Ok(vec![FieldError::new("", m)])
+        }
+        AppError::NotFound(m) => Ok(vec![FieldError::new("", m)]),
+        other => Err(other),
+    }
+}

@@ -1,0 +1,147 @@
+//! 跟进: a customer's follow-up history and 新增跟进 (text, kind, next follow-up date).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+
+use crate::db::entities::{employee, follow_up};
+use crate::domain::clock::SHANGHAI_OFFSET;
+use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
+use crate::services::audit::{self, Object, Who};
+use crate::services::sessions::CurrentEmployee;
+use crate::services::sidebar::{self, Section};
+
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub kind: follow_up::Kind,
+    pub content: String,
+    pub next_at: Option<DateTime<Utc>>,
+}
+
+/// The Chinese name of a follow-up kind.
+pub fn kind_label(kind: follow_up::Kind) -> &'static str {
+    match kind {
+        follow_up::Kind::Chat => "微信沟通",
+        follow_up::Kind::Call => "电话",
+        follow_up::Kind::Visit => "上门拜访",
+        follow_up::Kind::Other => "其他",
+    }
+}
+
+/// The latest 50 follow-ups, newest first.
+pub async fn list(ctx: &Ctx, who: &CurrentEmployee, customer_id: i64) -> AppResult<Vec<Row>> {
+    let customer = sidebar::customer_for(ctx, who, customer_id, Section::FollowUps).await?;
+    let rows = follow_up::Entity::find()
+        .filter(follow_up::Column::FirmId.eq(who.firm_id))
+        .filter(follow_up::Column::CustomerId.eq(customer.id))
+        .filter(follow_up::Column::DeletedAt.is_null())
+        .order_by_desc(follow_up::Column::CreatedAt)
+        .order_by_desc(follow_up::Column::Id)
+        .limit(50)
+        .all(ctx.db.read())
+        .await?;
+    let names: HashMap<i64, String> = employee::Entity::find()
+        .filter(employee::Column::FirmId.eq(who.firm_id))
+        .filter(employee::Column::Id.is_in(rows.iter().filter_map(|r| r.employee_id)))
+        .all(ctx.db.read())
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| Row {
+            id: r.id,
+            at: r.created_at,
+            by: r
+                .employee_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| "—".into()),
+            kind: r.kind,
+            content: r.content,
+            next_at: r.next_at,
+        })
+        .collect())
+}
+
+#[derive(Clone, Debug)]
+pub struct NewFollowUp {
+    pub content: String,
+    pub kind: String,
+    /// `YYYY-MM-DD` or empty.
+    pub next_date: String,
+}
+
+fn parse_kind(code: &str) -> AppResult<follow_up::Kind> {
+    Ok(match code {
+        "chat" | "" => follow_up::Kind::Chat,
+        "call" => follow_up::Kind::Call,
+        "visit" => follow_up::Kind::Visit,
+        "other" => follow_up::Kind::Other,
+        _ => return Err(AppError::Validation("跟进方式不正确".into())),
+    })
+}
+
+/// 新增跟进; the next follow-up date is 09:00 Beijing time that day.
+pub async fn add(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    who: &Who,
+    customer_id: i64,
+    input: NewFollowUp,
+) -> AppResult<follow_up::Model> {
+    let customer = sidebar::customer_for(ctx, me, customer_id, Section::FollowUps).await?;
+    let content = input.content.trim().to_string();
+    if content.is_empty() || content.chars().count() > 2000 {
+        return Err(AppError::Validation("请填写跟进内容（2000字以内）".into()));
+    }
+    let kind = parse_kind(input.kind.trim())?;
+    let next_at = match input.next_date.trim() {
+        "" => None,
+        d => {
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| AppError::Validation("下次跟进日期不正确".into()))?;
+            let local = date
+                .and_hms_opt(9, 0, 0)
+                .and_then(|t| SHANGHAI_OFFSET.from_local_datetime(&t).single())
+                .ok_or_else(|| AppError::Validation("下次跟进日期不正确".into()))?;
+            Some(local.with_timezone(&Utc))
+        }
+    };
+    let now = ctx.now();
+    let txn = ctx.db.begin_write().await?;
+    let row = follow_up::ActiveModel {
+        firm_id: Set(me.firm_id),
+        customer_id: Set(customer.id),
+        employee_id: Set(Some(me.employee_id)),
+        kind: Set(kind),
+        content: Set(content),
+        next_at: Set(next_at),
+        created_at: Set(now),
+        updated_at: Set(now),
+        deleted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record_in(
+        &txn,
+        now,
+        who,
+        "follow_up.create",
+        Object::new("follow_up", row.id),
+        None,
+        Some(json!({ "customer_id": customer.id, "kind": row.kind, "next_at": row.next_at })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}

@@ -1,0 +1,605 @@
+//! The sidebar's customer panel: which company sits behind the chat the sidebar is open beside,
+//! its summary (service status and days left, arrears, missing invoices, filings due), the
+//! switcher between a chat's several companies and the search that links a chat to customers.
+//!
+//! A page view stays a read: the employee's last context and their last choice per chat are
+//! written only when they change.
+
+use chrono::{Duration, NaiveDate};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::db::entities::{
+    contact, customer, receivable, service_contract, sidebar_chat_choice, sidebar_last_context,
+    tax_filing,
+};
+use crate::domain::billing::{Owed, arrears_as_of};
+use crate::domain::money::Money;
+use crate::domain::period::Period;
+use crate::domain::permissions::Permission;
+use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
+use crate::services::access;
+use crate::services::links::{self, Chat};
+use crate::services::sessions::CurrentEmployee;
+
+/// A chat as WeCom names it to the sidebar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatRef {
+    /// A single chat: the contact's `external_userid`.
+    Contact(String),
+    /// A customer group: its `chat_id`.
+    Group(String),
+}
+
+impl ChatRef {
+    pub fn type_code(&self) -> &'static str {
+        match self {
+            Self::Contact(_) => "contact",
+            Self::Group(_) => "group",
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Contact(k) | Self::Group(k) => k,
+        }
+    }
+
+    pub fn parse(type_code: &str, key: &str) -> AppResult<Self> {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 128 {
+            return Err(AppError::BadRequest("聊天标识不正确".into()));
+        }
+        match type_code {
+            "contact" => Ok(Self::Contact(key.to_string())),
+            "group" => Ok(Self::Group(key.to_string())),
+            _ => Err(AppError::BadRequest("聊天类型不正确".into())),
+        }
+    }
+
+    /// The panel's path for this chat.
+    pub fn path(&self) -> String {
+        let key =
+            percent_encoding::utf8_percent_encode(self.key(), percent_encoding::NON_ALPHANUMERIC);
+        format!("/sidebar/{}/{key}", self.type_code())
+    }
+
+    pub fn is_group(&self) -> bool {
+        matches!(self, Self::Group(_))
+    }
+}
+
+/// A chat found in the firm's WeCom mirror.
+#[derive(Clone, Debug)]
+pub struct ChatInfo {
+    pub chat: Chat,
+    pub chat_ref: ChatRef,
+    pub name: String,
+}
+
+/// The chat with this reference in the firm: 404 for anything else (another firm's ids too).
+pub async fn find_chat(ctx: &Ctx, firm_id: i64, chat_ref: &ChatRef) -> AppResult<ChatInfo> {
+    Ok(match chat_ref {
+        ChatRef::Contact(userid) => {
+            let c = links::contact_by_userid(ctx, firm_id, userid).await?;
+            ChatInfo {
+                chat: Chat::Contact(c.id),
+                chat_ref: chat_ref.clone(),
+                name: c.name,
+            }
+        }
+        ChatRef::Group(chat_id) => {
+            let g = links::group_by_chat_id(ctx, firm_id, chat_id).await?;
+            ChatInfo {
+                chat: Chat::Group(g.id),
+                chat_ref: chat_ref.clone(),
+                name: if g.name.is_empty() {
+                    "未命名客户群".into()
+                } else {
+                    g.name
+                },
+            }
+        }
+    })
+}
+
+/// A sidebar section (part 2 adds billing, collection, filings, reports, invoices).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Basic,
+    Service,
+    FollowUps,
+    Kb,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [Self::Basic, Self::Service, Self::FollowUps, Self::Kb];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::Service => "service",
+            Self::FollowUps => "followups",
+            Self::Kb => "kb",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Basic => "基础资料",
+            Self::Service => "服务",
+            Self::FollowUps => "跟进",
+            Self::Kb => "知识库",
+        }
+    }
+
+    pub fn permission(self) -> Permission {
+        match self {
+            Self::Basic => Permission::Basic,
+            Self::Service => Permission::Service,
+            Self::FollowUps => Permission::FollowUp,
+            Self::Kb => Permission::KbView,
+        }
+    }
+
+    pub fn parse(code: &str) -> AppResult<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.code() == code)
+            .ok_or_else(|| AppError::NotFound("页面不存在".into()))
+    }
+}
+
+/// The sections `who` may open, in tab order.
+pub fn sections_for(who: &CurrentEmployee) -> Vec<Section> {
+    Section::ALL
+        .into_iter()
+        .filter(|s| who.can(s.permission()))
+        .collect()
+}
+
+/// One of a chat's companies in the switcher.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    pub id: i64,
+    pub name: String,
+}
+
+/// What is open for a customer, at a glance.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub customer: customer::Model,
+    /// The last day of the bookkeeping service (the latest active or expired contract).
+    pub service_end: Option<NaiveDate>,
+    /// Days from today (Beijing) to `service_end`; negative once it has passed.
+    pub days_left: Option<i64>,
+    /// The unpaid rest of every receivable due on or before today.
+    pub arrears: Money,
+    pub missing_invoices: u64,
+    /// Filings not yet done that are overdue or due within the next 10 days.
+    pub filings_due: u64,
+    pub sections: Vec<Section>,
+}
+
+/// The customer panel for a chat.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    pub chat: ChatInfo,
+    pub choices: Vec<Choice>,
+    /// Linked customers the employee may not see (they are told there are some).
+    pub hidden: usize,
+    pub current: Option<Summary>,
+}
+
+/// The panel for a chat, with `wanted` (a linked customer's id) picked when given, else the
+/// employee's last choice for this chat, else the first by name.
+pub async fn panel(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    chat_ref: &ChatRef,
+    wanted: Option<i64>,
+) -> AppResult<Panel> {
+    let chat = find_chat(ctx, who.firm_id, chat_ref).await?;
+    let linked = links::customers_of(ctx, who.firm_id, chat.chat).await?;
+    let visible: Vec<customer::Model> = if who.sees_all_customers() || linked.is_empty() {
+        linked.clone()
+    } else {
+        customer::Entity::find()
+            .filter(access::visible_customers(who))
+            .filter(customer::Column::Id.is_in(linked.iter().map(|c| c.id)))
+            .order_by_asc(customer::Column::Name)
+            .all(ctx.db.read())
+            .await?
+    };
+    if !linked.is_empty() && visible.is_empty() {
+        return Err(AppError::Forbidden(
+            "该聊天关联的客户不由您负责，无法查看".into(),
+        ));
+    }
+    let stored = sidebar_chat_choice::Entity::find_by_id((
+        who.firm_id,
+        who.employee_id,
+        chat_ref.type_code().to_string(),
+        chat_ref.key().to_string(),
+    ))
+    .one(ctx.db.read())
+    .await?;
+    let chosen = match wanted {
+        Some(id) => {
+            if !linked.iter().any(|c| c.id == id) {
+                return Err(AppError::NotFound("该聊天未关联此客户".into()));
+            }
+            let found = visible
+                .iter()
+                .find(|c| c.id == id)
+                .cloned()
+                .ok_or_else(|| AppError::Forbidden("您不负责该客户，无法查看".into()))?;
+            Some(found)
+        }
+        None => stored
+            .as_ref()
+            .and_then(|s| visible.iter().find(|c| c.id == s.customer_id))
+            .or_else(|| visible.first())
+            .cloned(),
+    };
+    remember(ctx, who, chat_ref, wanted, stored.as_ref()).await?;
+    let current = match chosen {
+        Some(c) => Some(summary(ctx, who, c).await?),
+        None => None,
+    };
+    Ok(Panel {
+        choices: visible
+            .iter()
+            .map(|c| Choice {
+                id: c.id,
+                name: c.name.clone(),
+            })
+            .collect(),
+        hidden: linked.len() - visible.len(),
+        chat,
+        current,
+    })
+}
+
+/// Stores the last context and the choice, each only when it differs from what is stored.
+async fn remember(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    chat_ref: &ChatRef,
+    wanted: Option<i64>,
+    stored: Option<&sidebar_chat_choice::Model>,
+) -> AppResult<()> {
+    let now = ctx.now();
+    let last = sidebar_last_context::Entity::find_by_id((who.firm_id, who.employee_id))
+        .one(ctx.db.read())
+        .await?;
+    let same = last
+        .as_ref()
+        .is_some_and(|l| l.chat_type == chat_ref.type_code() && l.chat_key == chat_ref.key());
+    if !same {
+        sidebar_last_context::Entity::insert(sidebar_last_context::ActiveModel {
+            firm_id: Set(who.firm_id),
+            employee_id: Set(who.employee_id),
+            chat_type: Set(chat_ref.type_code().to_string()),
+            chat_key: Set(chat_ref.key().to_string()),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                sidebar_last_context::Column::FirmId,
+                sidebar_last_context::Column::EmployeeId,
+            ])
+            .update_columns([
+                sidebar_last_context::Column::ChatType,
+                sidebar_last_context::Column::ChatKey,
+                sidebar_last_context::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec(ctx.db.write())
+        .await?;
+    }
+    if let Some(id) = wanted
+        && stored.is_none_or(|s| s.customer_id != id)
+    {
+        sidebar_chat_choice::Entity::insert(sidebar_chat_choice::ActiveModel {
+            firm_id: Set(who.firm_id),
+            employee_id: Set(who.employee_id),
+            chat_type: Set(chat_ref.type_code().to_string()),
+            chat_key: Set(chat_ref.key().to_string()),
+            customer_id: Set(id),
+            updated_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::columns([
+                sidebar_chat_choice::Column::FirmId,
+                sidebar_chat_choice::Column::EmployeeId,
+                sidebar_chat_choice::Column::ChatType,
+                sidebar_chat_choice::Column::ChatKey,
+            ])
+            .update_columns([
+                sidebar_chat_choice::Column::CustomerId,
+                sidebar_chat_choice::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec(ctx.db.write())
+        .await?;
+    }
+    Ok(())
+}
+
+/// The chat the employee last had the sidebar open beside, if any.
+pub async fn last_context(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<Option<ChatRef>> {
+    Ok(
+        sidebar_last_context::Entity::find_by_id((who.firm_id, who.employee_id))
+            .one(ctx.db.read())
+            .await?
+            .and_then(|l| ChatRef::parse(&l.chat_type, &l.chat_key).ok()),
+    )
+}
+
+/// The bookkeeping contract that defines the service period: the latest active or expired one.
+pub async fn bookkeeping_contract(
+    ctx: &Ctx,
+    firm_id: i64,
+    customer_id: i64,
+) -> AppResult<Option<service_contract::Model>> {
+    Ok(service_contract::Entity::find()
+        .filter(service_contract::Column::FirmId.eq(firm_id))
+        .filter(service_contract::Column::CustomerId.eq(customer_id))
+        .filter(service_contract::Column::DeletedAt.is_null())
+        .filter(service_contract::Column::ServiceType.eq("bookkeeping"))
+        .filter(service_contract::Column::Status.is_in([
+            service_contract::Status::Active,
+            service_contract::Status::Expired,
+        ]))
+        .order_by_desc(service_contract::Column::EndPeriod)
+        .one(ctx.db.read())
+        .await?)
+}
+
+/// The last day of a contract's end period.
+pub fn contract_end(contract: &service_contract::Model) -> Option<NaiveDate> {
+    Period::parse(&contract.end_period)
+        .ok()
+        .map(Period::last_day)
+}
+
+/// The customer's receivables as the billing rules see them (void and deleted ones left out).
+pub async fn owed(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<(Owed, String)>> {
+    let rows = receivable::Entity::find()
+        .filter(receivable::Column::FirmId.eq(firm_id))
+        .filter(receivable::Column::CustomerId.eq(customer_id))
+        .filter(receivable::Column::DeletedAt.is_null())
+        .filter(receivable::Column::Status.ne(receivable::Status::Void))
+        .order_by_asc(receivable::Column::DueDate)
+        .all(ctx.db.read())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some((
+                Owed {
+                    id: r.id,
+                    period_from: Period::parse(&r.period_from).ok()?,
+                    period_to: Period::parse(&r.period_to).ok()?,
+                    due_date: r.due_date,
+                    amount: Money::from_fen(r.amount_fen),
+                    paid: Money::from_fen(r.paid_fen),
+                },
+                r.fee_item,
+            ))
+        })
+        .collect())
+}
+
+/// The at-a-glance summary of a customer the caller may see.
+pub async fn summary(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    customer: customer::Model,
+) -> AppResult<Summary> {
+    let today = ctx.clock.today_local();
+    let contract = bookkeeping_contract(ctx, who.firm_id, customer.id).await?;
+    let service_end = contract.as_ref().and_then(contract_end);
+    let owed: Vec<Owed> = owed(ctx, who.firm_id, customer.id)
+        .await?
+        .into_iter()
+        .map(|(o, _)| o)
+        .collect();
+    let missing_invoices = crate::db::entities::missing_invoice::Entity::find()
+        .filter(crate::db::entities::missing_invoice::Column::FirmId.eq(who.firm_id))
+        .filter(crate::db::entities::missing_invoice::Column::CustomerId.eq(customer.id))
+        .filter(crate::db::entities::missing_invoice::Column::ResolvedAt.is_null())
+        .filter(crate::db::entities::missing_invoice::Column::DeletedAt.is_null())
+        .count(ctx.db.read())
+        .await?;
+    let filings_due = tax_filing::Entity::find()
+        .filter(tax_filing::Column::FirmId.eq(who.firm_id))
+        .filter(tax_filing::Column::CustomerId.eq(customer.id))
+        .filter(
+            tax_filing::Column::Status
+                .is_in([tax_filing::Status::Pending, tax_filing::Status::Overdue]),
+        )
+        .filter(tax_filing::Column::DueDate.lte(today + Duration::days(10)))
+        .count(ctx.db.read())
+        .await?;
+    Ok(Summary {
+        days_left: service_end.map(|end| (end - today).num_days()),
+        service_end,
+        arrears: arrears_as_of(&owed, today),
+        missing_invoices,
+        filings_due,
+        sections: sections_for(who),
+        customer,
+    })
+}
+
+/// A customer found by the link search.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    pub id: i64,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub uscc: Option<String>,
+}
+
+/// At most this many customers answer a search.
+pub const SEARCH_LIMIT: u64 = 20;
+
+fn like_pattern(q: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(q.len() + 2);
+    escaped.push('%');
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('\\')
+}
+
+/// The firm's customers `who` may see whose name or short name contains `q` (anywhere), whose
+/// USCC contains it (any case), or one of whose contacts' phones contains it; by name.
+pub async fn search(ctx: &Ctx, who: &CurrentEmployee, q: &str) -> AppResult<Vec<Hit>> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    if q.chars().count() > 60 {
+        return Err(AppError::BadRequest("搜索内容太长".into()));
+    }
+    let phones = Query::select()
+        .column(contact::Column::CustomerId)
+        .from(contact::Entity)
+        .cond_where(
+            Condition::all()
+                .add(contact::Column::FirmId.eq(who.firm_id))
+                .add(contact::Column::DeletedAt.is_null())
+                .add(Expr::col(contact::Column::Mobile).like(like_pattern(q))),
+        )
+        .to_owned();
+    let found = customer::Entity::find()
+        .filter(access::visible_customers(who))
+        .filter(
+            Condition::any()
+                .add(Expr::col((customer::Entity, customer::Column::Name)).like(like_pattern(q)))
+                .add(
+                    Expr::col((customer::Entity, customer::Column::ShortName))
+                        .like(like_pattern(q)),
+                )
+                .add(
+                    Expr::col((customer::Entity, customer::Column::Uscc))
+                        .like(like_pattern(&q.to_uppercase())),
+                )
+                .add(Expr::col((customer::Entity, customer::Column::Id)).in_subquery(phones)),
+        )
+        .order_by_asc(customer::Column::Name)
+        .limit(SEARCH_LIMIT)
+        .all(ctx.db.read())
+        .await?;
+    Ok(found
+        .into_iter()
+        .map(|c| Hit {
+            id: c.id,
+            name: c.name,
+            short_name: c.short_name,
+            uscc: c.uscc,
+        })
+        .collect())
+}
+
+/// The customer behind a section page: the section's permission, then the data scope
+/// (another firm's or a deleted customer is 404, one outside the employee's scope 403).
+pub async fn customer_for(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    customer_id: i64,
+    section: Section,
+) -> AppResult<customer::Model> {
+    who.require(section.permission())?;
+    access::customer(ctx, who, customer_id).await
+}
+
+/// The firm's chats for the demo's "current chat" picker: contacts and groups, linked ones
+/// first, at most 100 of each.
+pub async fn demo_chats(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<Vec<(ChatRef, String)>> {
+    use crate::db::entities::{
+        customer_external_link, customer_group_link, wecom_external_contact, wecom_group_chat,
+    };
+    let linked_contacts: Vec<i64> = customer_external_link::Entity::find()
+        .filter(customer_external_link::Column::FirmId.eq(who.firm_id))
+        .limit(100)
+        .all(ctx.db.read())
+        .await?
+        .into_iter()
+        .map(|l| l.external_contact_id)
+        .collect();
+    let linked_groups: Vec<i64> = customer_group_link::Entity::find()
+        .filter(customer_group_link::Column::FirmId.eq(who.firm_id))
+        .limit(100)
+        .all(ctx.db.read())
+        .await?
+        .into_iter()
+        .map(|l| l.group_chat_id)
+        .collect();
+    let mut contacts = wecom_external_contact::Entity::find()
+        .filter(wecom_external_contact::Column::FirmId.eq(who.firm_id))
+        .filter(wecom_external_contact::Column::DeletedAt.is_null())
+        .order_by_asc(wecom_external_contact::Column::Id)
+        .limit(100)
+        .all(ctx.db.read())
+        .await?;
+    contacts.sort_by_key(|c| !linked_contacts.contains(&c.id));
+    let mut groups = wecom_group_chat::Entity::find()
+        .filter(wecom_group_chat::Column::FirmId.eq(who.firm_id))
+        .filter(wecom_group_chat::Column::DismissedAt.is_null())
+        .order_by_asc(wecom_group_chat::Column::Id)
+        .limit(100)
+        .all(ctx.db.read())
+        .await?;
+    groups.sort_by_key(|g| !linked_groups.contains(&g.id));
+    Ok(contacts
+        .into_iter()
+        .map(|c| (ChatRef::Contact(c.external_userid), c.name))
+        .chain(
+            groups
+                .into_iter()
+                .map(|g| (ChatRef::Group(g.chat_id), g.name)),
+        )
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_refs_parse_and_print_their_paths() {
+        let c = ChatRef::parse("contact", " wmABC ").unwrap();
+        assert_eq!(c, ChatRef::Contact("wmABC".into()));
+        assert_eq!(c.path(), "/sidebar/contact/wmABC");
+        assert_eq!(
+            ChatRef::parse("group", "wr a/b").unwrap().path(),
+            "/sidebar/group/wr%20a%2Fb"
+        );
+        assert!(ChatRef::parse("other", "x").is_err());
+        assert!(ChatRef::parse("group", "  ").is_err());
+    }
+
+    #[test]
+    fn sections_parse_by_code_and_unknown_ones_are_not_found() {
+        for s in Section::ALL {
+            assert_eq!(Section::parse(s.code()).unwrap(), s);
+        }
+        assert!(matches!(
+            Section::parse("billing"),
+            Err(AppError::NotFound(_))
+        ));
+    }
+}

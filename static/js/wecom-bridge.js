@@ -1,0 +1,107 @@
+// The one place that talks to WeCom's JS-SDK (ww). It registers once per visit with signatures
+// from our server (/wecom/jssdk/sign) and offers three calls: the current chat, and sending a
+// text into it. Outside WeCom, in demo mode, the "current chat" comes from the page's picker and
+// sent messages go to the preview panel and the sandbox's message log instead.
+(function () {
+  'use strict';
+  var registered = null;
+
+  function demo() {
+    var app = document.getElementById('app');
+    return !!app && app.getAttribute('data-demo') === 'true';
+  }
+
+  function hasSdk() { return !!(window.ww && window.ww.register); }
+
+  function signatures() {
+    return fetch('/wecom/jssdk/sign', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: location.href.split('#')[0] })
+    }).then(function (res) {
+      if (!res.ok) { throw new Error('签名失败 ' + res.status); }
+      return res.json();
+    });
+  }
+
+  // One signature serves the whole visit.
+  function register() {
+    if (registered) { return registered; }
+    registered = signatures().then(function (cfg) {
+      window.ww.register({
+        corpId: cfg.corp_id,
+        agentId: Number(cfg.agent_id),
+        jsApiList: ['getContext', 'getCurExternalContact', 'getCurExternalChat', 'sendChatMessage'],
+        getConfigSignature: function () {
+          return { timestamp: cfg.config.timestamp, nonceStr: cfg.config.nonce_str, signature: cfg.config.signature };
+        },
+        getAgentConfigSignature: function () {
+          return { timestamp: cfg.agent_config.timestamp, nonceStr: cfg.agent_config.nonce_str, signature: cfg.agent_config.signature };
+        }
+      });
+      return cfg;
+    });
+    return registered;
+  }
+
+  function demoChat() {
+    var picker = document.getElementById('demo-chat');
+    var value = picker ? picker.value : '';
+    if (!value) { return null; }
+    var i = value.indexOf(':');
+    return { type: value.slice(0, i), key: value.slice(i + 1) };
+  }
+
+  // Resolves to {type: 'contact'|'group', key} or null (not opened from a chat toolbar).
+  function currentChat() {
+    if (!hasSdk()) {
+      return Promise.resolve(demo() ? demoChat() : null);
+    }
+    return register().then(function () { return window.ww.getContext(); }).then(function (ctx) {
+      var entry = ctx && ctx.entry;
+      if (entry === 'single_chat_tools' || entry === 'contact_profile') {
+        return window.ww.getCurExternalContact().then(function (r) { return { type: 'contact', key: r.userId }; });
+      }
+      if (entry === 'group_chat_tools') {
+        return window.ww.getCurExternalChat().then(function (r) { return { type: 'group', key: r.chatId }; });
+      }
+      return null;
+    });
+  }
+
+  function demoSend(text, chat) {
+    var list = document.getElementById('demo-sent');
+    if (list) {
+      var li = document.createElement('li');
+      var meta = document.createElement('p');
+      meta.className = 'muted';
+      meta.textContent = (chat && chat.type === 'group' ? '群 ' : '单聊 ') + (chat ? chat.key : '');
+      var body = document.createElement('p');
+      body.className = 'text';
+      body.textContent = text;
+      li.appendChild(meta);
+      li.appendChild(body);
+      list.insertBefore(li, list.firstChild);
+    }
+    return fetch('/sandbox/_sandbox/chat-messages', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_type: chat ? chat.type : '', chat_key: chat ? chat.key : '', msgtype: 'text', content: text })
+    }).catch(function () { /* the preview panel already shows it */ });
+  }
+
+  // Puts a text into the current chat; resolves when WeCom (or the demo) accepted it.
+  function sendText(text, chat) {
+    if (!hasSdk()) {
+      if (!demo()) { return Promise.reject(new Error('请在企业微信中打开后发送')); }
+      return demoSend(text, chat);
+    }
+    return register().then(function () {
+      return window.ww.sendChatMessage({ msgtype: 'text', enterChat: true, text: { content: text } });
+    });
+  }
+
+  window.ZhangfangBridge = { hasSdk: hasSdk, demo: demo, register: register, currentChat: currentChat, sendText: sendText };
+})();

@@ -1,0 +1,268 @@
+//! Composing messages from the firm's templates and logging sends, with the "already sent"
+//! notice.
+
+use crate::helpers::Browser;
+use crate::sidebar_customers::{exec, world};
+
+async fn text(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_expiry_reminder_is_composed_from_the_contract_sent_and_then_noticed() {
+    let w = world().await;
+    let now = w.app.clock_now();
+    exec(
+        &w.app,
+        "INSERT INTO service_contract (firm_id, customer_id, contract_no, service_type, start_period, end_period, fee_per_month_fen, billing_cycle, total_fen, status, created_at, updated_at) \
+         VALUES (?, ?, 'HT-1', 'bookkeeping', '2026-01', '2026-12', 30000, 'quarter', 360000, 'active', ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into()],
+    )
+    .await;
+    let staff = w.app.signed_in("staff").await;
+    let jia = w.jia;
+    let path = format!("/sidebar/customers/{jia}/compose/expiry?chat_type=group&chat_key=wrGROUP");
+    let (status, html) = text(staff.fragment(&path).await).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("2026-12-31到期（还有35天）"), "{html}");
+    assert!(html.contains("续约费用¥900.00/季"));
+    assert!(html.contains("——测试公司 wwsidebar000001 张三"));
+    assert!(!html.contains("already-sent"));
+    let (status, page) = text(staff.get(&path).await).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<html"));
+
+    let token = staff.csrf_token("/sidebar").await;
+    let jia_s = jia.to_string();
+    let send = [
+        ("csrf", token.as_str()),
+        ("customer_id", jia_s.as_str()),
+        ("chat_type", "group"),
+        ("chat_key", "wrGROUP"),
+        ("scene", "expiry"),
+        ("msgtype", "text"),
+        ("content", "王总您好！服务将到期"),
+    ];
+    let (status, html) = text(staff.post_form("/sidebar/sends", &send).await).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("已发送"));
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM message_log WHERE scene = 'expiry' AND target_type = 'group_chat' AND target_id = 'wrGROUP'").await, 1);
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'message.send'")
+            .await,
+        1
+    );
+
+    w.app.clock.advance(chrono::Duration::days(2));
+    let boss = w.app.signed_in("boss").await;
+    let (_, html) = text(boss.fragment(&path).await).await;
+    assert!(html.contains("张三 2 天前已在群内发送到期提醒"), "{html}");
+
+    // Without the token, nothing is logged.
+    let no_token: Vec<(&str, &str)> = send.iter().copied().filter(|(k, _)| *k != "csrf").collect();
+    assert_eq!(
+        staff.post_form("/sidebar/sends", &no_token).await.status(),
+        403
+    );
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM message_log").await, 1);
+}
+
+#[tokio::test]
+async fn dunning_composes_the_arrears_due_by_today_in_beijing() {
+    let w = world().await;
+    // 00:30 on 26 November in Beijing, still the 25th in UTC.
+    w.app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-11-25T16:30:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    let now = w.app.clock_now();
+    for (from, to, amount, paid, due) in [
+        ("2026-07", "2026-09", 90000, 30000, "2026-11-20"),
+        ("2026-10", "2026-12", 90000, 0, "2026-11-26"),
+        ("2027-01", "2027-03", 90000, 0, "2026-12-01"),
+    ] {
+        exec(
+            &w.app,
+            "INSERT INTO receivable (firm_id, customer_id, period_from, period_to, amount_fen, paid_fen, due_date, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+            vec![w.firm_id.into(), w.jia.into(), from.into(), to.into(), i64::from(amount).into(), i64::from(paid).into(), chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").unwrap().into(), now.into(), now.into()],
+        )
+        .await;
+    }
+    let boss = w.app.signed_in("boss").await;
+    let path = format!(
+        "/sidebar/customers/{}/compose/dunning?chat_type=contact&chat_key=wmBOSS",
+        w.jia
+    );
+    let (status, html) = text(boss.fragment(&path).await).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("2026-07至2026-12的代理记账服务费尚有¥1,500.00（壹仟伍佰元整）"),
+        "{html}"
+    );
+    // The panel's summary agrees.
+    let (_, panel) = text(
+        boss.fragment(&format!("/sidebar/group/wrGROUP?customer={}", w.jia))
+            .await,
+    )
+    .await;
+    assert!(panel.contains("¥1,500.00"), "{panel}");
+    // Staff without 收款 may not compose it.
+    let staff = w.app.signed_in("staff").await;
+    assert_eq!(staff.fragment(&path).await.status(), 403);
+}
+
+#[tokio::test]
+async fn every_scene_composes_and_unknown_ones_are_not_found() {
+    let w = world().await;
+    let boss = w.app.signed_in("boss").await;
+    for scene in [
+        "expiry",
+        "missing_invoices",
+        "dunning",
+        "receipt",
+        "collection",
+        "filing_done",
+        "invoicing",
+        "report",
+    ] {
+        let (status, html) = text(
+            boss.fragment(&format!("/sidebar/customers/{}/compose/{scene}", w.jia))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{scene}: {html}");
+        assert!(html.contains("上海甲乙贸易有限公司"), "{scene}");
+    }
+    assert_eq!(
+        boss.fragment(&format!("/sidebar/customers/{}/compose/nosuch", w.jia))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        boss.fragment(&format!(
+            "/sidebar/customers/{}/compose/expiry",
+            w.other_firm_customer
+        ))
+        .await
+        .status(),
+        404
+    );
+    let outsider = w.app.signed_in("outsider").await;
+    assert_eq!(
+        outsider
+            .fragment(&format!("/sidebar/customers/{}/compose/expiry", w.jia))
+            .await
+            .status(),
+        403
+    );
+    let anon = Browser::new(&w.app.address, "zf_session=nothing");
+    assert_eq!(
+        anon.fragment(&format!("/sidebar/customers/{}/compose/expiry", w.jia))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        anon.get(&format!("/sidebar/customers/{}/compose/expiry", w.jia))
+            .await
+            .status(),
+        302
+    );
+}
+
+#[tokio::test]
+async fn a_knowledge_article_is_found_filled_for_the_customer_sent_and_counted() {
+    let w = world().await;
+    let now = w.app.clock_now();
+    exec(&w.app, "INSERT INTO kb_category (firm_id, name, created_at, updated_at) VALUES (?, '税务常识', ?, ?)", vec![w.firm_id.into(), now.into(), now.into()]).await;
+    let cat = w.app.count("SELECT MAX(id) FROM kb_category").await;
+    for (title, content, status) in [
+        (
+            "小规模纳税人增值税起征点",
+            "{contact_name}您好，「{customer_name}」{period}季度销售额不超过30万元免征增值税。",
+            "approved",
+        ),
+        ("草稿文章起征点", "未审核", "draft"),
+        (
+            "发票丢失怎么办",
+            "丢失发票可以用记账联复印件入账，起征点无关。",
+            "approved",
+        ),
+    ] {
+        exec(
+            &w.app,
+            "INSERT INTO kb_article (firm_id, category_id, title, content, audit_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![w.firm_id.into(), cat.into(), title.into(), content.into(), status.into(), now.into(), now.into()],
+        )
+        .await;
+    }
+    let article = w.app.count("SELECT MIN(id) FROM kb_article").await;
+    let staff = w.app.signed_in("staff").await;
+    let (status, html) = text(
+        staff
+            .fragment(&format!(
+                "/sidebar/customers/{}/kb?q=起征点&chat_type=group&chat_key=wrGROUP",
+                w.jia
+            ))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let best = html
+        .find("小规模纳税人增值税起征点")
+        .expect("the title match");
+    let other = html.find("发票丢失怎么办").expect("the text match");
+    assert!(best < other, "a title match comes first");
+    assert!(!html.contains("草稿文章"), "drafts are not offered");
+    let (status, html) = text(staff.fragment(&format!("/sidebar/customers/{}/compose/kb?article={article}&chat_type=group&chat_key=wrGROUP", w.jia)).await).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("「上海甲乙贸易有限公司」2026-11季度"),
+        "{html}"
+    );
+    let token = staff.csrf_token("/sidebar").await;
+    let jia = w.jia.to_string();
+    let article_s = article.to_string();
+    let r = staff
+        .post_form(
+            "/sidebar/sends",
+            &[
+                ("csrf", &token),
+                ("customer_id", &jia),
+                ("chat_type", "group"),
+                ("chat_key", "wrGROUP"),
+                ("scene", "kb"),
+                ("content", "内容"),
+                ("article_id", &article_s),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT uses FROM kb_article_use WHERE article_id = {article}"
+            ))
+            .await,
+        1
+    );
+    // Another firm's chat is not found.
+    let r = staff
+        .post_form(
+            "/sidebar/sends",
+            &[
+                ("csrf", &token),
+                ("customer_id", &jia),
+                ("chat_type", "contact"),
+                ("chat_key", "wmOTHER"),
+                ("scene", "kb"),
+                ("content", "内容"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+}
