@@ -210,3 +210,55 @@ async fn open_session(
     txn.commit().await?;
     Ok(token)
 }
+
+/// WeCom's web-login (QR code) page for the firm's app, coming back to
+/// `/admin/login/wecom/callback` with a one-time code.
+pub fn web_login_url(ctx: &Ctx, corp_id: &str, agent_id: &str, oauth_state: &str) -> String {
+    let encode =
+        |v: &str| -> String { url::form_urlencoded::byte_serialize(v.as_bytes()).collect() };
+    let redirect = format!("{}/admin/login/wecom/callback", ctx.settings.public_base());
+    format!(
+        "{}/wwlogin/sso/login?login_type=CorpApp&appid={}&agentid={}&redirect_uri={}&state={}",
+        ctx.endpoints.login_base.trim_end_matches('/'),
+        encode(corp_id),
+        encode(agent_id),
+        encode(&redirect),
+        encode(oauth_state),
+    )
+}
+
+/// Exchanges a web-login code for the member and opens a back-office session for the active
+/// employee bound to them. Returns the session's cookie token.
+pub async fn finish_web_login(
+    ctx: &Ctx,
+    firm_id: i64,
+    code: &str,
+    ip: Option<String>,
+    user_agent: Option<String>,
+) -> AppResult<String> {
+    use crate::wecom::api::OAuthIdentity;
+    if code.is_empty() || code.len() > 512 {
+        return Err(AppError::BadRequest("授权码无效，请重新扫码".into()));
+    }
+    let app = ctx.apps.primary(firm_id).await?;
+    let identity = ctx
+        .wecom
+        .auth_get_user_info(app.handle()?, code)
+        .await
+        .map_err(|e| {
+            tracing::info!(error = %e, "web login code refused");
+            AppError::BadRequest("扫码登录已失效，请重新扫码".into())
+        })?;
+    let OAuthIdentity::Member { userid, .. } = identity else {
+        return Err(AppError::Forbidden("仅本企业成员可以登录".into()));
+    };
+    let e = employees::find_by_userid(ctx.db.read(), firm_id, &userid)
+        .await?
+        .filter(|e| e.status == employee::Status::Active)
+        .ok_or_else(|| {
+            AppError::Forbidden(
+                "该企业微信账号还没有绑定在职员工，请先在侧边栏绑定，或联系管理员".into(),
+            )
+        })?;
+    open_session(ctx, &e, ip, user_agent, ctx.now()).await
+}

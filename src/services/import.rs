@@ -140,6 +140,19 @@ fn read_csv(text: &str) -> AppResult<Vec<Vec<String>>> {
     for record in reader.records() {
         let record =
             record.map_err(|e| AppError::Validation(format!("CSV 文件格式不正确：{e}")))?;
+        // The reader skips blank lines: keep rows numbered by the line they start on.
+        // A record's position is where the previous one ended, before any blank lines.
+        let line = record.position().map_or(out.len() + 1, |p| {
+            let bytes = text.as_bytes();
+            let mut start = (p.byte() as usize).min(bytes.len());
+            while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+                start += 1;
+            }
+            bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
+        });
+        while out.len() + 1 < line {
+            out.push(Vec::new());
+        }
         out.push(record.iter().map(str::to_string).collect());
         if out.len() > MAX_ROWS + 10 {
             break;

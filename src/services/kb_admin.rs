@@ -23,33 +23,27 @@ use crate::services::audit::{self, Object, Who};
 use crate::services::import::{self, Column, RowError};
 use crate::services::sessions::CurrentEmployee;
 
-/// The placeholders an article may use; the sidebar fills them in when sending.
+/// The placeholders an article may use: the ones the sidebar fills from the customer and the
+/// sender when it sends an article (`domain::message_templates`), with what they become.
 pub const PLACEHOLDERS: &[(&str, &str)] = &[
-    ("客户名称", "当前客户的名称"),
-    ("联系人", "当前聊天的联系人称呼"),
-    ("我的姓名", "发送人的姓名"),
-    ("我的电话", "发送人的手机号"),
-    ("公司名称", "本代账公司的名称"),
+    ("customer_name", "客户名称"),
+    ("contact_name", "联系人称呼"),
+    ("period", "当前期间"),
+    ("firm_name", "本代账公司名称"),
+    ("staff_name", "发送人姓名"),
+    ("staff_phone", "发送人手机号"),
 ];
 
 const MAX_TITLE: usize = 200;
 const MAX_CONTENT: usize = 10_000;
 const MAX_CATEGORY: usize = 30;
 
-/// The unknown `{占位符}` in a text, if any.
+/// The unknown `{placeholder}`s in a text, if any.
 pub fn unknown_placeholders(text: &str) -> Vec<String> {
-    let mut unknown = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find('{') {
-        let after = &rest[start + 1..];
-        let Some(end) = after.find('}') else { break };
-        let name = after[..end].trim();
-        if !PLACEHOLDERS.iter().any(|(p, _)| *p == name) && !unknown.contains(&name.to_string()) {
-            unknown.push(name.to_string());
-        }
-        rest = &after[end + 1..];
-    }
-    unknown
+    crate::domain::message_templates::placeholders_in(text)
+        .into_iter()
+        .filter(|name| !PLACEHOLDERS.iter().any(|(p, _)| p == name))
+        .collect()
 }
 
 /// A top-level category with its children and how many articles each holds.
@@ -736,14 +730,14 @@ pub fn template_xlsx() -> AppResult<Vec<u8>> {
                 "税务".into(),
                 "增值税".into(),
                 "小规模纳税人季度销售额多少以内免征增值税？".into(),
-                "{客户名称}您好：小规模纳税人季度销售额未超过30万元的，免征增值税。".into(),
+                "{customer_name}您好：小规模纳税人季度销售额未超过30万元的，免征增值税。".into(),
                 "小规模,免税,增值税".into(),
             ],
             vec![
                 "服务".into(),
                 String::new(),
                 "每月什么时候交票据？".into(),
-                "请在每月5日前把上月的票据交给{我的姓名}，电话{我的电话}。".into(),
+                "请在每月5日前把上月的票据交给{staff_name}，电话{staff_phone}。".into(),
                 "票据,交票".into(),
             ],
         ],
@@ -911,14 +905,14 @@ mod tests {
 
     #[test]
     fn only_known_placeholders_pass() {
-        assert!(unknown_placeholders("{客户名称}您好，我是{我的姓名}").is_empty());
+        assert!(unknown_placeholders("{customer_name}您好，我是{staff_name}").is_empty());
         assert_eq!(
-            unknown_placeholders("{客户名} {客户名} { 联系人 } {未闭合"),
-            vec!["客户名".to_string()]
+            unknown_placeholders("{customer} {customer} {contact_name} {未闭合"),
+            vec!["customer".to_string()]
         );
-        let err = check_article("标题", "{金额}").unwrap_err();
+        let err = check_article("标题", "{amount_due}").unwrap_err();
         assert!(
-            err.contains("{金额}") && err.contains("{客户名称}"),
+            err.contains("{amount_due}") && err.contains("{customer_name}"),
             "{err}"
         );
     }

@@ -17,6 +17,7 @@ pub mod callbacks;
 pub mod collection;
 pub mod ctx;
 pub mod customer_profile;
+pub mod dashboard;
 pub mod demo;
 pub mod employee_admin;
 pub mod employees;

@@ -151,7 +151,13 @@ async fn articles_are_audited_and_an_approved_one_is_not_changed_or_deleted() {
     let o = office(&app, "wwkb2").await;
     let admin = app.signed_in_back_office("wwkb2-admin").await;
     let cat = add_category(&app, &admin, None, "常见问题").await;
-    let resp = add_article(&admin, cat, "交票时间", "{客户名称}您好，请在每月5日前交票").await;
+    let resp = add_article(
+        &admin,
+        cat,
+        "交票时间",
+        "{customer_name}您好，请在每月5日前交票",
+    )
+    .await;
     assert_eq!(resp.status(), 303);
     let id = article_id(&resp);
     assert_eq!(
@@ -162,9 +168,9 @@ async fn articles_are_audited_and_an_approved_one_is_not_changed_or_deleted() {
         1
     );
     // An unknown placeholder is refused.
-    let resp = add_article(&admin, cat, "金额", "您的欠费是{欠费金额}").await;
+    let resp = add_article(&admin, cat, "金额", "您的欠费是{arrears_total}").await;
     assert_eq!(resp.status(), 422);
-    assert!(resp.text().await.unwrap().contains("欠费金额"));
+    assert!(resp.text().await.unwrap().contains("arrears_total"));
     // Staff without rights read but do not write.
     let staff = app.signed_in_back_office("wwkb2-staff").await;
     let page = staff.get("/admin/kb").await.text().await.unwrap();
@@ -346,7 +352,7 @@ async fn an_import_with_bad_rows_saves_nothing_and_a_good_one_saves_all() {
                 "税务".into(),
                 "".into(),
                 "占位符".into(),
-                "{不存在}".into(),
+                "{no_such}".into(),
                 "".into(),
             ],
         ],

@@ -33,7 +33,11 @@ async fn rig() -> Rig {
     .unwrap();
     let address = server.addrs()[0];
     tokio::spawn(server.run());
-    let app = spawn_app_with(|s| s.wecom.api_base = format!("http://{address}")).await;
+    let app = spawn_app_with(|s| {
+        s.wecom.api_base = format!("http://{address}");
+        s.wecom.login_base = format!("http://{address}");
+    })
+    .await;
     let firm = zhangfang::services::firms::create_firm(
         app.state.db.write(),
         "wwplaceholder",
@@ -282,4 +286,75 @@ async fn staff_and_strangers_cannot_see_or_change_the_setup() {
             .await,
         0
     );
+}
+
+#[tokio::test]
+async fn a_bound_member_signs_in_to_the_back_office_by_scanning_the_web_login_code() {
+    let r = rig().await;
+    post(
+        &r.admin,
+        "/admin/wecom/corp",
+        &[("corp_id", &r.dataset.corp_id)],
+    )
+    .await;
+    assert_eq!(save_app(&r, &r.dataset.app.secret).await.status(), 303);
+    let member = r.dataset.members[0].userid.clone();
+    sea_orm::ConnectionTrait::execute_raw(
+        r.app.state.db.write(),
+        zhangfang::db::statement(
+            r.app.backend(),
+            "UPDATE employee SET wecom_userid = ? WHERE wecom_userid = 'setup-staff'",
+            [member.clone().into()],
+        ),
+    )
+    .await
+    .unwrap();
+    let visitor = Browser::new(&r.app.address, "zf_nothing=1");
+    let login = visitor.get("/admin/login").await.text().await.unwrap();
+    assert!(login.contains("id=\"wecom-login\""));
+    let resp = visitor
+        .get(&format!(
+            "/admin/login/wecom?corp_id={}&next=%2Fadmin%2Fkb",
+            r.dataset.corp_id
+        ))
+        .await;
+    assert_eq!(resp.status(), 302);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.contains("/wwlogin/sso/login?login_type=CorpApp"), "{to}");
+    // The member picks themself on the (sandbox) QR page.
+    let pick = format!(
+        "{}&userid={member}",
+        to.replace("/wwlogin/sso/login?", "/wwlogin/sso/login/pick?")
+    );
+    let resp = r.app.client.get(&pick).send().await.unwrap();
+    assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
+    let back = resp.headers()["location"].to_str().unwrap().to_string();
+    let back_path = &back[back.find("/admin/").unwrap()..];
+    let resp = visitor.get(back_path).await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/admin/kb");
+    let page = visitor.get("/admin").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("职员"));
+    // The same callback again is refused: the round trip is single-use.
+    let again = visitor.get(back_path).await;
+    assert!(again.status().is_client_error());
+    // A member bound to nobody is refused.
+    let stranger = Browser::new(&r.app.address, "zf_nothing=1");
+    let to = stranger
+        .get(&format!("/admin/login/wecom?corp_id={}", r.dataset.corp_id))
+        .await
+        .headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let other = r.dataset.members[1].userid.clone();
+    let pick = format!(
+        "{}&userid={other}",
+        to.replace("/wwlogin/sso/login?", "/wwlogin/sso/login/pick?")
+    );
+    let resp = r.app.client.get(&pick).send().await.unwrap();
+    let back = resp.headers()["location"].to_str().unwrap().to_string();
+    let resp = stranger.get(&back[back.find("/admin/").unwrap()..]).await;
+    assert_eq!(resp.status(), 403);
 }

@@ -4,6 +4,7 @@ mod access_links;
 mod admin_audit;
 mod admin_calendar;
 mod admin_employees;
+mod admin_home;
 mod admin_kb;
 mod admin_login;
 mod admin_templates;

@@ -243,3 +243,123 @@ async fn the_home_page_renders_in_chinese_with_its_links() {
     assert_eq!(links.len(), 2);
     b.client.clone().close().await.unwrap();
 }
+
+/// Signs in to the back office as the demo admin shown on the sign-in page.
+async fn sign_in_demo_admin(b: &Browser, app: &TestApp) {
+    b.client.goto(&app.url("/admin/login")).await.unwrap();
+    let phone = text_of(&b.client, "#demo-admin strong:nth-of-type(1)").await;
+    let password = text_of(&b.client, "#demo-admin strong:nth-of-type(2)").await;
+    let field = |css: &'static str| b.client.find(Locator::Css(css));
+    field("input[name=phone]")
+        .await
+        .unwrap()
+        .send_keys(&phone)
+        .await
+        .unwrap();
+    field("input[name=password]")
+        .await
+        .unwrap()
+        .send_keys(&password)
+        .await
+        .unwrap();
+    field("form button[type=submit].primary")
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let hello = text_of(&b.client, "main section.card h2").await;
+    assert!(hello.starts_with("您好"), "{hello}");
+}
+
+async fn click(b: &Browser, css: &str) {
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn is_checked(b: &Browser, css: &str) -> bool {
+    let el = b.client.find(Locator::Css(css)).await.unwrap();
+    el.prop("checked").await.unwrap().as_deref() == Some("true")
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_and_grants_and_revokes_a_permission() {
+    let Some(b) = browser(1280, 800).await else {
+        return;
+    };
+    let app = demo_app().await;
+    let staff_id = app
+        .count(
+            "SELECT MIN(e.id) FROM employee e JOIN firm f ON f.id = e.firm_id \
+             WHERE f.is_demo = TRUE AND e.role = 'staff' AND e.deleted_at IS NULL",
+        )
+        .await;
+    let granted = || async {
+        app.count(&format!(
+            "SELECT COUNT(*) FROM employee_permission WHERE employee_id = {staff_id} AND perm_code = 'billing_confirm'"
+        ))
+        .await
+    };
+    sign_in_demo_admin(&b, &app).await;
+    b.client.goto(&app.url("/admin/employees")).await.unwrap();
+    assert!(text_of(&b.client, "#employees").await.contains("职员"));
+    b.client
+        .goto(&app.url(&format!("/admin/employees/{staff_id}")))
+        .await
+        .unwrap();
+    let before = is_checked(&b, "input[name=perm_billing_confirm]").await;
+    assert_eq!(before, granted().await == 1);
+    for expected in [!before, before] {
+        click(&b, "input[name=perm_billing_confirm]").await;
+        click(&b, "#edit-employee button[type=submit]").await;
+        assert_eq!(text_of(&b.client, "p.notice").await, "已保存。");
+        assert_eq!(
+            is_checked(&b, "input[name=perm_billing_confirm]").await,
+            expected
+        );
+        assert_eq!(granted().await == 1, expected);
+    }
+    // Nothing scrolls sideways at 1280 px.
+    let fits = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, json!(true));
+    b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_sets_up_wecom_in_the_demo_and_the_connection_test_passes() {
+    let Some(b) = browser(1280, 800).await else {
+        return;
+    };
+    let app = demo_app().await;
+    sign_in_demo_admin(&b, &app).await;
+    b.client.goto(&app.url("/admin/wecom")).await.unwrap();
+    let callback = text_of(&b.client, "#callback-url").await;
+    assert!(callback.contains("/wecom/callback/"), "{callback}");
+    assert!(
+        text_of(&b.client, "#sidebar-url")
+            .await
+            .contains("/sidebar?corp_id=")
+    );
+    // Save the app as it stands (the Secret stays), then test the connection.
+    click(&b, "#app-form button[type=submit]").await;
+    assert_eq!(text_of(&b.client, "p.notice").await, "已保存。");
+    click(&b, "#test-form button[type=submit]").await;
+    let checks = text_of(&b.client, "#checks").await;
+    assert!(!checks.contains("失败"), "{checks}");
+    assert!(checks.contains("位成员开通了客户联系"), "{checks}");
+    b.client.clone().close().await.unwrap();
+}

@@ -36,19 +36,6 @@ pub fn field(body: &[u8], name: &str) -> String {
         .unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_fields_are_all_read() {
-        let body = b"name=%E5%BC%A0&perm=basic&perm=billing&csrf=x";
-        assert_eq!(repeated(body, "perm"), vec!["basic", "billing"]);
-        assert_eq!(field(body, "name"), "张");
-        assert_eq!(field(body, "missing"), "");
-    }
-}
-
 /// The parts of a small multipart upload: text fields and at most one file, read within
 /// `max_bytes` in total; the CSRF token (part `csrf`) is checked before the caller sees anything.
 pub struct Upload {
@@ -107,4 +94,17 @@ pub async fn read_upload(
     let token = upload.fields.get("csrf").cloned().unwrap_or_default();
     crate::web::csrf::check_token(req, &token)?;
     Ok(upload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_fields_are_all_read() {
+        let body = b"name=%E5%BC%A0&perm=basic&perm=billing&csrf=x";
+        assert_eq!(repeated(body, "perm"), vec!["basic", "billing"]);
+        assert_eq!(field(body, "name"), "张");
+        assert_eq!(field(body, "missing"), "");
+    }
 }

@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 
 use crate::domain::clock::to_local;
 use crate::error::AppResult;
+use crate::services::dashboard::{self, Dashboard};
 use crate::services::overview::{self, SystemStatus};
 use crate::state::AppState;
 use crate::web::admin::Chrome;
@@ -18,10 +19,18 @@ pub struct HomePage {
     chrome: Chrome,
     /// Admins only.
     status: Option<SystemStatus>,
+    /// Admins only.
+    dashboard: Option<Dashboard>,
     started: String,
     permissions: Vec<&'static str>,
     /// Admins only: the WeCom block (templates/admin/wecom_status.html).
     wecom: Option<crate::services::wecom_sync::HomeStatus>,
+}
+
+impl HomePage {
+    fn yuan(&self, fen: &i64) -> String {
+        dashboard::yuan(*fen)
+    }
 }
 
 pub async fn show(
@@ -29,10 +38,13 @@ pub async fn show(
     me: BackOfficeEmployee,
     csrf: CsrfToken,
 ) -> AppResult<HomePage> {
-    let status = if me.is_admin() {
-        Some(overview::system_status(&state, &me, state.started_at).await?)
+    let (status, dashboard) = if me.is_admin() {
+        (
+            Some(overview::system_status(&state, &me, state.started_at).await?),
+            Some(dashboard::load(&state, &me).await?),
+        )
     } else {
-        None
+        (None, None)
     };
     let wecom = crate::services::wecom_sync::home_status(&state, &me).await?;
     Ok(HomePage {
@@ -43,5 +55,6 @@ pub async fn show(
         permissions: me.permissions.iter().map(|p| p.label()).collect(),
         chrome: Chrome::new(&me, "/admin", csrf.0),
         status,
+        dashboard,
     })
 }

@@ -183,6 +183,118 @@ pub async fn logout(
     Ok(response)
 }
 
+/// What survives the round trip through WeCom's web-login page.
+#[derive(serde::Serialize, Deserialize)]
+struct WebLoginState {
+    state: String,
+    firm_id: i64,
+    next: String,
+    expires: i64,
+}
+
+const WEB_LOGIN_COOKIE: &str = "zf_weblogin";
+const WEB_LOGIN_SECONDS: i64 = 600;
+
+#[derive(Deserialize)]
+pub struct WebLoginQuery {
+    corp_id: Option<String>,
+    next: Option<String>,
+}
+
+/// `GET /admin/login/wecom`: scan the WeCom web-login QR code (the sandbox plays it in the demo).
+pub async fn wecom_begin(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<WebLoginQuery>,
+) -> AppResult<HttpResponse> {
+    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    state.signin_limits.check(ip, None)?;
+    let firm = crate::services::signin::resolve_firm(&state, query.corp_id.as_deref()).await?;
+    let app = state.apps.primary(firm.id).await?;
+    let pending = WebLoginState {
+        state: {
+            use rand::Rng;
+            rand::rng()
+                .sample_iter(&rand::distr::Alphanumeric)
+                .take(24)
+                .map(char::from)
+                .collect()
+        },
+        firm_id: firm.id,
+        next: safe_next(query.next.as_deref()),
+        expires: state.now().timestamp() + WEB_LOGIN_SECONDS,
+    };
+    crate::services::signin::begin_oauth(&state, firm.id, &pending.state).await?;
+    let location = backoffice::web_login_url(&state, &firm.corp_id, &app.agent_id, &pending.state);
+    let mut response = HttpResponse::Found()
+        .insert_header((LOCATION, location))
+        .finish();
+    cookies::set_signed(
+        &state,
+        &mut response,
+        WEB_LOGIN_COOKIE,
+        &pending,
+        WEB_LOGIN_SECONDS,
+    )?;
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct WebLoginCallback {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+/// `GET /admin/login/wecom/callback`: WeCom sends the scanner back with a one-time code.
+pub async fn wecom_callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<WebLoginCallback>,
+) -> AppResult<HttpResponse> {
+    let expired = || AppError::BadRequest("扫码登录已超时或来源无效，请重新扫码".into());
+    let pending: WebLoginState =
+        cookies::get_signed(&state, &req, WEB_LOGIN_COOKIE).ok_or_else(expired)?;
+    let ip = crate::web::client_ip::client_ip(&req, &state.settings.server.trusted_proxies);
+    state.signin_limits.check(ip, Some(pending.firm_id))?;
+    let returned = query.state.as_deref().unwrap_or_default();
+    let matches = subtle::ConstantTimeEq::ct_eq(pending.state.as_bytes(), returned.as_bytes());
+    if !bool::from(matches) || pending.expires < state.now().timestamp() {
+        return Err(expired());
+    }
+    if !crate::services::signin::consume_oauth_state(&state, pending.firm_id, &pending.state)
+        .await?
+    {
+        return Err(expired());
+    }
+    let code = query
+        .code
+        .as_deref()
+        .ok_or_else(|| AppError::Forbidden("未完成扫码授权".into()))?;
+    let token = backoffice::finish_web_login(
+        &state,
+        pending.firm_id,
+        code,
+        ip.map(|ip| ip.to_string()),
+        req.headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    )
+    .await?;
+    let mut response = HttpResponse::SeeOther()
+        .insert_header((LOCATION, pending.next))
+        .finish();
+    cookies::set(
+        &state,
+        &mut response,
+        sessions::ADMIN_COOKIE,
+        token,
+        sessions::ADMIN_IDLE_LIFETIME.num_seconds(),
+    )?;
+    cookies::clear(&state, &mut response, WEB_LOGIN_COOKIE)?;
+    Ok(response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;

@@ -23,6 +23,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .route("/login/wecom", web::get().to(login::wecom_begin))
+        .route(
+            "/login/wecom/callback",
+            web::get().to(login::wecom_callback),
+        )
         .route("/templates", web::get().to(templates::list))
         .route("/templates/{scene}", web::post().to(templates::save))
         .route(
