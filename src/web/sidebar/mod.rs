@@ -41,6 +41,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(sections::receipt_png),
         )
         .route(
+            "/customers/{customer_id}/billing/receipts/{receipt_id}/media",
+            web::post().to(sections::receipt_media),
+        )
+        .route(
             "/customers/{customer_id}/collection",
             web::get().to(sections::collection_view),
         )

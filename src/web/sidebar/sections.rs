@@ -22,7 +22,7 @@ use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{collection, filings, invoices, payments, reports};
 use crate::state::AppState;
-use crate::web::csrf::{CsrfForm, CsrfToken, WithCsrf};
+use crate::web::csrf::{CsrfForm, CsrfHeader, CsrfToken, WithCsrf};
 use crate::web::extractors::SidebarEmployee;
 
 fn period_param(p: Option<&str>) -> AppResult<Option<Period>> {
@@ -324,6 +324,31 @@ pub async fn receipt_png(
     }
     let (filename, png) = payments::receipt_image(&state, &who, receipt_id).await?;
     Ok(download("image/png", &filename, png))
+}
+
+#[derive(serde::Serialize)]
+struct MediaReply {
+    media_id: String,
+    filename: String,
+}
+
+/// 发送收据: the receipt image as WeCom temporary media, for the chat bridge to send
+/// (`sendChatMessage` with `msgtype: image`). Reuses a media id that is still fresh.
+pub async fn receipt_media(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    _csrf: CsrfHeader,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, receipt_id) = path.into_inner();
+    let (rec, _, _) = payments::receipt_for(&state, &who, receipt_id).await?;
+    if rec.customer_id != customer_id {
+        return Err(AppError::NotFound("收据不存在".into()));
+    }
+    let (filename, _) = payments::receipt_image(&state, &who, receipt_id).await?;
+    let key = payments::receipt_media_key(&rec);
+    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
+    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
 }
 
 // ---------------------------------------------------------------------------
