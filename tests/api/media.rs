@@ -3,6 +3,7 @@
 
 use actix_web::{App, HttpServer};
 use chrono::{Duration, NaiveDate};
+use sea_orm::ConnectionTrait;
 use zhangfang::config::Secret;
 use zhangfang::db::entities::media_file::Kind;
 use zhangfang::sandbox::{Sandbox, SandboxOptions};
@@ -181,7 +182,7 @@ async fn a_receipt_is_uploaded_as_temporary_media_for_the_chat() {
     .await
     .unwrap();
     for (userid, perms) in [
-        ("cashier", &["billing", "billing_confirm"][..]),
+        ("cashier", &["billing", "billing_confirm", "collection"][..]),
         ("plain", &["basic"][..]),
     ] {
         app.add_employee(
@@ -189,7 +190,7 @@ async fn a_receipt_is_uploaded_as_temporary_media_for_the_chat() {
             crate::helpers::NewEmployee {
                 name: userid,
                 userid: Some(userid),
-                role: Role::Admin,
+                role: Role::Staff,
                 permissions: perms,
                 ..Default::default()
             },
@@ -197,6 +198,12 @@ async fn a_receipt_is_uploaded_as_temporary_media_for_the_chat() {
         .await;
     }
     let customer_id = app.add_customer(firm.id, "鑫犇淼燚有限公司").await;
+    app.state
+        .db
+        .write()
+        .execute_unprepared("UPDATE employee SET data_scope = 'all'")
+        .await
+        .unwrap();
     app.add_receivable(
         firm.id,
         customer_id,
@@ -256,4 +263,52 @@ async fn a_receipt_is_uploaded_as_temporary_media_for_the_chat() {
         .unwrap();
     assert_eq!(again["media_id"], media_id.as_str());
     assert_eq!(sandbox.calls("media/upload"), 1);
+
+    // 分享 a collection detail the same way.
+    let collection_id = zhangfang::services::collection::record(
+        &app.state,
+        &me,
+        None,
+        zhangfang::services::collection::NewCollection {
+            customer_id,
+            period: zhangfang::domain::period::Period::parse("2026-10").unwrap(),
+            lines: vec![zhangfang::services::collection::Line {
+                doc_type: "银行回单".into(),
+                count: 3,
+                amount_fen: 0,
+            }],
+            note: None,
+            complete: true,
+        },
+    )
+    .await
+    .unwrap();
+    let url = browser.url(&format!(
+        "/sidebar/customers/{customer_id}/collection/{collection_id}/media"
+    ));
+    let body: serde_json::Value = browser
+        .client
+        .post(&url)
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shared = sandbox
+        .media(body["media_id"].as_str().unwrap())
+        .expect("uploaded");
+    assert_eq!(shared.kind, "image");
+    assert_eq!(sandbox.calls("media/upload"), 2);
+    let plain = app.signed_in("plain").await;
+    let plain_token = plain.csrf_token("/sidebar").await;
+    let refused = plain
+        .client
+        .post(plain.url(&format!("{page}/receipts/{}/media", done.receipt_id)))
+        .header("x-csrf-token", &plain_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
 }

@@ -53,6 +53,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(sections::collection_record),
         )
         .route(
+            "/customers/{customer_id}/collection/{collection_id}/media",
+            web::post().to(sections::collection_media),
+        )
+        .route(
             "/customers/{customer_id}/collection/{collection_id}.png",
             web::get().to(sections::collection_png),
         )
