@@ -884,3 +884,16 @@ pub async fn receipt_image(
     .await?;
     Ok((filename, image.png))
 }
+
+/// The `media_file` key a receipt's image is kept under (a voided receipt is a new image).
+pub fn receipt_media_key(rec: &receipt::Model) -> String {
+    format!(
+        "receipt:{}:{}",
+        rec.id,
+        if rec.status == receipt::Status::Void {
+            "void"
+        } else {
+            "valid"
+        }
+    )
+}

@@ -43,12 +43,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(sections::receipt_png),
         )
         .route(
+            "/customers/{customer_id}/billing/receipts/{receipt_id}/media",
+            web::post().to(sections::receipt_media),
+        )
+        .route(
             "/customers/{customer_id}/collection",
             web::get().to(sections::collection_view),
         )
         .route(
             "/customers/{customer_id}/collection",
             web::post().to(sections::collection_record),
+        )
+        .route(
+            "/customers/{customer_id}/collection/{collection_id}/media",
+            web::post().to(sections::collection_media),
         )
         .route(
             "/customers/{customer_id}/collection/{collection_id}.png",

@@ -22,7 +22,7 @@ use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::{collection, filings, invoices, payments, reports};
 use crate::state::AppState;
-use crate::web::csrf::{CsrfForm, CsrfToken, WithCsrf};
+use crate::web::csrf::{CsrfForm, CsrfHeader, CsrfToken, WithCsrf};
 use crate::web::extractors::SidebarEmployee;
 
 fn period_param(p: Option<&str>) -> AppResult<Option<Period>> {
@@ -326,6 +326,31 @@ pub async fn receipt_png(
     Ok(download("image/png", &filename, png))
 }
 
+#[derive(serde::Serialize)]
+struct MediaReply {
+    media_id: String,
+    filename: String,
+}
+
+/// 发送收据: the receipt image as WeCom temporary media, for the chat bridge to send
+/// (`sendChatMessage` with `msgtype: image`). Reuses a media id that is still fresh.
+pub async fn receipt_media(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    _csrf: CsrfHeader,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, receipt_id) = path.into_inner();
+    let (rec, _, _) = payments::receipt_for(&state, &who, receipt_id).await?;
+    if rec.customer_id != customer_id {
+        return Err(AppError::NotFound("收据不存在".into()));
+    }
+    let (filename, _) = payments::receipt_image(&state, &who, receipt_id).await?;
+    let key = payments::receipt_media_key(&rec);
+    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
+    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+}
+
 // ---------------------------------------------------------------------------
 // 收票
 // ---------------------------------------------------------------------------
@@ -462,15 +487,15 @@ pub async fn collection_record(
     }
 }
 
-pub async fn collection_png(
-    state: web::Data<AppState>,
-    who: SidebarEmployee,
-    path: web::Path<(i64, i64)>,
-) -> AppResult<HttpResponse> {
-    let (customer_id, collection_id) = path.into_inner();
-    // The customer in the path must be visible; the record must be its own.
-    crate::services::access::customer(&state, &who, customer_id).await?;
-    let data = collection::detail(&state, &who, collection_id).await?;
+/// Renders and keeps the collection-detail image; returns its key, file name and bytes.
+async fn collection_image(
+    state: &AppState,
+    who: &SidebarEmployee,
+    customer_id: i64,
+    collection_id: i64,
+) -> AppResult<(String, String, Vec<u8>)> {
+    crate::services::access::customer(state, who, customer_id).await?;
+    let data = collection::detail(state, who, collection_id).await?;
     let image = crate::render::collection::render(&data)?;
     let filename = format!("{}{}收票明细.png", data.customer_name, data.period);
     let key = format!("collection:{collection_id}");
@@ -487,7 +512,30 @@ pub async fn collection_png(
         state.now(),
     )
     .await?;
-    Ok(download("image/png", &filename, image.png))
+    Ok((key, filename, image.png))
+}
+
+/// 分享: the collection detail as WeCom temporary media for the chat bridge.
+pub async fn collection_media(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    _csrf: CsrfHeader,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, collection_id) = path.into_inner();
+    let (key, filename, _) = collection_image(&state, &who, customer_id, collection_id).await?;
+    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
+    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+}
+
+pub async fn collection_png(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<(i64, i64)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, collection_id) = path.into_inner();
+    let (_, filename, png) = collection_image(&state, &who, customer_id, collection_id).await?;
+    Ok(download("image/png", &filename, png))
 }
 
 // ---------------------------------------------------------------------------
