@@ -262,12 +262,7 @@ async fn sign_in_demo_admin(b: &Browser, app: &TestApp) {
         .send_keys(&password)
         .await
         .unwrap();
-    field("form button[type=submit].primary")
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_and_wait_for_page(b, "form button[type=submit].primary").await;
     let hello = text_of(&b.client, "main section.card h2").await;
     assert!(hello.starts_with("您好"), "{hello}");
 }
@@ -282,6 +277,30 @@ async fn click(b: &Browser, css: &str) {
         .click()
         .await
         .unwrap();
+}
+
+/// Clicks something that loads a new page and waits until the new page is there, so that what
+/// is read next is not the old page's (a mark left on the old window is gone from the new one).
+async fn click_and_wait_for_page(b: &Browser, css: &str) {
+    b.client
+        .execute("window.__zfOldPage = true; return null;", vec![])
+        .await
+        .unwrap();
+    click(b, css).await;
+    for _ in 0..200 {
+        let gone = b
+            .client
+            .execute("return window.__zfOldPage === undefined;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if gone {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css}: no new page after 10 s");
 }
 
 async fn is_checked(b: &Browser, css: &str) -> bool {
@@ -318,7 +337,7 @@ async fn an_admin_signs_in_and_grants_and_revokes_a_permission() {
     assert_eq!(before, granted().await == 1);
     for expected in [!before, before] {
         click(&b, "input[name=perm_billing_confirm]").await;
-        click(&b, "#edit-employee button[type=submit]").await;
+        click_and_wait_for_page(&b, "#edit-employee button[type=submit]").await;
         assert_eq!(text_of(&b.client, "p.notice").await, "已保存。");
         assert_eq!(
             is_checked(&b, "input[name=perm_billing_confirm]").await,
@@ -355,9 +374,9 @@ async fn an_admin_sets_up_wecom_in_the_demo_and_the_connection_test_passes() {
             .contains("/sidebar?corp_id=")
     );
     // Save the app as it stands (the Secret stays), then test the connection.
-    click(&b, "#app-form button[type=submit]").await;
+    click_and_wait_for_page(&b, "#app-form button[type=submit]").await;
     assert_eq!(text_of(&b.client, "p.notice").await, "已保存。");
-    click(&b, "#test-form button[type=submit]").await;
+    click_and_wait_for_page(&b, "#test-form button[type=submit]").await;
     let checks = text_of(&b.client, "#checks").await;
     assert!(!checks.contains("失败"), "{checks}");
     assert!(checks.contains("位成员开通了客户联系"), "{checks}");
