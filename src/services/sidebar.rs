@@ -106,7 +106,9 @@ pub async fn find_chat(ctx: &Ctx, firm_id: i64, chat_ref: &ChatRef) -> AppResult
     })
 }
 
-/// A sidebar section (part 2 adds billing, collection, filings, reports, invoices).
+/// A section served by the generic `/sidebar/customers/{id}/{section}` route. The money and
+/// bookkeeping sections (billing, collection, filings, reports, invoices) have routes of their
+/// own; [`tabs_for`] lists both kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     Basic,
@@ -161,6 +163,39 @@ pub fn sections_for(who: &CurrentEmployee) -> Vec<Section> {
         .collect()
 }
 
+/// A tab of the customer panel: a section `who` may open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tab {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// The sections with routes of their own, in tab order, with the right each needs.
+const OWN_ROUTE_SECTIONS: [(&str, &str, Permission); 5] = [
+    ("billing", "收款", Permission::Billing),
+    ("collection", "收票", Permission::Collection),
+    ("filings", "报税", Permission::Filing),
+    ("reports", "报表", Permission::Report),
+    ("invoices", "发票", Permission::Invoice),
+];
+
+/// Every tab `who` may open, in order: the generic sections, then the money and bookkeeping ones.
+pub fn tabs_for(who: &CurrentEmployee) -> Vec<Tab> {
+    sections_for(who)
+        .into_iter()
+        .map(|s| Tab {
+            code: s.code(),
+            label: s.label(),
+        })
+        .chain(
+            OWN_ROUTE_SECTIONS
+                .into_iter()
+                .filter(|(_, _, p)| who.can(*p))
+                .map(|(code, label, _)| Tab { code, label }),
+        )
+        .collect()
+}
+
 /// One of a chat's companies in the switcher.
 #[derive(Clone, Debug)]
 pub struct Choice {
@@ -181,7 +216,7 @@ pub struct Summary {
     pub missing_invoices: u64,
     /// Filings not yet done that are overdue or due within the next 10 days.
     pub filings_due: u64,
-    pub sections: Vec<Section>,
+    pub tabs: Vec<Tab>,
 }
 
 /// The customer panel for a chat.
@@ -437,7 +472,7 @@ pub async fn summary(
         arrears: arrears_as_of(&owed, today),
         missing_invoices,
         filings_due,
-        sections: sections_for(who),
+        tabs: tabs_for(who),
         customer,
     })
 }

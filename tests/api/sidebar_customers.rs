@@ -748,3 +748,31 @@ async fn tags_mapped_to_wecom_are_marked_in_a_single_chat_and_a_refusal_is_shown
     );
     wecom.verify().await;
 }
+
+#[tokio::test]
+async fn the_money_and_bookkeeping_sections_are_tabs_of_the_panel_and_load_as_fragments() {
+    let w = world().await;
+    let boss = w.app.signed_in("boss").await;
+    let (_, html) = text(boss.fragment("/sidebar/group/wrGROUP").await).await;
+    for tab in ["billing", "collection", "filings", "reports", "invoices"] {
+        assert!(html.contains(&format!("tab-{tab}")), "{tab} is a tab");
+    }
+    let staff = w.app.signed_in("staff").await;
+    let (_, html) = text(staff.fragment("/sidebar/group/wrGROUP").await).await;
+    assert!(
+        !html.contains("tab-billing") && !html.contains("tab-invoices"),
+        "a section without its right is no tab"
+    );
+    for section in ["billing", "collection", "filings", "reports", "invoices"] {
+        let path = format!("/sidebar/customers/{}/{section}", w.jia);
+        let (status, page) = text(boss.get(&path).await).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        assert!(page.contains("<html") && page.contains(&format!("id=\"{section}\"")));
+        let (status, fragment) = text(boss.fragment(&path).await).await;
+        assert_eq!(status, 200, "{path}: {fragment}");
+        assert!(
+            !fragment.contains("<html") && fragment.contains(&format!("id=\"{section}\"")),
+            "{path} loads into the panel without a second layout"
+        );
+    }
+}

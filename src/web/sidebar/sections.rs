@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use actix_web::{HttpRequest, HttpResponse, Responder, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use chrono::NaiveDate;
@@ -51,7 +51,7 @@ fn download(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpResponse 
 // ---------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "sidebar/sections/billing.html")]
+#[template(path = "sidebar/sections/billing.html", blocks = ["content"])]
 struct BillingPage {
     arrears: payments::Arrears,
     history: Vec<payments::PaymentLine>,
@@ -118,10 +118,33 @@ async fn billing_page(
 
 fn refused(mut page: BillingPage, req: &HttpRequest, e: &AppError) -> HttpResponse {
     page.error = Some(e.public_message());
-    page.customize()
-        .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-        .respond_to(req)
-        .map_into_boxed_body()
+    respond(
+        req,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        || page.render(),
+        || page.as_content().render(),
+    )
+}
+
+/// Like the generic sections: the whole page when opened directly, only the section's content
+/// when the panel's tabs load it (`HX-Request`).
+fn respond(
+    req: &HttpRequest,
+    status: StatusCode,
+    whole: impl FnOnce() -> askama::Result<String>,
+    content: impl FnOnce() -> askama::Result<String>,
+) -> HttpResponse {
+    let html = if req.headers().contains_key("hx-request") {
+        content()
+    } else {
+        whole()
+    };
+    match html {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(e) => AppError::internal(e).error_response(),
+    }
 }
 
 pub async fn billing(
@@ -137,7 +160,12 @@ pub async fn billing(
         .done
         .as_deref()
         .map(|n| format!("已确认收款，收据号 {n}"));
-    Ok(page.respond_to(&req).map_into_boxed_body())
+    Ok(respond(
+        &req,
+        StatusCode::OK,
+        || page.render(),
+        || page.as_content().render(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -305,7 +333,12 @@ pub async fn dunning(
     match draft {
         Ok(d) => {
             page.dunning = Some(d);
-            Ok(page.respond_to(&req).map_into_boxed_body())
+            Ok(respond(
+                &req,
+                StatusCode::OK,
+                || page.render(),
+                || page.as_content().render(),
+            ))
         }
         Err(e @ AppError::Validation(_)) => Ok(refused(page, &req, &e)),
         Err(e) => Err(e),
@@ -356,7 +389,7 @@ pub async fn receipt_media(
 // ---------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
-#[template(path = "sidebar/sections/collection.html")]
+#[template(path = "sidebar/sections/collection.html", blocks = ["content"])]
 struct CollectionPage {
     customer_id: i64,
     periods: Vec<collection::PeriodView>,
@@ -392,7 +425,12 @@ pub async fn collection_view(
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let page = collection_page(&state, &who, path.into_inner(), csrf.0).await?;
-    Ok(page.respond_to(&req).map_into_boxed_body())
+    Ok(respond(
+        &req,
+        StatusCode::OK,
+        || page.render(),
+        || page.as_content().render(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -477,11 +515,12 @@ pub async fn collection_record(
         Err(e @ AppError::Validation(_)) => {
             let mut page = collection_page(&state, &who, customer_id, csrf.0).await?;
             page.error = Some(e.public_message());
-            Ok(page
-                .customize()
-                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-                .respond_to(&req)
-                .map_into_boxed_body())
+            Ok(respond(
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                || page.render(),
+                || page.as_content().render(),
+            ))
         }
         Err(e) => Err(e),
     }
@@ -548,7 +587,7 @@ pub struct PeriodQuery {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "sidebar/sections/filings.html")]
+#[template(path = "sidebar/sections/filings.html", blocks = ["content"])]
 struct FilingsPage {
     customer_id: i64,
     view: filings::FilingsView,
@@ -564,9 +603,13 @@ pub async fn filings_view(
     let customer_id = path.into_inner();
     let period = period_param(query.period.as_deref())?;
     let view = filings::view(&state, &who, customer_id, period).await?;
-    Ok(FilingsPage { customer_id, view }
-        .respond_to(&req)
-        .map_into_boxed_body())
+    let page = FilingsPage { customer_id, view };
+    Ok(respond(
+        &req,
+        StatusCode::OK,
+        || page.render(),
+        || page.as_content().render(),
+    ))
 }
 
 /// Fen as yuan for the statement tables ("" for zero, as printed statements leave it blank).
@@ -579,7 +622,7 @@ fn yuan(fen: &i64) -> String {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "sidebar/sections/reports.html")]
+#[template(path = "sidebar/sections/reports.html", blocks = ["content"])]
 struct ReportsPage {
     customer_id: i64,
     view: reports::ReportsView,
@@ -595,9 +638,13 @@ pub async fn reports_view(
     let customer_id = path.into_inner();
     let period = period_param(query.period.as_deref())?;
     let view = reports::view(&state, &who, customer_id, period).await?;
-    Ok(ReportsPage { customer_id, view }
-        .respond_to(&req)
-        .map_into_boxed_body())
+    let page = ReportsPage { customer_id, view };
+    Ok(respond(
+        &req,
+        StatusCode::OK,
+        || page.render(),
+        || page.as_content().render(),
+    ))
 }
 
 pub async fn reports_xlsx(
@@ -617,7 +664,7 @@ pub async fn reports_xlsx(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "sidebar/sections/invoices.html")]
+#[template(path = "sidebar/sections/invoices.html", blocks = ["content"])]
 struct InvoicesPage {
     customer_id: i64,
     view: invoices::InvoicesView,
@@ -646,7 +693,11 @@ pub async fn invoices_view(
         None => Period::of_date(today_local(state.now())),
     };
     let view = invoices::view(&state, &who, customer_id, period).await?;
-    Ok(InvoicesPage { customer_id, view }
-        .respond_to(&req)
-        .map_into_boxed_body())
+    let page = InvoicesPage { customer_id, view };
+    Ok(respond(
+        &req,
+        StatusCode::OK,
+        || page.render(),
+        || page.as_content().render(),
+    ))
 }
