@@ -125,6 +125,17 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
         wait(c, &format!("#section-{section}")).await;
         shot(c, section).await;
     }
+    // The money and bookkeeping sections load into the same panel, without a second layout.
+    for section in ["billing", "collection", "filings", "reports", "invoices"] {
+        click(c, &format!("#tab-{section}")).await;
+        wait(c, &format!("#section #{section}")).await;
+        let layouts = c
+            .find_all(Locator::Css("#section header.me, #section .top"))
+            .await
+            .unwrap();
+        assert!(layouts.is_empty(), "{section} brought its own page chrome");
+        shot(c, section).await;
+    }
 
     // 基础资料: add a contact.
     click(c, "#tab-basic").await;
