@@ -133,7 +133,17 @@ pub async fn run_job(ctx: &Ctx, job: Job) -> Result<(), JobError> {
         .handle()
         .map_err(|e| JobError::permanent(anyhow!("{e}")))?
         .clone();
+    // Kinds this job already finished before an earlier attempt was cut short are not run again.
+    let queued_at = crate::db::entities::background_job::Entity::find_by_id(job.id)
+        .one(ctx.db.write())
+        .await?
+        .map(|j| j.created_at);
     for &kind in payload.what.kinds() {
+        if let Some(queued_at) = queued_at
+            && finished_since(ctx, firm_id, kind, queued_at).await?
+        {
+            continue;
+        }
         let row = open_run(ctx, firm_id, kind, payload.started_by).await?;
         let mut run = Run::new(ctx.clone(), handle.clone(), row);
         let result = match kind {
@@ -149,6 +159,23 @@ pub async fn run_job(ctx: &Ctx, job: Job) -> Result<(), JobError> {
         }
     }
     Ok(())
+}
+
+/// Whether a run of `kind` finished after `since` (the time this sync was queued).
+async fn finished_since(
+    ctx: &Ctx,
+    firm_id: i64,
+    kind: Kind,
+    since: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    Ok(sync_job::Entity::find()
+        .filter(sync_job::Column::FirmId.eq(firm_id))
+        .filter(sync_job::Column::Kind.eq(kind))
+        .filter(sync_job::Column::Status.eq(Status::Done))
+        .filter(sync_job::Column::CreatedAt.gte(since))
+        .one(ctx.db.write())
+        .await?
+        .is_some())
 }
 
 /// The unfinished run of `kind` (a run cut short resumes), or a new one.

@@ -458,26 +458,34 @@ impl Inner {
             .to_std()
             .unwrap_or(StdDuration::from_secs(1))
             .max(StdDuration::from_millis(100));
-        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                finished = &mut work => {
-                    return Ok(finished.unwrap_or_else(|panic| {
-                        Err(JobError::retry(anyhow::anyhow!("the handler panicked: {}", panic_message(panic.as_ref()))))
-                    }));
-                }
-                _ = heartbeat.tick() => {
-                    let now = ctx.now();
-                    match queue::renew(&ctx.db, claim, now, now + self.options.lease).await {
-                        Ok(true) => {}
-                        Ok(false) => return Err(Interrupted::LeaseLost),
-                        Err(e) => tracing::warn!(job = claim.id, error = %e, "renewing a job's lease failed"),
+        // The heartbeat is its own future, polled beside the handler: renewing must never wait
+        // with the handler unpolled, or a handler holding the only SQLite write connection and
+        // the renewal waiting for that connection would wait for each other for good.
+        let heartbeat = async {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = ctx.now();
+                match queue::renew(&ctx.db, claim, now, now + self.options.lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return Interrupted::LeaseLost,
+                    Err(e) => {
+                        tracing::warn!(job = claim.id, error = %e, "renewing a job's lease failed")
                     }
                 }
-                // A dropped handle means the runner is gone: hand the job back as well.
-                () = stop.wait_for(|p| *p == Phase::Releasing).map(drop) => return Err(Interrupted::Shutdown),
             }
+        };
+        tokio::pin!(heartbeat);
+        tokio::select! {
+            finished = &mut work => {
+                Ok(finished.unwrap_or_else(|panic| {
+                    Err(JobError::retry(anyhow::anyhow!("the handler panicked: {}", panic_message(panic.as_ref()))))
+                }))
+            }
+            lost = &mut heartbeat => Err(lost),
+            // A dropped handle means the runner is gone: hand the job back as well.
+            () = stop.wait_for(|p| *p == Phase::Releasing).map(drop) => Err(Interrupted::Shutdown),
         }
     }
 

@@ -24,7 +24,9 @@ fn sync_command(
     url: &zhangfang::config::DatabaseUrl,
     api: &str,
     corp: &str,
+    log: &str,
 ) -> KillOnDrop {
+    let log = std::fs::File::create(dir.join(log)).expect("create the sync log");
     Command::new(env!("CARGO_BIN_EXE_zhangfang"))
         .args(["sync", "--firm", corp, "--what", "all"])
         .current_dir(dir)
@@ -35,13 +37,20 @@ fn sync_command(
         .env("ZHANGFANG_SECURITY__MASTER_KEY", MASTER_KEY)
         .env("ZHANGFANG_WORKER__LEASE_SECONDS", "5")
         .env("ZHANGFANG_WORKER__POLL_INTERVAL_MS", "100")
-        .env("ZHANGFANG_LOG__FILTER", "warn")
+        .env("ZHANGFANG_LOG__FILTER", "info")
         .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .map(KillOnDrop)
         .expect("start zhangfang sync")
+}
+
+/// The last lines of a log file, for a failure message.
+fn tail(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
 /// Lines of the child's stdout, as they come.
@@ -112,18 +121,27 @@ async fn a_sync_killed_midway_resumes_in_a_new_process_with_the_sandbox_counts()
     .unwrap();
 
     // First process: killed once the groups are under way.
-    let mut first = sync_command(dir.path(), &url, &api, &dataset.corp_id);
+    let mut first = sync_command(dir.path(), &url, &api, &dataset.corp_id, "first.log");
     let out = lines(&mut first);
+    let mut seen = Vec::new();
     // Generous: with the whole suite running beside it on two cores, tags, members and contacts
     // at 100 ms a call can take minutes before the groups start.
     let deadline = std::time::Instant::now() + Duration::from_secs(300);
     loop {
-        assert!(std::time::Instant::now() < deadline, "no groups progress");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no groups progress; printed:\n{}\nlogged:\n{}",
+            seen.join("\n"),
+            tail(&dir.path().join("first.log"))
+        );
         match out.recv_timeout(Duration::from_secs(1)) {
             Ok(line) if line.contains("groups running") && !line.contains(" 0/") => break,
-            Ok(_) => {}
+            Ok(line) => seen.push(line),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(e) => panic!("the sync ended early: {e}"),
+            Err(e) => panic!(
+                "the sync ended early: {e}; logged:\n{}",
+                tail(&dir.path().join("first.log"))
+            ),
         }
     }
     first.kill().unwrap();
@@ -154,13 +172,14 @@ async fn a_sync_killed_midway_resumes_in_a_new_process_with_the_sandbox_counts()
     );
 
     // Second process: takes the run over after the lease lapses and finishes it.
-    let mut second = sync_command(dir.path(), &url, &api, &dataset.corp_id);
+    let mut second = sync_command(dir.path(), &url, &api, &dataset.corp_id, "second.log");
     let out = lines(&mut second);
     let deadline = std::time::Instant::now() + Duration::from_secs(180);
     let status = loop {
         assert!(
             std::time::Instant::now() < deadline,
-            "the resumed sync did not finish"
+            "the resumed sync did not finish; logged:\n{}",
+            tail(&dir.path().join("second.log"))
         );
         while out.try_recv().is_ok() {}
         if let Some(status) = second.try_wait().unwrap() {
@@ -168,7 +187,11 @@ async fn a_sync_killed_midway_resumes_in_a_new_process_with_the_sandbox_counts()
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert!(status.success(), "{status:?}");
+    assert!(
+        status.success(),
+        "{status:?}; logged:\n{}",
+        tail(&dir.path().join("second.log"))
+    );
 
     let contacts_expected = dataset
         .external_contacts
@@ -199,6 +222,11 @@ async fn a_sync_killed_midway_resumes_in_a_new_process_with_the_sandbox_counts()
         count("SELECT COUNT(*) FROM sync_job WHERE kind = 'groups'").await,
         1,
         "the killed run was resumed, not started again"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM sync_job").await,
+        4,
+        "tags, members and contacts, finished before the kill, were not run again"
     );
     assert_eq!(
         count("SELECT COUNT(*) FROM sync_job WHERE status <> 'done'").await,

@@ -998,3 +998,31 @@ async fn sign_in_round_trips_are_purged_a_day_after_they_expire() {
         ["expired_an_hour_ago", "live"]
     );
 }
+
+/// A handler that holds the write connection (on SQLite the only one) across several lease
+/// renewals: the renewals must wait for it, not stop it from finishing.
+#[tokio::test]
+async fn a_job_holding_the_write_connection_across_its_heartbeats_finishes() {
+    let app = spawn_app().await;
+    let holder = |ctx: &Ctx, _job: Job| {
+        let db = ctx.db.clone();
+        async move {
+            let txn = db.begin_write().await.map_err(anyhow::Error::from)?;
+            tokio::time::sleep(StdDuration::from_millis(500)).await;
+            txn.commit().await.map_err(anyhow::Error::from)?;
+            Ok::<(), JobError>(())
+        }
+    };
+    let runner = builder(&app)
+        .handler("hold", holder)
+        .lease(Duration::milliseconds(300))
+        .build();
+    let id = enqueue(&app, NewJob::new("hold", json!({}))).await.unwrap();
+    let ran = tokio::time::timeout(StdDuration::from_secs(30), runner.run_once())
+        .await
+        .expect("the job and its lease renewal waited for each other")
+        .unwrap()
+        .expect("the job ran");
+    assert_eq!((ran.id, ran.outcome), (id, Outcome::Done));
+    assert_eq!(job_row(&app, id).await.status, background_job::Status::Done);
+}
