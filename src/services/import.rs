@@ -105,21 +105,26 @@ fn looks_like_xlsx(bytes: &[u8]) -> bool {
 
 /// Reads an uploaded file (XLSX, or CSV in UTF-8 with or without BOM, or GBK).
 pub fn read(bytes: &[u8]) -> AppResult<Sheet> {
-    if bytes.len() > MAX_BYTES {
+    read_limited(bytes, MAX_ROWS, MAX_BYTES)
+}
+
+/// [`read`] with other limits, for files bigger than a hand-kept list (bookkeeping data).
+pub fn read_limited(bytes: &[u8], max_rows: usize, max_bytes: usize) -> AppResult<Sheet> {
+    if bytes.len() > max_bytes {
         return Err(AppError::PayloadTooLarge(format!(
             "文件太大，最大{}MB",
-            MAX_BYTES / 1024 / 1024
+            max_bytes / 1024 / 1024
         )));
     }
     if bytes.is_empty() {
         return Err(AppError::Validation("文件是空的".into()));
     }
     let grid = if looks_like_xlsx(bytes) {
-        read_xlsx(bytes)?
+        read_xlsx(bytes, max_rows)?
     } else {
-        read_csv(&decode_text(bytes))?
+        read_csv(&decode_text(bytes), max_rows)?
     };
-    into_sheet(grid)
+    into_sheet(grid, max_rows)
 }
 
 /// CSV text: UTF-8 (a BOM is dropped) when valid, otherwise GBK as Excel in China saves it.
@@ -131,12 +136,14 @@ pub fn decode_text(bytes: &[u8]) -> String {
     }
 }
 
-fn read_csv(text: &str) -> AppResult<Vec<Vec<String>>> {
+fn read_csv(text: &str, max_rows: usize) -> AppResult<Vec<Vec<String>>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut out = Vec::new();
+    // Newlines counted so far, up to `counted` (counting from the start each time is quadratic).
+    let (mut counted, mut newlines) = (0usize, 0usize);
     for record in reader.records() {
         let record =
             record.map_err(|e| AppError::Validation(format!("CSV 文件格式不正确：{e}")))?;
@@ -148,20 +155,30 @@ fn read_csv(text: &str) -> AppResult<Vec<Vec<String>>> {
             while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
                 start += 1;
             }
-            bytes[..start].iter().filter(|b| **b == b'\n').count() + 1
+            if start >= counted {
+                newlines += bytes[counted..start]
+                    .iter()
+                    .filter(|b| **b == b'\n')
+                    .count();
+                counted = start;
+            } else {
+                newlines = bytes[..start].iter().filter(|b| **b == b'\n').count();
+                counted = start;
+            }
+            newlines + 1
         });
         while out.len() + 1 < line {
             out.push(Vec::new());
         }
         out.push(record.iter().map(str::to_string).collect());
-        if out.len() > MAX_ROWS + 10 {
+        if out.len() > max_rows + 10 {
             break;
         }
     }
     Ok(out)
 }
 
-fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
+fn read_xlsx(bytes: &[u8], max_rows: usize) -> AppResult<Vec<Vec<String>>> {
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| {
         AppError::Validation(format!("无法读取 Excel 文件，请另存为 .xlsx 后重试（{e}）"))
     })?;
@@ -176,7 +193,7 @@ fn read_xlsx(bytes: &[u8]) -> AppResult<Vec<Vec<String>>> {
         let mut cells = vec![String::new(); first_col as usize];
         cells.extend(row.iter().map(cell_text));
         out.push(cells);
-        if out.len() > MAX_ROWS + 10 + first_row as usize {
+        if out.len() > max_rows + 10 + first_row as usize {
             break;
         }
     }
@@ -205,7 +222,7 @@ fn excel_date(serial: f64) -> String {
     }
 }
 
-fn into_sheet(grid: Vec<Vec<String>>) -> AppResult<Sheet> {
+fn into_sheet(grid: Vec<Vec<String>>, max_rows: usize) -> AppResult<Sheet> {
     let blank = |r: &Vec<String>| r.iter().all(|c| c.trim().is_empty());
     let mut numbered = grid.into_iter().enumerate().map(|(i, r)| (i + 1, r));
     let headers = numbered
@@ -214,9 +231,9 @@ fn into_sheet(grid: Vec<Vec<String>>) -> AppResult<Sheet> {
         .map(|(_, r)| r)
         .ok_or_else(|| AppError::Validation("文件中没有内容".into()))?;
     let rows: Vec<(usize, Vec<String>)> = numbered.filter(|(_, r)| !blank(r)).collect();
-    if rows.len() > MAX_ROWS {
+    if rows.len() > max_rows {
         return Err(AppError::Validation(format!(
-            "一次最多导入{MAX_ROWS}行，请分批导入"
+            "一次最多导入{max_rows}行，请分批导入"
         )));
     }
     Ok(Sheet { headers, rows })
@@ -353,11 +370,14 @@ mod tests {
             normalize_header("数量 (个)")
         );
         assert_eq!(normalize_header("ＡＢＣ　d"), "abcd");
-        let sheet = into_sheet(vec![
-            vec![],
-            vec!["＊问题".into(), "数量（个）".into()],
-            vec!["发票怎么开".into(), "３".into()],
-        ])
+        let sheet = into_sheet(
+            vec![
+                vec![],
+                vec!["＊问题".into(), "数量（个）".into()],
+                vec!["发票怎么开".into(), "３".into()],
+            ],
+            MAX_ROWS,
+        )
         .unwrap();
         // A full-width digit is not silently read as a number.
         let parsed = parse_numbers(&sheet).unwrap();

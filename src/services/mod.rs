@@ -18,6 +18,7 @@ pub mod collection;
 pub mod ctx;
 pub mod customer_profile;
 pub mod dashboard;
+pub mod data_import;
 pub mod demo;
 pub mod employee_admin;
 pub mod employees;

@@ -23,7 +23,7 @@ use crate::domain::api_scopes::Resource;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::Ctx;
 use crate::services::api_keys::ApiCaller;
-use crate::services::audit::{self, Object};
+use crate::services::audit::{self, Object, Who};
 
 /// Rows a list answers at most, and by default.
 pub const MAX_LIMIT: u64 = 500;
@@ -291,7 +291,8 @@ pub async fn get<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> AppR
 /// Writes `desired` over `existing` (or inserts it) unless nothing changed, and audits it.
 async fn save<R: ApiResource>(
     txn: &DatabaseTransaction,
-    caller: &ApiCaller,
+    who: &Who,
+    source: &str,
     at: DateTime<Utc>,
     existing: Option<R::Model>,
     mut desired: R::Model,
@@ -315,8 +316,8 @@ where
         audit::record_in(
             txn,
             at,
-            &caller.who(),
-            "api.update",
+            who,
+            &format!("{source}.update"),
             Object::new(R::ENTITY, col_i64(&after, id_col)),
             serde_json::to_value(&before).ok(),
             serde_json::to_value(&after).ok(),
@@ -330,8 +331,8 @@ where
         audit::record_in(
             txn,
             at,
-            &caller.who(),
-            "api.create",
+            who,
+            &format!("{source}.create"),
             Object::new(R::ENTITY, col_i64(&after, id_col)),
             None,
             serde_json::to_value(&after).ok(),
@@ -364,6 +365,23 @@ pub async fn upsert_in<R: ApiResource>(
 where
     <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
 {
+    upsert_as::<R>(txn, &caller.who(), "api", at, input).await
+}
+
+/// Creates the row, or updates the one with the same `external_id`, as `who` — the same rules
+/// as a POST, for other ways data comes in (a spreadsheet import). The audit actions are
+/// `{source}.create` and `{source}.update`.
+pub async fn upsert_as<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    who: &Who,
+    source: &str,
+    at: DateTime<Utc>,
+    input: R::Input,
+) -> AppResult<(R::Model, Outcome)>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let firm_id = who.firm_id;
     let existing = match R::external_id(&input) {
         Some(ext) if ext.trim().is_empty() || ext.len() > 100 => {
             return Err(invalid(
@@ -371,11 +389,11 @@ where
                 "external_id 不能为空，最长 100 个字符",
             ));
         }
-        Some(ext) => find_by_external_id::<R>(txn, caller.firm_id, ext).await?,
+        Some(ext) => find_by_external_id::<R>(txn, firm_id, ext).await?,
         None => None,
     };
-    let desired = R::build(txn, caller.firm_id, at, existing.as_ref(), input).await?;
-    save::<R>(txn, caller, at, existing, desired).await
+    let desired = R::build(txn, firm_id, at, existing.as_ref(), input).await?;
+    save::<R>(txn, who, source, at, existing, desired).await
 }
 
 pub async fn upsert<R: ApiResource>(
@@ -417,7 +435,7 @@ where
         });
     }
     let desired = R::build(&txn, caller.firm_id, at, Some(&existing), input).await?;
-    let result = save::<R>(&txn, caller, at, Some(existing), desired).await?;
+    let result = save::<R>(&txn, &caller.who(), "api", at, Some(existing), desired).await?;
     txn.commit().await?;
     Ok(result)
 }
@@ -526,7 +544,7 @@ where
 }
 
 /// A row's refusal as field errors; a failure that is not the row's fault ends the batch.
-fn row_errors(e: AppError) -> AppResult<Vec<FieldError>> {
+pub fn row_errors(e: AppError) -> AppResult<Vec<FieldError>> {
     match e {
         AppError::Invalid { details, .. } | AppError::Owned { details, .. } => Ok(details),
         AppError::Conflict(m) | AppError::Validation(m) | AppError::BadRequest(m) => {
