@@ -212,3 +212,104 @@ pub async fn sync(
     }
     result
 }
+
+/// `zhangfang import`: a spreadsheet of one kind into a firm, in one transaction; with
+/// `dry_run`, only what would happen. Prints progress to `progress_out` for large files and the
+/// report to `out`; fails when any row is refused (then nothing is saved).
+pub async fn import(
+    ctx: &Ctx,
+    corp_id: &str,
+    kind: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+    out: &mut (dyn std::io::Write + Send),
+    progress_out: &mut (dyn std::io::Write + Send),
+) -> anyhow::Result<()> {
+    use crate::services::data_import::{self, Kind, Progress};
+    let kind = Kind::parse(kind).ok_or_else(|| {
+        let kinds: Vec<&str> = Kind::ALL.iter().map(|k| k.code()).collect();
+        anyhow::anyhow!("--kind must be one of {}", kinds.join(", "))
+    })?;
+    let firm = firms::find_by_corp_id(ctx.db.read(), corp_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("no firm has corp id {corp_id}"))?;
+    let bytes =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let progress = Progress::default();
+    let who = Who::system(firm.id, "import");
+    let run = data_import::import_file(ctx, &who, kind, bytes, dry_run, &progress);
+    tokio::pin!(run);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    tick.tick().await;
+    let report = loop {
+        tokio::select! {
+            result = &mut run => break result.map_err(|e| anyhow::anyhow!("{}", e.public_message()))?,
+            _ = tick.tick() => {
+                writeln!(progress_out, "{}/{} ({}%)", progress.done(), progress.total(), progress.percent())?;
+            }
+        }
+    };
+    writeln!(out, "{} ({})", firm.name, firm.corp_id)?;
+    writeln!(
+        out,
+        "{}{}",
+        if dry_run {
+            "试导入（未保存）"
+        } else {
+            "导入"
+        },
+        report.summary()
+    )?;
+    for (label, rows) in [
+        ("新建", &report.created_rows),
+        ("更新", &report.updated_rows),
+        ("无变化", &report.unchanged_rows),
+        ("拒绝", &report.refused_rows),
+    ] {
+        if !rows.is_empty() {
+            writeln!(out, "{label}：第 {} 行", rows.label())?;
+        }
+    }
+    for line in report.lines.iter().filter(|l| !l.message.is_empty()) {
+        writeln!(
+            out,
+            "{} {}{}：{}",
+            line.rows_label(),
+            line.action.label(),
+            if line.external_id.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", line.external_id)
+            },
+            line.message
+        )?;
+    }
+    if report.refused
+        > report
+            .lines
+            .iter()
+            .filter(|l| !l.message.is_empty())
+            .count()
+    {
+        writeln!(out, "（另有拒绝的行未列出）")?;
+    }
+    if report.refused > 0 {
+        writeln!(
+            out,
+            "文件中有 {} 条记录被拒绝，未保存任何内容",
+            report.refused
+        )?;
+        anyhow::bail!("{} rows refused; nothing was saved", report.refused);
+    }
+    writeln!(
+        out,
+        "{}",
+        if report.saved {
+            "已保存"
+        } else {
+            "试导入：没有错误，未保存"
+        }
+    )?;
+    Ok(())
+}

@@ -71,6 +71,22 @@ enum Command {
         #[arg(long, default_value = "all")]
         what: String,
     },
+    /// Import a spreadsheet (XLSX, or CSV in UTF-8 or GBK) of one kind of bookkeeping data into
+    /// a firm, all or nothing; prints what was created, updated or refused, row by row, and
+    /// exits non-zero when any row is refused (then nothing is saved).
+    Import {
+        /// The firm's corp id.
+        #[arg(long)]
+        firm: String,
+        /// customers, contacts, contracts, receivables, invoices, collections, filings,
+        /// statements or tags.
+        #[arg(long)]
+        kind: String,
+        /// Only check the file and show what would happen; save nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
     /// Write deterministic demo or benchmark data into the configured database.
     Seed {
         /// demo, S, M or L (sizes in docs/benchmarks.md).
@@ -177,6 +193,12 @@ fn main() -> ExitCode {
             Command::ApiKey { action } => api_key_command(settings, action).await,
             Command::Sandbox { listen, seed } => run_sandbox(listen, seed).await,
             Command::Sync { firm, what } => sync_command(settings, firm, what).await,
+            Command::Import {
+                firm,
+                kind,
+                dry_run,
+                file,
+            } => import_command(settings, firm, kind, file, dry_run).await,
             Command::Seed {
                 profile,
                 seed,
@@ -228,6 +250,28 @@ async fn sync_command(
         what,
         std::time::Duration::from_secs(1),
         &mut out,
+    )
+    .await;
+    db.close().await;
+    result
+}
+
+async fn import_command(
+    settings: Settings,
+    firm: String,
+    kind: String,
+    file: PathBuf,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let (db, ctx) = command_context(settings).await?;
+    let result = zhangfang::cli::import(
+        &ctx,
+        &firm,
+        &kind,
+        &file,
+        dry_run,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
     )
     .await;
     db.close().await;

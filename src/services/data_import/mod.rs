@@ -107,6 +107,43 @@ impl Line {
     }
 }
 
+/// Spreadsheet rows as ranges, for a summary: "2–5001、5003".
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Rows(Vec<(usize, usize)>);
+
+impl Rows {
+    pub fn add(&mut self, row: usize) {
+        match self.0.last_mut() {
+            Some((_, end)) if *end + 1 == row => *end = row,
+            _ => self.0.push((row, row)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn label(&self) -> String {
+        const SHOWN: usize = 50;
+        let mut parts: Vec<String> = self
+            .0
+            .iter()
+            .take(SHOWN)
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}–{b}")
+                }
+            })
+            .collect();
+        if self.0.len() > SHOWN {
+            parts.push("…".into());
+        }
+        parts.join("、")
+    }
+}
+
 /// What a run did, or a dry run would do.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -120,6 +157,11 @@ pub struct Report {
     pub updated: usize,
     pub unchanged: usize,
     pub refused: usize,
+    /// The rows of each outcome.
+    pub created_rows: Rows,
+    pub updated_rows: Rows,
+    pub unchanged_rows: Rows,
+    pub refused_rows: Rows,
     /// Refused records first, then the others, at most [`MAX_LISTED`].
     pub lines: Vec<Line>,
     /// Records not listed.
@@ -260,6 +302,16 @@ fn row_values(kind: Kind, row: &engine::Row<'_>) -> Result<RowValues, String> {
     } else {
         Err(errors.join("；"))
     }
+}
+
+/// Refuses a sheet that lacks a required column of `kind`, or has no data rows, with the
+/// engine's own words (the check an upload gets before its run starts).
+pub fn check_headers(kind: Kind, sheet: &engine::Sheet) -> AppResult<()> {
+    let head = engine::Sheet {
+        headers: sheet.headers.clone(),
+        rows: sheet.rows.iter().take(1).cloned().collect(),
+    };
+    engine::parse(&head, &columns(kind), |_| Ok(())).map(|_| ())
 }
 
 /// Reads a file of `kind` into records. A file that cannot be read, or lacks a required column,
@@ -427,6 +479,10 @@ where
         updated: 0,
         unchanged: 0,
         refused: 0,
+        created_rows: Rows::default(),
+        updated_rows: Rows::default(),
+        unchanged_rows: Rows::default(),
+        refused_rows: Rows::default(),
         lines: Vec::new(),
         more: 0,
     };
@@ -467,11 +523,15 @@ where
             Ok(Outcome::Unchanged) => (Action::Unchanged, String::new()),
             Err(message) => (Action::Refuse, message),
         };
-        match action {
-            Action::Create => report.created += 1,
-            Action::Update => report.updated += 1,
-            Action::Unchanged => report.unchanged += 1,
-            Action::Refuse => report.refused += 1,
+        let (count, rows) = match action {
+            Action::Create => (&mut report.created, &mut report.created_rows),
+            Action::Update => (&mut report.updated, &mut report.updated_rows),
+            Action::Unchanged => (&mut report.unchanged, &mut report.unchanged_rows),
+            Action::Refuse => (&mut report.refused, &mut report.refused_rows),
+        };
+        *count += 1;
+        for row in &record.rows {
+            rows.add(*row);
         }
         let line = Line {
             rows: record.rows,

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod common;
 pub mod employees;
 pub mod home;
+pub mod import;
 pub mod kb;
 pub mod login;
 pub mod templates;
@@ -83,7 +84,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/wecom/events/{id}/retry",
             web::post().to(wecom_sync::retry),
-        );
+        )
+        .route("/import", web::get().to(import::form))
+        .route("/import", web::post().to(import::upload))
+        .route("/import/templates/{kind}", web::get().to(import::template))
+        .route("/import/runs/{id}", web::get().to(import::show_run))
+        .route("/import/runs/{id}/confirm", web::post().to(import::confirm));
 }
 
 /// One entry of the back office's navigation.
@@ -134,6 +140,11 @@ pub const NAV: &[NavItem] = &[
     NavItem {
         href: "/admin/wecom/sync",
         label: "企业微信同步",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/import",
+        label: "导入数据",
         admin_only: true,
     },
 ];
