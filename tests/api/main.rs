@@ -19,6 +19,7 @@ mod demo_guard;
 mod health;
 #[allow(dead_code)] // shared by every test file; each uses a part
 mod helpers;
+mod import;
 mod media;
 mod migrations;
 mod payments;
