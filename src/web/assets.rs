@@ -31,6 +31,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/js/wecom-bridge.js"),
     ),
+    (
+        "js/import-progress.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/import-progress.js"),
+    ),
 ];
 
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {

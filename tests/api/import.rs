@@ -466,6 +466,11 @@ async fn staff_are_refused_and_every_post_needs_csrf() {
     assert_eq!(sheet.rows.len(), 1);
     let page = admin.get("/admin/import").await.text().await.unwrap();
     assert!(page.contains("导入数据") && page.contains("/admin/import/templates/customers.xlsx"));
+    // The run page's reloader is served.
+    assert_eq!(
+        admin.get("/static/js/import-progress.js").await.status(),
+        200
+    );
 }
 
 fn zhangfang_import(app: &TestApp, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
