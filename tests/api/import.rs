@@ -228,17 +228,22 @@ async fn a_file_with_bad_rows_saves_nothing_and_says_why_row_by_row() {
     let o = office(&app, "wwimp2").await;
     let admin = app.signed_in_back_office("wwimp2-admin").await;
     let firm = o.firm.firm_id;
-    let csv = "客户编号,客户名称,统一社会信用代码,城建税税率\n\
-               KH001,好公司,,7%\n\
-               KH002,坏信用代码,9131011066600,7%\n\
-               KH003,,,7%\n\
-               KH004,坏税率,,3%\n\
-               KH001,重复,,7%\n";
+    let csv = format!(
+        "客户编号,客户名称,统一社会信用代码,城建税税率\n\
+         KH001,好公司,{USCC},7%\n\
+         KH002,坏信用代码,9131011066600,7%\n\
+         KH003,,,7%\n\
+         KH004,坏税率,,3%\n\
+         KH001,重复,,7%\n\
+         KH005,信用代码相同,{USCC},7%\n\
+         KH006,又一个坏税率,,9%\n"
+    );
     // UTF-8 with the BOM Excel writes.
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     bytes.extend_from_slice(csv.as_bytes());
     let html = import(&admin, "customers", "run", "客户.csv", bytes).await;
-    assert_eq!(counts(&html), (1, 0, 0, 4), "{html}");
+    // A row that breaks a unique index (the same USCC) is reported, and so are the rows after it.
+    assert_eq!(counts(&html), (1, 0, 0, 6), "{html}");
     assert!(html.contains("data-saved=\"false\"") && html.contains("未保存任何内容"));
     for expected in [
         "第 3 行",
@@ -249,6 +254,9 @@ async fn a_file_with_bad_rows_saves_nothing_and_says_why_row_by_row() {
         "城建税税率",
         "第 6 行",
         "与第 2 行重复",
+        "第 7 行",
+        "重复（如统一社会信用代码",
+        "第 8 行",
     ] {
         assert!(html.contains(expected), "{expected} in {html}");
     }

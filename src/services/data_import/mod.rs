@@ -14,7 +14,11 @@ pub mod kinds;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sea_orm::{ActiveModelBehavior, EntityTrait, TransactionTrait};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelBehavior, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    TransactionTrait,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -451,6 +455,90 @@ pub async fn apply(
     }
 }
 
+/// Upserts one record inside `txn`: its outcome, or why it was refused. `Err` only for a failure
+/// that is not the row's fault.
+async fn upsert_record<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    who: &Who,
+    at: DateTime<Utc>,
+    kind: Kind,
+    record: &Record,
+) -> AppResult<Result<Outcome, (String, bool)>>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let value = match &record.input {
+        Err(message) => return Ok(Err((message.clone(), false))),
+        Ok(value) => value,
+    };
+    let input = match serde_json::from_value::<R::Input>(value.clone()) {
+        Err(e) => return Ok(Err((format!("数据有误：{e}"), false))),
+        Ok(input) => input,
+    };
+    match api::upsert_as::<R>(txn, who, "import", at, input).await {
+        Ok((_, outcome)) => Ok(Ok(outcome)),
+        Err(e) => {
+            // The resources refuse with Invalid or Owned before writing; anything else comes
+            // from a failed statement (a unique index), which aborts a PostgreSQL transaction.
+            let failed_statement = !matches!(e, AppError::Invalid { .. } | AppError::Owned { .. });
+            if let AppError::Conflict(_) = e {
+                return Ok(Err((
+                    "与已有的记录或本文件中的另一行重复（如统一社会信用代码、合同号或发票号码相同）"
+                        .to_string(),
+                    true,
+                )));
+            }
+            let message = api::row_errors(e)?
+                .iter()
+                .map(|d| explain(kind, record, &d.field, &d.message))
+                .collect::<Vec<_>>()
+                .join("；");
+            Ok(Err((message, failed_statement)))
+        }
+    }
+}
+
+/// Every record's outcome, in one transaction left open for the caller. Without `savepoints`,
+/// answers None when a failed statement aborted a PostgreSQL transaction (the caller runs again
+/// with them); SQLite undoes only the failed statement, so it never needs them.
+async fn run_records<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    who: &Who,
+    at: DateTime<Utc>,
+    kind: Kind,
+    records: &[Record],
+    savepoints: bool,
+    progress: &Progress,
+) -> AppResult<Option<Vec<Result<Outcome, String>>>>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    progress.done.store(0, Ordering::Relaxed);
+    let mut outcomes = Vec::with_capacity(records.len());
+    for record in records {
+        let outcome = if savepoints {
+            let savepoint = txn.begin().await?;
+            let outcome = upsert_record::<R>(&savepoint, who, at, kind, record).await?;
+            if outcome.is_ok() {
+                savepoint.commit().await?;
+            } else {
+                savepoint.rollback().await?;
+            }
+            outcome
+        } else {
+            let outcome = upsert_record::<R>(txn, who, at, kind, record).await?;
+            if matches!(outcome, Err((_, true))) && postgres {
+                return Ok(None);
+            }
+            outcome
+        };
+        outcomes.push(outcome.map_err(|(message, _)| message));
+        progress.done.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(Some(outcomes))
+}
+
 async fn apply_kind<R: ApiResource>(
     ctx: &Ctx,
     who: &Who,
@@ -468,7 +556,19 @@ where
     } = prepared;
     records.sort_by_key(|r| r.rows.first().copied().unwrap_or_default());
     progress.total.store(records.len(), Ordering::Relaxed);
-    progress.done.store(0, Ordering::Relaxed);
+    let at = ctx.now();
+    // Savepoints cost two round trips a row; a file takes them only when it needs them.
+    let mut txn = ctx.db.begin_write().await?;
+    let outcomes = match run_records::<R>(&txn, who, at, kind, &records, false, progress).await? {
+        Some(outcomes) => outcomes,
+        None => {
+            txn.rollback().await?;
+            txn = ctx.db.begin_write().await?;
+            run_records::<R>(&txn, who, at, kind, &records, true, progress)
+                .await?
+                .ok_or_else(|| AppError::internal("an import with savepoints stopped"))?
+        }
+    };
     let mut report = Report {
         kind,
         dry_run,
@@ -488,35 +588,7 @@ where
     };
     let mut refused_lines = Vec::new();
     let mut other_lines = Vec::new();
-    let at = ctx.now();
-    let txn = ctx.db.begin_write().await?;
-    for record in records {
-        let outcome = match &record.input {
-            Err(message) => Err(message.clone()),
-            Ok(value) => match serde_json::from_value::<R::Input>(value.clone()) {
-                Err(e) => Err(format!("数据有误：{e}")),
-                Ok(input) => {
-                    // A failed statement inside a PostgreSQL transaction aborts it, so each
-                    // record runs in a savepoint and the run goes on to report the next rows.
-                    let savepoint = txn.begin().await?;
-                    match api::upsert_as::<R>(&savepoint, who, "import", at, input).await {
-                        Ok((_, outcome)) => {
-                            savepoint.commit().await?;
-                            Ok(outcome)
-                        }
-                        Err(e) => {
-                            savepoint.rollback().await?;
-                            let details = api::row_errors(e)?;
-                            Err(details
-                                .iter()
-                                .map(|d| explain(kind, &record, &d.field, &d.message))
-                                .collect::<Vec<_>>()
-                                .join("；"))
-                        }
-                    }
-                }
-            },
-        };
+    for (record, outcome) in records.into_iter().zip(outcomes) {
         let (action, message) = match outcome {
             Ok(Outcome::Created) => (Action::Create, String::new()),
             Ok(Outcome::Updated) => (Action::Update, String::new()),
@@ -546,7 +618,6 @@ where
         } else if other_lines.len() < MAX_LISTED {
             other_lines.push(line);
         }
-        progress.done.fetch_add(1, Ordering::Relaxed);
     }
     report.lines = refused_lines;
     let room = MAX_LISTED.saturating_sub(report.lines.len());
