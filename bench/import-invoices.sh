@@ -71,10 +71,10 @@ PY
 echo "import of $ROWS invoice rows ($(du -h "$WORK/invoices.csv" | cut -f1) GBK CSV), $DB, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), commit $(git rev-parse --short HEAD)"
 run() {
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN" import --firm "$CORP" --kind invoices "$@" >"$WORK/out" 2>"$WORK/err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/time" "$BIN" import --firm "$CORP" --kind invoices "$@" >"$WORK/out" 2>"$WORK/err" || {
     echo "$label failed:"; cat "$WORK/out" "$WORK/err"; exit 1; }
-  read -r secs kb <"$WORK/time"
-  printf "%-28s %7ss  peak RSS %4d MB  %s\n" "$label" "$secs" $((kb / 1024)) "$(sed -n 2p "$WORK/out")"
+  read -r secs kb user sys <"$WORK/time"
+  printf "%-24s %7ss  (CPU %5ss user %5ss sys)  peak RSS %4d MB  %s\n" "$label" "$secs" "$user" "$sys" $((kb / 1024)) "$(sed -n 2p "$WORK/out")"
 }
 run "dry run" --dry-run "$WORK/invoices.csv"
 run "first import (creates)" "$WORK/invoices.csv"
