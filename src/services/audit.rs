@@ -120,6 +120,42 @@ pub async fn record(
     .await
 }
 
+/// Records one `action` entry per `(id, after)` of `entity` inside the caller's transaction, in
+/// multi-row statements (bulk imports write thousands at once).
+pub async fn record_many_in(
+    conn: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    who: &Who,
+    action: &str,
+    entity: &str,
+    rows: Vec<(i64, Option<Value>)>,
+) -> AppResult<()> {
+    use sea_orm::EntityTrait;
+    const CHUNK: usize = 500;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<audit_log::ActiveModel> = rows
+            .by_ref()
+            .take(CHUNK)
+            .map(|(id, after)| audit_log::ActiveModel {
+                firm_id: Set(who.firm_id),
+                actor_employee_id: Set(who.actor.employee_id()),
+                actor: Set(who.actor.label()),
+                action: Set(action.to_string()),
+                entity: Set(entity.to_string()),
+                entity_id: Set(Some(id.to_string())),
+                old_value: Set(None),
+                new_value: Set(after),
+                ip: Set(who.ip.clone()),
+                occurred_at: Set(at),
+                ..Default::default()
+            })
+            .collect();
+        audit_log::Entity::insert_many(chunk).exec(conn).await?;
+    }
+    Ok(())
+}
+
 /// Records one entry inside the caller's transaction.
 pub async fn record_in(
     conn: &impl ConnectionTrait,

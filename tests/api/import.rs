@@ -577,3 +577,39 @@ async fn the_command_imports_a_file_and_fails_on_a_file_with_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kind must be one of"));
 }
+
+#[tokio::test]
+async fn a_large_file_is_saved_in_batches_with_each_row_audited() {
+    let app = spawn_app().await;
+    let o = office(&app, "wwimp6").await;
+    let admin = app.signed_in_back_office("wwimp6-admin").await;
+    let firm = o.firm.firm_id;
+    let rows: Vec<(String, String)> = (0..1_201)
+        .map(|i| (format!("KH{i:05}"), format!("客户{i:05}有限公司")))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(id, name)| (id.as_str(), name.as_str(), ""))
+        .collect();
+    let html = import(
+        &admin,
+        "customers",
+        "run",
+        "c.csv",
+        gbk(&customers_csv(&refs)),
+    )
+    .await;
+    assert_eq!(counts(&html), (1_201, 0, 0, 0));
+    assert!(html.contains("另有 201 条记录未列出"), "{html}");
+    assert_eq!(customers(&app, firm).await, 1_201);
+    // Every created row has its audit entry, naming that row.
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_log a JOIN customer c \
+             ON a.entity = 'customer' AND a.entity_id = CAST(c.id AS TEXT) \
+             WHERE a.firm_id = {firm} AND a.action = 'import.create' AND c.firm_id = {firm}"
+        ))
+        .await,
+        1_201
+    );
+}

@@ -288,6 +288,66 @@ pub async fn get<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> AppR
     find_by_id::<R>(ctx.db.read(), caller.firm_id, id).await
 }
 
+/// What an upsert decided for a row, before writing it.
+enum Planned<M> {
+    Insert(M),
+    Update { before: M, after: M },
+    Unchanged(M),
+}
+
+/// Compares `desired` with `existing`: a new row, an update (keeping the id, a new
+/// `updated_at`), or nothing to write.
+fn plan<R: ApiResource>(
+    at: DateTime<Utc>,
+    existing: Option<R::Model>,
+    mut desired: R::Model,
+) -> Planned<R::Model> {
+    let updated_at = <R::Table as Table>::UPDATED_AT;
+    let id_col = <R::Table as Table>::ID;
+    let Some(before) = existing else {
+        return Planned::Insert(desired);
+    };
+    let mut probe = desired.clone();
+    probe.set(updated_at, before.get(updated_at));
+    if probe == before {
+        return Planned::Unchanged(before);
+    }
+    desired.set(updated_at, Value::from(at));
+    desired.set(id_col, before.get(id_col));
+    Planned::Update {
+        before,
+        after: desired,
+    }
+}
+
+async fn write_update<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    who: &Who,
+    source: &str,
+    at: DateTime<Utc>,
+    before: R::Model,
+    desired: R::Model,
+) -> AppResult<R::Model>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let id_col = <R::Table as Table>::ID;
+    let active = desired.into_active_model().reset_all();
+    // `before` was found within the caller's firm, and `desired` keeps its id and firm.
+    let after = R::Table::update(active).exec(txn).await?;
+    audit::record_in(
+        txn,
+        at,
+        who,
+        &format!("{source}.update"),
+        Object::new(R::ENTITY, col_i64(&after, id_col)),
+        serde_json::to_value(&before).ok(),
+        serde_json::to_value(&after).ok(),
+    )
+    .await?;
+    Ok(after)
+}
+
 /// Writes `desired` over `existing` (or inserts it) unless nothing changed, and audits it.
 async fn save<R: ApiResource>(
     txn: &DatabaseTransaction,
@@ -295,51 +355,146 @@ async fn save<R: ApiResource>(
     source: &str,
     at: DateTime<Utc>,
     existing: Option<R::Model>,
-    mut desired: R::Model,
+    desired: R::Model,
 ) -> AppResult<(R::Model, Outcome)>
 where
     <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
 {
-    let updated_at = <R::Table as Table>::UPDATED_AT;
     let id_col = <R::Table as Table>::ID;
-    if let Some(before) = existing {
-        let mut probe = desired.clone();
-        probe.set(updated_at, before.get(updated_at));
-        if probe == before {
-            return Ok((before, Outcome::Unchanged));
+    match plan::<R>(at, existing, desired) {
+        Planned::Unchanged(before) => Ok((before, Outcome::Unchanged)),
+        Planned::Update { before, after } => {
+            let after = write_update::<R>(txn, who, source, at, before, after).await?;
+            Ok((after, Outcome::Updated))
         }
-        desired.set(updated_at, Value::from(at));
-        desired.set(id_col, before.get(id_col));
-        let active = desired.into_active_model().reset_all();
-        // `before` was found within the caller's firm, and `desired` keeps its id and firm.
-        let after = R::Table::update(active).exec(txn).await?;
-        audit::record_in(
-            txn,
-            at,
-            who,
-            &format!("{source}.update"),
-            Object::new(R::ENTITY, col_i64(&after, id_col)),
-            serde_json::to_value(&before).ok(),
-            serde_json::to_value(&after).ok(),
-        )
-        .await?;
-        Ok((after, Outcome::Updated))
-    } else {
-        let mut active = desired.into_active_model().reset_all();
-        active.not_set(id_col);
-        let after = active.insert(txn).await?;
-        audit::record_in(
+        Planned::Insert(desired) => {
+            let mut active = desired.into_active_model().reset_all();
+            active.not_set(id_col);
+            let after = active.insert(txn).await?;
+            audit::record_in(
+                txn,
+                at,
+                who,
+                &format!("{source}.create"),
+                Object::new(R::ENTITY, col_i64(&after, id_col)),
+                None,
+                serde_json::to_value(&after).ok(),
+            )
+            .await?;
+            Ok((after, Outcome::Created))
+        }
+    }
+}
+
+fn external_id_of<M: ModelTrait>(model: &M, col: <M::Entity as EntityTrait>::Column) -> String {
+    match model.get(col) {
+        Value::String(Some(s)) => s.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The firm's rows with these external ids (deleted ones included, as an upsert restores them),
+/// read in chunks, by external id.
+pub async fn find_many_by_external_id<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    firm_id: i64,
+    ids: &[String],
+) -> AppResult<std::collections::HashMap<String, R::Model>> {
+    let col = <R::Table as Table>::EXTERNAL_ID;
+    let mut found = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows = R::Table::find()
+            .filter(<R::Table as Table>::FIRM_ID.eq(firm_id))
+            .filter(col.is_in(chunk.iter().map(String::as_str)))
+            .all(txn)
+            .await?;
+        for row in rows {
+            found.insert(external_id_of(&row, col), row);
+        }
+    }
+    Ok(found)
+}
+
+/// For bulk imports: the rules of [`upsert_as`] — `input` built over `existing` (read by the
+/// caller with [`find_many_by_external_id`]) — with an update written and audited at once, but
+/// a new row handed back to be inserted with others by [`insert_many_as`].
+pub async fn upsert_deferred<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    who: &Who,
+    source: &str,
+    at: DateTime<Utc>,
+    existing: Option<R::Model>,
+    input: R::Input,
+) -> AppResult<(Outcome, Option<R::Model>)>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    if let Some(ext) = R::external_id(&input)
+        && (ext.trim().is_empty() || ext.len() > 100)
+    {
+        return Err(invalid(
+            "external_id",
+            "external_id 不能为空，最长 100 个字符",
+        ));
+    }
+    let desired = R::build(txn, who.firm_id, at, existing.as_ref(), input).await?;
+    match plan::<R>(at, existing, desired) {
+        Planned::Unchanged(_) => Ok((Outcome::Unchanged, None)),
+        Planned::Update { before, after } => {
+            write_update::<R>(txn, who, source, at, before, after).await?;
+            Ok((Outcome::Updated, None))
+        }
+        Planned::Insert(row) => Ok((Outcome::Created, Some(row))),
+    }
+}
+
+/// Inserts new rows from [`upsert_deferred`] (each with its external id) in multi-row
+/// statements, and audits each as `{source}.create`.
+pub async fn insert_many_as<R: ApiResource>(
+    txn: &DatabaseTransaction,
+    who: &Who,
+    source: &str,
+    at: DateTime<Utc>,
+    rows: Vec<R::Model>,
+) -> AppResult<()>
+where
+    <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
+{
+    let id_col = <R::Table as Table>::ID;
+    let ext_col = <R::Table as Table>::EXTERNAL_ID;
+    for chunk in rows.chunks(500) {
+        let active: Vec<_> = chunk
+            .iter()
+            .map(|row| {
+                let mut active = row.clone().into_active_model().reset_all();
+                active.not_set(id_col);
+                active
+            })
+            .collect();
+        R::Table::insert_many(active).exec(txn).await?;
+        let ids: Vec<String> = chunk.iter().map(|r| external_id_of(r, ext_col)).collect();
+        let stored = find_many_by_external_id::<R>(txn, who.firm_id, &ids).await?;
+        let mut entries = Vec::with_capacity(chunk.len());
+        for (row, ext) in chunk.iter().zip(&ids) {
+            let id = stored
+                .get(ext)
+                .map(|m| col_i64(m, id_col))
+                .ok_or_else(|| AppError::internal(format!("inserted {ext} not found")))?;
+            let mut after = row.clone();
+            after.set(id_col, Value::from(id));
+            entries.push((id, serde_json::to_value(&after).ok()));
+        }
+        audit::record_many_in(
             txn,
             at,
             who,
             &format!("{source}.create"),
-            Object::new(R::ENTITY, col_i64(&after, id_col)),
-            None,
-            serde_json::to_value(&after).ok(),
+            R::ENTITY,
+            entries,
         )
         .await?;
-        Ok((after, Outcome::Created))
     }
+    Ok(())
 }
 
 /// The row an upsert by `external_id` updates, deleted ones included (an upsert restores them).

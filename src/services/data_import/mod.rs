@@ -15,10 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelBehavior, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelBehavior, DatabaseTransaction, EntityTrait, TransactionTrait};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -455,69 +452,65 @@ pub async fn apply(
     }
 }
 
-/// Upserts one record inside `txn`: its outcome, or why it was refused. `Err` only for a failure
-/// that is not the row's fault.
+/// Upserts one record inside `txn` with the API's upsert: its outcome, or why it was refused.
+/// `Err` only for a failure that is not the row's fault.
 async fn upsert_record<R: ApiResource>(
     txn: &DatabaseTransaction,
     who: &Who,
     at: DateTime<Utc>,
     kind: Kind,
     record: &Record,
-) -> AppResult<Result<Outcome, (String, bool)>>
+) -> AppResult<Result<Outcome, String>>
 where
     <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
 {
     let value = match &record.input {
-        Err(message) => return Ok(Err((message.clone(), false))),
+        Err(message) => return Ok(Err(message.clone())),
         Ok(value) => value,
     };
     let input = match serde_json::from_value::<R::Input>(value.clone()) {
-        Err(e) => return Ok(Err((format!("数据有误：{e}"), false))),
+        Err(e) => return Ok(Err(format!("数据有误：{e}"))),
         Ok(input) => input,
     };
     match api::upsert_as::<R>(txn, who, "import", at, input).await {
         Ok((_, outcome)) => Ok(Ok(outcome)),
-        Err(e) => {
-            // The resources refuse with Invalid or Owned before writing; anything else comes
-            // from a failed statement (a unique index), which aborts a PostgreSQL transaction.
-            let failed_statement = !matches!(e, AppError::Invalid { .. } | AppError::Owned { .. });
-            if let AppError::Conflict(_) = e {
-                return Ok(Err((
-                    "与已有的记录或本文件中的另一行重复（如统一社会信用代码、合同号或发票号码相同）"
-                        .to_string(),
-                    true,
-                )));
-            }
-            let message = api::row_errors(e)?
-                .iter()
-                .map(|d| explain(kind, record, &d.field, &d.message))
-                .collect::<Vec<_>>()
-                .join("；");
-            Ok(Err((message, failed_statement)))
-        }
+        // A statement failed on a unique index.
+        Err(AppError::Conflict(_)) => Ok(Err(
+            "与已有的记录或本文件中的另一行重复（如统一社会信用代码、合同号或发票号码相同）"
+                .to_string(),
+        )),
+        Err(e) => Ok(Err(api::row_errors(e)?
+            .iter()
+            .map(|d| explain(kind, record, &d.field, &d.message))
+            .collect::<Vec<_>>()
+            .join("；"))),
     }
 }
 
-/// Every record's outcome, in one transaction left open for the caller. Without `savepoints`,
-/// answers None when a failed statement aborted a PostgreSQL transaction (the caller runs again
-/// with them); SQLite undoes only the failed statement, so it never needs them.
+/// Every record's outcome, in one transaction left open for the caller.
+///
+/// The fast way (`careful` false) reads the rows the file names in chunks, builds and checks
+/// each record with the API's rules, writes updates as it goes and inserts new rows 500 to a
+/// statement. A failed statement (a unique index) cannot be pinned on a row there, and aborts a
+/// PostgreSQL transaction: the answer is then None, and the caller runs again `careful` — one
+/// API upsert per record, each in a savepoint, so every row's outcome is reported.
 async fn run_records<R: ApiResource>(
     txn: &DatabaseTransaction,
     who: &Who,
     at: DateTime<Utc>,
     kind: Kind,
     records: &[Record],
-    savepoints: bool,
+    careful: bool,
     progress: &Progress,
 ) -> AppResult<Option<Vec<Result<Outcome, String>>>>
 where
     <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
 {
-    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    const FLUSH: usize = 500;
     progress.done.store(0, Ordering::Relaxed);
     let mut outcomes = Vec::with_capacity(records.len());
-    for record in records {
-        let outcome = if savepoints {
+    if careful {
+        for record in records {
             let savepoint = txn.begin().await?;
             let outcome = upsert_record::<R>(&savepoint, who, at, kind, record).await?;
             if outcome.is_ok() {
@@ -525,16 +518,59 @@ where
             } else {
                 savepoint.rollback().await?;
             }
-            outcome
-        } else {
-            let outcome = upsert_record::<R>(txn, who, at, kind, record).await?;
-            if matches!(outcome, Err((_, true))) && postgres {
-                return Ok(None);
-            }
-            outcome
+            outcomes.push(outcome);
+            progress.done.fetch_add(1, Ordering::Relaxed);
+        }
+        return Ok(Some(outcomes));
+    }
+    let ids: Vec<String> = records
+        .iter()
+        .filter(|r| r.input.is_ok())
+        .map(|r| r.external_id.clone())
+        .collect();
+    let mut existing = api::find_many_by_external_id::<R>(txn, who.firm_id, &ids).await?;
+    let mut pending: Vec<R::Model> = Vec::with_capacity(FLUSH);
+    for record in records {
+        let outcome = match &record.input {
+            Err(message) => Err(message.clone()),
+            Ok(value) => match serde_json::from_value::<R::Input>(value.clone()) {
+                Err(e) => Err(format!("数据有误：{e}")),
+                Ok(input) => {
+                    let before = existing.remove(&record.external_id);
+                    match api::upsert_deferred::<R>(txn, who, "import", at, before, input).await {
+                        Ok((outcome, insert)) => {
+                            pending.extend(insert);
+                            Ok(outcome)
+                        }
+                        Err(e @ (AppError::Invalid { .. } | AppError::Owned { .. })) => {
+                            Err(api::row_errors(e)?
+                                .iter()
+                                .map(|d| explain(kind, record, &d.field, &d.message))
+                                .collect::<Vec<_>>()
+                                .join("；"))
+                        }
+                        // A failed statement: run again carefully.
+                        Err(_) => return Ok(None),
+                    }
+                }
+            },
         };
-        outcomes.push(outcome.map_err(|(message, _)| message));
+        outcomes.push(outcome);
+        if pending.len() >= FLUSH
+            && api::insert_many_as::<R>(txn, who, "import", at, std::mem::take(&mut pending))
+                .await
+                .is_err()
+        {
+            return Ok(None);
+        }
         progress.done.fetch_add(1, Ordering::Relaxed);
+    }
+    if !pending.is_empty()
+        && api::insert_many_as::<R>(txn, who, "import", at, pending)
+            .await
+            .is_err()
+    {
+        return Ok(None);
     }
     Ok(Some(outcomes))
 }
@@ -557,7 +593,7 @@ where
     records.sort_by_key(|r| r.rows.first().copied().unwrap_or_default());
     progress.total.store(records.len(), Ordering::Relaxed);
     let at = ctx.now();
-    // Savepoints cost two round trips a row; a file takes them only when it needs them.
+    // The fast way first; the careful way only for a file that needs it.
     let mut txn = ctx.db.begin_write().await?;
     let outcomes = match run_records::<R>(&txn, who, at, kind, &records, false, progress).await? {
         Some(outcomes) => outcomes,
