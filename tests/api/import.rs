@@ -244,6 +244,7 @@ async fn a_file_with_bad_rows_saves_nothing_and_says_why_row_by_row() {
     let html = import(&admin, "customers", "run", "客户.csv", bytes).await;
     // A row that breaks a unique index (the same USCC) is reported, and so are the rows after it.
     assert_eq!(counts(&html), (1, 0, 0, 6), "{html}");
+    assert!(html.contains("data-careful=\"true\""), "{html}");
     assert!(html.contains("data-saved=\"false\"") && html.contains("未保存任何内容"));
     for expected in [
         "第 3 行",
@@ -364,6 +365,7 @@ async fn xlsx_invoices_with_excel_dates_and_amounts_import_for_the_firms_own_cus
     ]);
     let html = import(&admin, "invoices", "run", "发票.xlsx", file).await;
     assert_eq!(counts(&html), (0, 1, 1, 0), "{html}");
+    assert!(html.contains("data-careful=\"false\""), "{html}");
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM invoice WHERE firm_id = {firm}"
@@ -600,6 +602,10 @@ async fn a_large_file_is_saved_in_batches_with_each_row_audited() {
     )
     .await;
     assert_eq!(counts(&html), (1_201, 0, 0, 0));
+    assert!(
+        html.contains("data-careful=\"false\""),
+        "the fast way: {html}"
+    );
     assert!(html.contains("另有 201 条记录未列出"), "{html}");
     assert_eq!(customers(&app, firm).await, 1_201);
     // Every created row has its audit entry, naming that row.

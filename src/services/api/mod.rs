@@ -13,8 +13,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, IntoCondition};
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder,
+    QuerySelect, Value,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -402,7 +403,9 @@ pub async fn find_many_by_external_id<R: ApiResource>(
 ) -> AppResult<std::collections::HashMap<String, R::Model>> {
     let col = <R::Table as Table>::EXTERNAL_ID;
     let mut found = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    // Few large chunks: without statistics (a table filled within one transaction), PostgreSQL
+    // may scan all the firm's rows for each chunk.
+    for chunk in ids.chunks(5_000) {
         let rows = R::Table::find()
             .filter(<R::Table as Table>::FIRM_ID.eq(firm_id))
             .filter(col.is_in(chunk.iter().map(String::as_str)))
@@ -471,18 +474,26 @@ where
                 active
             })
             .collect();
-        R::Table::insert_many(active).exec(txn).await?;
         let ids: Vec<String> = chunk.iter().map(|r| external_id_of(r, ext_col)).collect();
-        let stored = find_many_by_external_id::<R>(txn, who.firm_id, &ids).await?;
+        // The stored rows, with their ids: PostgreSQL returns them; SQLite reads them back.
+        let mut stored: std::collections::HashMap<String, R::Model> =
+            if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+                R::Table::insert_many(active)
+                    .exec_with_returning(txn)
+                    .await?
+                    .into_iter()
+                    .map(|m| (external_id_of(&m, ext_col), m))
+                    .collect()
+            } else {
+                R::Table::insert_many(active).exec(txn).await?;
+                find_many_by_external_id::<R>(txn, who.firm_id, &ids).await?
+            };
         let mut entries = Vec::with_capacity(chunk.len());
-        for (row, ext) in chunk.iter().zip(&ids) {
-            let id = stored
-                .get(ext)
-                .map(|m| col_i64(m, id_col))
+        for ext in &ids {
+            let after = stored
+                .remove(ext)
                 .ok_or_else(|| AppError::internal(format!("inserted {ext} not found")))?;
-            let mut after = row.clone();
-            after.set(id_col, Value::from(id));
-            entries.push((id, serde_json::to_value(&after).ok()));
+            entries.push((col_i64(&after, id_col), serde_json::to_value(&after).ok()));
         }
         audit::record_many_in(
             txn,

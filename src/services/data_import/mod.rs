@@ -167,6 +167,9 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// Records not listed.
     pub more: usize,
+    /// Whether the file needed the careful way (one savepoint per row, after a row broke a
+    /// unique index).
+    pub careful: bool,
 }
 
 impl Report {
@@ -595,9 +598,15 @@ where
     let at = ctx.now();
     // The fast way first; the careful way only for a file that needs it.
     let mut txn = ctx.db.begin_write().await?;
+    let mut careful = false;
     let outcomes = match run_records::<R>(&txn, who, at, kind, &records, false, progress).await? {
         Some(outcomes) => outcomes,
         None => {
+            careful = true;
+            tracing::info!(
+                kind = kind.code(),
+                "an import runs again, one row at a time"
+            );
             txn.rollback().await?;
             txn = ctx.db.begin_write().await?;
             run_records::<R>(&txn, who, at, kind, &records, true, progress)
@@ -621,6 +630,7 @@ where
         refused_rows: Rows::default(),
         lines: Vec::new(),
         more: 0,
+        careful,
     };
     let mut refused_lines = Vec::new();
     let mut other_lines = Vec::new();
