@@ -235,8 +235,8 @@ pub async fn upload(
     csrf: CsrfToken,
     payload: actix_multipart::Multipart,
 ) -> AppResult<HttpResponse> {
-    let upload = read_upload(&req, payload, data_import::MAX_BYTES + 64 * 1024).await?;
     me.require_admin()?;
+    let upload = read_upload(&req, payload, data_import::MAX_BYTES + 64 * 1024).await?;
     let field = |name: &str| upload.fields.get(name).map(|v| v.trim().to_string());
     let kind = Kind::parse(&field("kind").unwrap_or_default())
         .ok_or_else(|| AppError::Validation("请选择要导入的数据类型".into()))?;
