@@ -1,6 +1,7 @@
 //! Integration tests: the real application over real HTTP, one database per test.
 
 mod access_links;
+mod admin_api_keys;
 mod admin_audit;
 mod admin_calendar;
 mod admin_employees;

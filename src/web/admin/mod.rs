@@ -1,6 +1,7 @@
 //! The back office under `/admin`: one layout, server-rendered pages for admins (and for staff,
 //! who see their own contacts, groups and customers).
 
+pub mod api_keys;
 pub mod audit;
 pub mod calendar;
 pub mod common;
@@ -83,7 +84,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/wecom/events/{id}/retry",
             web::post().to(wecom_sync::retry),
-        );
+        )
+        .route("/api-keys", web::get().to(api_keys::list))
+        .route("/api-keys", web::post().to(api_keys::create))
+        .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke));
 }
 
 /// One entry of the back office's navigation.
@@ -134,6 +138,11 @@ pub const NAV: &[NavItem] = &[
     NavItem {
         href: "/admin/wecom/sync",
         label: "企业微信同步",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/api-keys",
+        label: "API 密钥",
         admin_only: true,
     },
 ];

@@ -168,6 +168,8 @@ async fn create<R: ApiResource>(
 where
     <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
 {
+    // Who may write comes before what was written.
+    api::require(&caller, R::RESOURCE, true)?;
     idempotency::once(&state, &caller, &req, &body, || async {
         let input: R::Input = parse(&body)?;
         let (row, outcome) = api::upsert::<R>(&state, &caller, input).await?;
@@ -189,6 +191,7 @@ async fn replace<R: ApiResource>(
 where
     <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
 {
+    api::require(&caller, R::RESOURCE, true)?;
     let input: R::Input = parse(&body)?;
     let (row, _) = api::replace::<R>(&state, &caller, *id, input).await?;
     Ok(json(StatusCode::OK, &row))
@@ -218,6 +221,7 @@ async fn batch<R: ApiResource>(
 where
     <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
 {
+    api::require(&caller, R::RESOURCE, true)?;
     idempotency::once(&state, &caller, &req, &body, || async {
         let input: Batch<serde_json::Value> = parse(&body)?;
         // Rows are decoded one by one so that a malformed row is reported with its number.
