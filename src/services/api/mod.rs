@@ -63,7 +63,7 @@ pub trait ApiResource: Send + Sync + 'static {
         + PartialEq
         + Send
         + Sync;
-    type Input: DeserializeOwned + Serialize + Send + Sync;
+    type Input: DeserializeOwned + Serialize + Clone + Send + Sync;
 
     fn external_id(input: &Self::Input) -> Option<&str>;
 
@@ -77,6 +77,19 @@ pub trait ApiResource: Send + Sync + 'static {
         existing: Option<&Self::Model>,
         input: Self::Input,
     ) -> AppResult<Self::Model>;
+
+    /// Writes what hangs off a row just saved, in the same transaction (a new payment's
+    /// allocations to receivables).
+    async fn after_save(
+        _txn: &DatabaseTransaction,
+        _firm_id: i64,
+        _at: DateTime<Utc>,
+        _row: &Self::Model,
+        _outcome: Outcome,
+        _input: &Self::Input,
+    ) -> AppResult<()> {
+        Ok(())
+    }
 
     /// Refuses a delete that would lose what zhangfang owns (payments allocated, …).
     async fn check_delete(_txn: &DatabaseTransaction, _row: &Self::Model) -> AppResult<()> {
@@ -374,8 +387,10 @@ where
         Some(ext) => find_by_external_id::<R>(txn, caller.firm_id, ext).await?,
         None => None,
     };
-    let desired = R::build(txn, caller.firm_id, at, existing.as_ref(), input).await?;
-    save::<R>(txn, caller, at, existing, desired).await
+    let desired = R::build(txn, caller.firm_id, at, existing.as_ref(), input.clone()).await?;
+    let (row, outcome) = save::<R>(txn, caller, at, existing, desired).await?;
+    R::after_save(txn, caller.firm_id, at, &row, outcome, &input).await?;
+    Ok((row, outcome))
 }
 
 pub async fn upsert<R: ApiResource>(
@@ -416,8 +431,9 @@ where
             details: vec![FieldError::new("external_id", "已被另一条记录使用")],
         });
     }
-    let desired = R::build(&txn, caller.firm_id, at, Some(&existing), input).await?;
+    let desired = R::build(&txn, caller.firm_id, at, Some(&existing), input.clone()).await?;
     let result = save::<R>(&txn, caller, at, Some(existing), desired).await?;
+    R::after_save(&txn, caller.firm_id, at, &result.0, result.1, &input).await?;
     txn.commit().await?;
     Ok(result)
 }

@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::api::resources::{
     collections::Collections, contacts::Contacts, contracts::Contracts, customers::Customers,
-    filings::Filings, invoices::Invoices, receivables::Receivables, statements::Statements,
-    tags::Tags,
+    filings::Filings, invoices::Invoices, payments::Payments, receivables::Receivables,
+    statements::Statements, tags::Tags,
 };
 use crate::services::api::{self as api, ApiResource, ListQuery};
 use crate::services::api_keys::{self, ApiCaller};
@@ -42,6 +42,7 @@ pub fn each_resource(v: &mut impl ResourceVisitor) {
     v.visit::<Contacts>();
     v.visit::<Contracts>();
     v.visit::<Receivables>();
+    v.visit::<Payments>();
     v.visit::<Invoices>();
     v.visit::<Collections>();
     v.visit::<Filings>();
