@@ -850,3 +850,70 @@ async fn a_pushed_payment_is_allocated_like_a_confirmation_and_then_settled() {
     let (status, _) = post(&app, &other_key, "/api/v1/payments", payment).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn missing_invoices_are_pushed_under_the_collections_scope_and_stay_resolved() {
+    let app = spawn_app().await;
+    let (firm_id, key) = firm_with_key(&app, "wwapimiss", "collections:write").await;
+    let customers_key = key_for(&app, firm_id, "customers:write").await;
+    post(
+        &app,
+        &customers_key,
+        "/api/v1/customers",
+        customer("C-1", "甲公司"),
+    )
+    .await;
+    let mark = json!({
+        "external_id": "M-1", "customer_external_id": "C-1", "period": "2026-10",
+        "doc_type": "进项发票", "description": "10月房租发票", "expected_fen": 300000
+    });
+    let (status, row) = post(&app, &key, "/api/v1/missing-invoices", mark.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{row}");
+    assert_eq!(row["resolved_at"], Value::Null);
+    let (status, again) = post(&app, &key, "/api/v1/missing-invoices", mark.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["updated_at"], row["updated_at"], "unchanged");
+    let (_, page) = get(&app, &key, "/api/v1/missing-invoices?period=2026-10").await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 1, "{page}");
+
+    let (status, body) = post(
+        &app,
+        &key,
+        "/api/v1/missing-invoices",
+        json!({"external_id": "M-2", "customer_external_id": "C-1", "period": "2026-13",
+               "doc_type": "", "expected_fen": -1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["period", "doc_type", "expected_fen"], "{body}");
+
+    // Resolved in zhangfang (a collection completed): a push cannot reopen it.
+    let clerk = app
+        .add_employee(firm_id, crate::helpers::NewEmployee::default())
+        .await;
+    let id = row["id"].as_i64().unwrap();
+    app.execute(
+        "UPDATE missing_invoice SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+        vec![app.clock.now().into(), clerk.into(), id.into()],
+    )
+    .await;
+    let (status, body) = post(&app, &key, "/api/v1/missing-invoices", mark.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let mut resolved = mark.clone();
+    resolved["resolved"] = json!(true);
+    let (status, body) = post(&app, &key, "/api/v1/missing-invoices", resolved).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The scope is collections'; another firm sees nothing.
+    let (status, _) = post(&app, &customers_key, "/api/v1/missing-invoices", mark).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, other_key) = firm_with_key(&app, "wwapimiss2", "all").await;
+    let (status, _) = get(&app, &other_key, &format!("/api/v1/missing-invoices/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

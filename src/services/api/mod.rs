@@ -50,6 +50,10 @@ pub trait Table: EntityTrait {
 #[async_trait]
 pub trait ApiResource: Send + Sync + 'static {
     const RESOURCE: Resource;
+    /// The path segment under `/api/v1`; the scope's name unless a scope covers several.
+    const PATH: &'static str = Self::RESOURCE.name();
+    /// What the rows are called in messages.
+    const LABEL: &'static str = Self::RESOURCE.label();
     /// The table name, as the audit log and the changes feed name the object.
     const ENTITY: &'static str;
     /// Whether `DELETE /{resource}/{id}` is offered.
@@ -293,7 +297,7 @@ async fn find_by_id<R: ApiResource>(
         .filter(cond)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} {id} 不存在", R::RESOURCE.label())))
+        .ok_or_else(|| AppError::NotFound(format!("{} {id} 不存在", R::LABEL)))
 }
 
 pub async fn get<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> AppResult<R::Model> {
@@ -443,7 +447,7 @@ pub async fn delete<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> A
     if !R::DELETABLE {
         return Err(AppError::BadRequest(format!(
             "{}不能通过 API 删除",
-            R::RESOURCE.label()
+            R::LABEL
         )));
     }
     let at = ctx.now();

@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::api::resources::{
     collections::Collections, contacts::Contacts, contracts::Contracts, customers::Customers,
-    filings::Filings, invoices::Invoices, payments::Payments, receivables::Receivables,
-    statements::Statements, tags::Tags,
+    filings::Filings, invoices::Invoices, missing_invoices::MissingInvoices, payments::Payments,
+    receivables::Receivables, statements::Statements, tags::Tags,
 };
 use crate::services::api::{self as api, ApiResource, ListQuery};
 use crate::services::api_keys::{self, ApiCaller};
@@ -45,6 +45,7 @@ pub fn each_resource(v: &mut impl ResourceVisitor) {
     v.visit::<Payments>();
     v.visit::<Invoices>();
     v.visit::<Collections>();
+    v.visit::<MissingInvoices>();
     v.visit::<Filings>();
     v.visit::<Statements>();
     v.visit::<Tags>();
@@ -57,7 +58,7 @@ impl ResourceVisitor for Mount<'_> {
     where
         <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
     {
-        let name = R::RESOURCE.name();
+        let name = R::PATH;
         self.0
             .route(&format!("/{name}"), web::get().to(list::<R>))
             .route(&format!("/{name}"), web::post().to(create::<R>))
