@@ -28,6 +28,7 @@ mod receipts;
 mod rest_api;
 mod sandbox_client;
 mod section_pages;
+mod section_sends;
 mod sections;
 mod seed;
 mod sessions;
