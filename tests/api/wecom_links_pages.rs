@@ -716,3 +716,42 @@ async fn customers_page_filters_by_manager_tag_and_status() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(resp.text().await.unwrap().contains("服务状态不正确"));
 }
+
+#[tokio::test]
+async fn long_lists_come_a_page_at_a_time_with_their_filters_kept() {
+    let app = spawn_app().await;
+    let w = world(&app, "wwlinks10").await;
+    let staff = format!("{}-staff", w.corp);
+    for i in 1..=25 {
+        contact(
+            &app,
+            w.o.firm.firm_id,
+            &format!("wm-bulk-{i:02}"),
+            &format!("批量客户{i:02}"),
+            &staff,
+            "",
+            &[],
+        )
+        .await;
+    }
+    let rows = |html: &str| html.matches("href=\"/admin/wecom/contacts/").count();
+    let b = w.staff(&app).await;
+    let first = html(&b, "/admin/wecom/contacts?q=%E6%89%B9%E9%87%8F").await;
+    assert_eq!(rows(&first), 20);
+    assert!(first.contains("共 25 个联系人") && first.contains("第 1 / 2 页"));
+    let pager = first.split("class=\"pager\"").nth(1).unwrap_or_default();
+    assert!(
+        pager.contains("page=2") && pager.contains("q=%E6%89%B9%E9%87%8F"),
+        "the next page keeps the search: {pager}"
+    );
+    let second = html(&b, "/admin/wecom/contacts?q=%E6%89%B9%E9%87%8F&page=2").await;
+    assert_eq!(rows(&second), 5);
+    assert!(second.contains("批量客户25") && !second.contains("批量客户01"));
+    // Past the end: an empty page, not an error.
+    let past = html(&b, "/admin/wecom/contacts?page=9").await;
+    assert_eq!(rows(&past), 0);
+    let long = "字".repeat(61);
+    let resp = b.get(&format!("/admin/wecom/groups?q={long}")).await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(resp.text().await.unwrap().contains("搜索内容太长"));
+}
