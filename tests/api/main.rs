@@ -44,6 +44,7 @@ mod wecom_apps;
 mod wecom_events;
 mod wecom_fixtures;
 mod wecom_http_api;
+mod wecom_links_pages;
 mod wecom_shapes;
 mod wecom_sync;
 mod worker;
