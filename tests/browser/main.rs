@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use helpers::{TestApp, spawn_app_with};
@@ -355,7 +356,70 @@ async fn an_admin_signs_in_and_grants_and_revokes_a_permission() {
         .await
         .unwrap();
     assert_eq!(fits, json!(true));
+
+    // A section right shows in that employee's sidebar at their next request, and goes again.
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "UPDATE employee SET data_scope = 'all', wecom_userid = COALESCE(wecom_userid, 'zf-browser-staff') WHERE id = {staff_id}"
+        ))
+        .await
+        .unwrap();
+    let staff_userid = helpers::string_value(
+        &app,
+        &format!("SELECT wecom_userid FROM employee WHERE id = {staff_id}"),
+    )
+    .await;
+    let chat = helpers::string_value(
+        &app,
+        "SELECT c.external_userid FROM wecom_external_contact c \
+         JOIN customer_external_link l ON l.external_contact_id = c.id ORDER BY c.id LIMIT 1",
+    )
+    .await;
+    let session = app.signed_in(&staff_userid).await;
+    let (name, value) = session.cookie.split_once('=').unwrap();
+    b.client
+        .execute(
+            &format!("document.cookie = '{name}={value}; path=/';"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let reports_right = || async {
+        app.count(&format!(
+            "SELECT COUNT(*) FROM employee_permission WHERE employee_id = {staff_id} AND perm_code = 'report'"
+        ))
+        .await
+            == 1
+    };
+    let had = reports_right().await;
+    for expected in [!had, had] {
+        b.client
+            .goto(&app.url(&format!("/admin/employees/{staff_id}")))
+            .await
+            .unwrap();
+        click(&b, "input[name=perm_report]").await;
+        click_and_wait_for_page(&b, "#edit-employee button[type=submit]").await;
+        assert_eq!(text_of(&b.client, "p.notice").await, "已保存。");
+        assert_eq!(reports_right().await, expected);
+        b.client
+            .goto(&app.url(&format!("/sidebar/contact/{chat}")))
+            .await
+            .unwrap();
+        text_of(&b.client, "#summary").await;
+        let tab = b.client.find(Locator::Css("#tab-reports")).await.is_ok();
+        assert_eq!(tab, expected, "the 报表 tab follows the right");
+        shot_as(&b.client, &format!("staff-sidebar-reports-{expected}")).await;
+    }
     b.client.clone().close().await.unwrap();
+}
+
+async fn shot_as(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
 #[tokio::test]
