@@ -21,6 +21,7 @@ mod health;
 #[allow(dead_code)] // shared by every test file; each uses a part
 mod helpers;
 mod media;
+mod media_s3;
 mod migrations;
 mod payments;
 mod process;
