@@ -217,6 +217,8 @@ pub struct MediaSettings {
 #[serde(deny_unknown_fields)]
 pub struct DemoSettings {
     pub enabled: bool,
+    /// The size of the demo firm seeded on first start: `demo` (40 customers), `S`, `M` or `L`.
+    pub profile: crate::seed::Profile,
 }
 
 /// Background jobs (`src/worker`): where they run and how patiently.
