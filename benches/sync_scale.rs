@@ -63,7 +63,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let dataset = scaled_dataset();
-    let expected = Expected::of(&dataset);
+    let mut expected = Expected::of(&dataset);
     let minimum = fewest_calls(&dataset);
 
     let rig = SandboxRig::start(dataset.clone()).await?;
@@ -99,6 +99,8 @@ async fn run() -> anyhow::Result<()> {
     let total_calls: u64 = calls.values().sum();
     let fewest: u64 = minimum.values().sum();
     let counts = store.counts().await?;
+    let info = rig.info().await?;
+    expected.agree_with(&info)?;
 
     println!();
     println!("== full sync ==");
@@ -202,7 +204,24 @@ async fn run() -> anyhow::Result<()> {
     let parked = store
         .count("SELECT COUNT(*) FROM callback_inbox WHERE status = 'failed'")
         .await?;
-    let checks = store.burst_checks().await?;
+    let mut checks = store.burst_checks().await?;
+    let info = rig.info().await?;
+    for (what, key) in [
+        ("external contacts in all", "external_contacts"),
+        ("customer groups in all", "group_chats"),
+    ] {
+        let sql = match key {
+            "external_contacts" => {
+                "SELECT COUNT(*) FROM wecom_external_contact WHERE deleted_at IS NULL"
+            }
+            _ => "SELECT COUNT(*) FROM wecom_group_chat WHERE dismissed_at IS NULL",
+        };
+        checks.push((
+            what,
+            store.count(sql).await?,
+            info[key].as_i64().unwrap_or(-1),
+        ));
+    }
     served.stop();
 
     println!();
@@ -227,7 +246,7 @@ async fn run() -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("store after burst    change: stored / made");
+    println!("store after burst    change: stored / made (in all: stored / sandbox)");
     let mut burst_ok = parked == 0;
     for (what, stored, want) in &checks {
         burst_ok &= stored == want;
@@ -419,6 +438,26 @@ impl Expected {
         ]))
     }
 
+    /// Takes the sandbox's own counts of live contacts and groups (`GET /_sandbox/info`) over
+    /// the dataset's, after checking that they agree.
+    fn agree_with(&mut self, info: &serde_json::Value) -> anyhow::Result<()> {
+        for (what, key) in [
+            ("external contacts", "external_contacts"),
+            ("customer groups", "group_chats"),
+        ] {
+            let served = info[key]
+                .as_i64()
+                .ok_or_else(|| anyhow::anyhow!("no {key} in {info}"))?;
+            anyhow::ensure!(
+                served == self.get(what),
+                "the sandbox serves {served} {what}, the dataset has {}",
+                self.get(what)
+            );
+            self.0.insert(what, served);
+        }
+        Ok(())
+    }
+
     fn get(&self, what: &str) -> i64 {
         self.0.get(what).copied().unwrap_or(-1)
     }
@@ -491,6 +530,15 @@ struct SandboxRig {
 }
 
 impl SandboxRig {
+    /// `GET /_sandbox/info`: the sandbox's own counts of what it serves.
+    async fn info(&self) -> anyhow::Result<serde_json::Value> {
+        Ok(reqwest::get(format!("{}/_sandbox/info", self.api))
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
     async fn start(dataset: WecomDataset) -> anyhow::Result<Self> {
         let sandbox = Sandbox::with_clock(
             dataset,
