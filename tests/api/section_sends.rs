@@ -88,7 +88,13 @@ async fn billing_keeps_the_chat_offers_the_new_receipt_and_logs_the_image_sent()
     let location = r.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(&format!("{page}?done=")), "{location}");
     assert!(location.ends_with(CHAT), "the chat is kept: {location}");
-    let (_, html) = text(boss.fragment(&location).await).await;
+    let r = boss.fragment(&location).await;
+    assert_eq!(
+        r.headers()["hx-trigger"],
+        "zf-summary",
+        "the panel refreshes its summary"
+    );
+    let (_, html) = text(r).await;
     let receipt_id = w.app.count("SELECT MAX(id) FROM receipt").await;
     assert!(html.contains("发送收据到聊天"), "{html}");
     assert!(html.contains(&format!(

@@ -411,7 +411,14 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
     amount.send_keys("100").await.unwrap();
     click(c, "#confirm-form button[type=submit]").await;
     wait_text(c, "已确认收款").await;
-    wait(c, "#summary").await;
+    // The panel's summary follows: the arrears of the receivable added above, less the payment.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//section[@id='summary']//strong[contains(text(), '1,134.00')]",
+        ))
+        .await
+        .expect("the summary shows the arrears after the payment");
     shot(c, "billing-confirmed").await;
 
     // 发送收据: the receipt image goes into the chat (the preview panel here) and is logged.

@@ -150,6 +150,17 @@ impl BillingPage {
 #[derive(Deserialize, Default)]
 pub struct BillingQuery {
     done: Option<String>,
+    reversed: Option<String>,
+}
+
+/// After a write that changes the panel's summary (arrears, missing invoices), the answer asks
+/// the panel to refresh it.
+fn refresh_summary(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("hx-trigger"),
+        actix_web::http::header::HeaderValue::from_static("zf-summary"),
+    );
+    response
 }
 
 async fn billing_page(
@@ -227,12 +238,20 @@ pub async fn billing(
             .and_then(|p| p.receipt_id)
             .map(|id| (id, no.to_string()));
     }
-    Ok(respond(
+    if query.reversed.is_some() {
+        page.notice = Some("已撤销收款，收据已作废".into());
+    }
+    let response = respond(
         &req,
         StatusCode::OK,
         || page.render(),
         || page.as_content().render(),
-    ))
+    );
+    Ok(if query.done.is_some() || query.reversed.is_some() {
+        refresh_summary(response)
+    } else {
+        response
+    })
 }
 
 #[derive(Deserialize)]
@@ -346,7 +365,7 @@ pub async fn reverse(
         Ok(()) => Ok(redirect(&back_to(
             format!("/sidebar/customers/{customer_id}/billing"),
             chat.as_ref(),
-            None,
+            Some(("reversed", "1")),
         ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let page = billing_page(&state, &who, customer_id, csrf.0, chat).await?;
@@ -472,6 +491,7 @@ struct CollectionPage {
     current: String,
     csrf: String,
     error: Option<String>,
+    notice: Option<String>,
     chat: Option<ChatRef>,
 }
 
@@ -491,6 +511,7 @@ async fn collection_page(
         current: current.to_string(),
         csrf,
         error: None,
+        notice: None,
         chat,
     })
 }
@@ -502,14 +523,29 @@ pub async fn collection_view(
     csrf: CsrfToken,
     path: web::Path<i64>,
     chat: web::Query<ChatQuery>,
+    saved: web::Query<SavedQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = collection_page(&state, &who, path.into_inner(), csrf.0, chat_of(&chat)?).await?;
-    Ok(respond(
+    let mut page =
+        collection_page(&state, &who, path.into_inner(), csrf.0, chat_of(&chat)?).await?;
+    if saved.saved.is_some() {
+        page.notice = Some("收票已保存".into());
+    }
+    let response = respond(
         &req,
         StatusCode::OK,
         || page.render(),
         || page.as_content().render(),
-    ))
+    );
+    Ok(if saved.saved.is_some() {
+        refresh_summary(response)
+    } else {
+        response
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -593,7 +629,7 @@ pub async fn collection_record(
         Ok(_) => Ok(redirect(&back_to(
             format!("/sidebar/customers/{customer_id}/collection"),
             chat.as_ref(),
-            None,
+            Some(("saved", "1")),
         ))),
         Err(e @ AppError::Validation(_)) => {
             let mut page = collection_page(&state, &who, customer_id, csrf.0, chat).await?;
