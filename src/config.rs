@@ -109,6 +109,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub wecom: WecomSettings,
     pub sms: SmsSettings,
+    pub media: MediaSettings,
     pub demo: DemoSettings,
     pub worker: WorkerSettings,
     pub log: LogSettings,
@@ -197,10 +198,27 @@ pub enum SmsProvider {
     Tencent,
 }
 
+/// Where attachments are kept (`services::media_store`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    /// `local` or `s3`.
+    pub store: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_endpoint: String,
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: Secret,
+    pub s3_path_style: bool,
+    pub s3_allow_http: bool,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSettings {
     pub enabled: bool,
+    /// The size of the demo firm seeded on first start: `demo` (40 customers), `S`, `M` or `L`.
+    pub profile: crate::seed::Profile,
 }
 
 /// Background jobs (`src/worker`): where they run and how patiently.
@@ -365,6 +383,21 @@ impl Settings {
                 "[worker] inbox_retention_days must be at least 1".into(),
             ));
         }
+        let media = &self.media;
+        match media.store.as_str() {
+            "local" => {}
+            "s3" if media.s3_bucket.trim().is_empty() => {
+                return Err(ConfigError::Invalid(
+                    "[media] store = \"s3\" needs s3_bucket".into(),
+                ));
+            }
+            "s3" => {}
+            other => {
+                return Err(ConfigError::Invalid(format!(
+                    "[media] store must be \"local\" or \"s3\", not \"{other}\""
+                )));
+            }
+        }
         let wecom = &self.wecom;
         let given = [
             !wecom.corp_id.is_empty(),
@@ -526,6 +559,27 @@ mod tests {
         assert!(s.database.url.is_postgres());
         assert!(!s.demo.enabled);
         assert_eq!(s.server.workers, 3);
+    }
+
+    #[test]
+    fn the_media_store_is_local_unless_s3_is_configured_with_a_bucket() {
+        let s = Settings::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(s.media.store, "local");
+        let s3 = Settings::load_with_env(
+            None,
+            env(&[
+                ("ZHANGFANG_MEDIA__STORE", "s3"),
+                ("ZHANGFANG_MEDIA__S3_BUCKET", "zhangfang-files"),
+                ("ZHANGFANG_MEDIA__S3_SECRET_ACCESS_KEY", "very-secret"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s3.media.s3_bucket, "zhangfang-files");
+        assert!(!format!("{:?}", s3.media).contains("very-secret"));
+        let no_bucket = Settings::load_with_env(None, env(&[("ZHANGFANG_MEDIA__STORE", "s3")]));
+        assert!(matches!(no_bucket, Err(ConfigError::Invalid(m)) if m.contains("s3_bucket")));
+        let unknown = Settings::load_with_env(None, env(&[("ZHANGFANG_MEDIA__STORE", "ftp")]));
+        assert!(matches!(unknown, Err(ConfigError::Invalid(m)) if m.contains("[media]")));
     }
 
     #[test]

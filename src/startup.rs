@@ -146,7 +146,7 @@ impl Application {
             );
         }
         if settings.demo.enabled {
-            crate::seed::ensure_demo(&db, &secrets, clock.as_ref())
+            crate::seed::ensure_demo(&db, &secrets, clock.as_ref(), settings.demo.profile)
                 .await
                 .context("seeding the demo firm")?;
         }
@@ -174,8 +174,13 @@ impl Application {
                 ],
                 hosts: vec![listen_host, public_host],
             };
-            crate::sandbox::demo::for_demo_firm(&db, Arc::new(move || sandbox_clock.now()), host)
-                .await?
+            crate::sandbox::demo::for_demo_firm(
+                &db,
+                Arc::new(move || sandbox_clock.now()),
+                host,
+                &crate::seed::demo_corp_id(settings.demo.profile),
+            )
+            .await?
         } else {
             None
         };

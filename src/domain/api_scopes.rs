@@ -33,7 +33,7 @@ impl Resource {
     ];
 
     /// The path segment and scope name: `/api/v1/customers`, `customers:read`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Customers => "customers",
             Self::Contacts => "contacts",
@@ -48,7 +48,7 @@ impl Resource {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
             Self::Customers => "客户",
             Self::Contacts => "联系人",

@@ -169,6 +169,10 @@ impl Scene {
 /// The expired variant of the expiry reminder.
 pub const EXPIRED_BODY: &str = "{contact_name}您好！贵司「{customer_name}」的代理记账服务已于{service_end}到期，目前{overdue_periods}的账务暂缓处理，请尽快续约以免逾期申报产生罚款。——{firm_name} {staff_name}";
 
+/// The invoicing reminder for a general taxpayer, whose VAT is output less input, not a
+/// threshold.
+pub const INVOICING_GENERAL_BODY: &str = "截至{as_of}，「{customer_name}」本月销项税额¥{output_tax}，可抵扣进项税额¥{input_tax}，上期留抵¥{prior_credit}，预计应纳增值税¥{vat_est}（估算，以申报为准）。本月如有采购请索取增值税专用发票，需开票请把购买方名称、税号、品名、金额发我。";
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'
 }

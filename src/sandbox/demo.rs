@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::{Clock, Sandbox, SandboxOptions};
 use crate::db::Database;
 use crate::db::entities::firm;
-use crate::seed::{self, DEMO_CORP_ID, Profile};
+use crate::seed::{self, Profile};
 
 /// Where the in-app sandbox is mounted.
 pub const BASE_PATH: &str = "/sandbox";
@@ -38,9 +38,10 @@ pub async fn for_demo_firm(
     db: &Database,
     clock: Clock,
     host: DemoHost,
+    corp_id: &str,
 ) -> anyhow::Result<Option<Sandbox>> {
     let Some(demo) = firm::Entity::find()
-        .filter(firm::Column::CorpId.eq(DEMO_CORP_ID))
+        .filter(firm::Column::CorpId.eq(corp_id))
         .one(db.read())
         .await?
     else {

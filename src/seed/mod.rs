@@ -311,13 +311,21 @@ async fn give_owner_a_password(txn: &impl ConnectionTrait, firm_id: i64) -> anyh
     Ok(())
 }
 
-/// Seeds the demo firm (seed [`DEMO_SEED`], data up to today) unless it already exists.
+/// The corp id of the demo firm of `[demo] profile`.
+pub fn demo_corp_id(profile: Profile) -> String {
+    corp_id_for(profile, DEMO_SEED)
+}
+
+/// Seeds the demo firm of `profile` (seed [`DEMO_SEED`], data up to today) unless it already
+/// exists.
 pub async fn ensure_demo(
     db: &Database,
     secrets: &SecretBox,
     clock: &dyn Clock,
+    profile: Profile,
 ) -> anyhow::Result<()> {
-    if firm_exists(db.read(), DEMO_CORP_ID).await? {
+    let corp_id = demo_corp_id(profile);
+    if firm_exists(db.read(), &corp_id).await? {
         return Ok(());
     }
     let as_of = clock.today_local();
@@ -325,7 +333,7 @@ pub async fn ensure_demo(
         db,
         secrets,
         SeedOptions {
-            profile: Profile::Demo,
+            profile,
             seed: DEMO_SEED,
             as_of,
             progress: false,
@@ -343,7 +351,7 @@ pub async fn ensure_demo(
             Ok(())
         }
         // Another instance seeding at the same moment is fine.
-        Err(_) if firm_exists(db.read(), DEMO_CORP_ID).await? => Ok(()),
+        Err(_) if firm_exists(db.read(), &corp_id).await? => Ok(()),
         Err(e) => Err(e),
     }
 }

@@ -52,6 +52,8 @@ pub struct Ctx {
     pub wecom: Arc<WecomClient>,
     pub endpoints: WecomEndpoints,
     pub sms: Arc<dyn SmsSender>,
+    /// Where attachments are kept.
+    pub media: Arc<dyn crate::services::media_store::MediaStore>,
 }
 
 impl Ctx {
@@ -75,6 +77,7 @@ impl Ctx {
             format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
         );
         let serve_demo = settings.demo.enabled;
+        let media = crate::services::media_store::from_settings(&settings)?;
         Ok(Self {
             settings: Arc::new(settings),
             apps: Arc::new(WecomApps::new(
@@ -89,6 +92,7 @@ impl Ctx {
             secrets,
             endpoints,
             sms,
+            media,
         })
     }
 

@@ -15,25 +15,31 @@ use crate::error::AppResult;
 use crate::services::Ctx;
 use crate::services::sessions::CurrentEmployee;
 
-/// One bar of a chart: a label, a count or amount, and its share of the largest (0–100).
+/// One bar of a chart: a label, a count or amount, its share of the largest (0–100), and the
+/// list that shows what it counts.
 #[derive(Clone, Debug)]
 pub struct Bar {
     pub label: String,
     pub value: i64,
     pub percent: i64,
+    pub href: Option<String>,
 }
 
-fn bars(items: Vec<(String, i64)>) -> Vec<Bar> {
-    let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+fn bars(items: Vec<(String, i64, Option<String>)>) -> Vec<Bar> {
+    let max = items.iter().map(|(_, v, _)| *v).max().unwrap_or(0).max(1);
     items
         .into_iter()
-        .map(|(label, value)| Bar {
+        .map(|(label, value, href)| Bar {
             label,
             value,
             percent: value * 100 / max,
+            href,
         })
         .collect()
 }
+
+/// The back office's customer list, filtered.
+const CUSTOMER_LIST: &str = "/admin/customers/links?linked=all";
 
 /// Done out of total, with the share done (0–100).
 #[derive(Clone, Debug, Default)]
@@ -109,21 +115,22 @@ pub async fn load(ctx: &Ctx, me: &CurrentEmployee) -> AppResult<Dashboard> {
         customer::ServiceStatus::Expired => "已到期",
         customer::ServiceStatus::Lost => "已流失",
     };
-    let mut by_status: Vec<(String, i64)> = [
-        customer::ServiceStatus::Serving,
-        customer::ServiceStatus::Paused,
-        customer::ServiceStatus::Expired,
-        customer::ServiceStatus::Lost,
+    let mut by_status: Vec<(String, i64, Option<String>)> = [
+        (customer::ServiceStatus::Serving, "serving"),
+        (customer::ServiceStatus::Paused, "paused"),
+        (customer::ServiceStatus::Expired, "expired"),
+        (customer::ServiceStatus::Lost, "lost"),
     ]
     .into_iter()
-    .map(|s| {
+    .map(|(s, code)| {
         (
             label(s).to_string(),
             statuses.iter().filter(|x| **x == s).count() as i64,
+            Some(format!("{CUSTOMER_LIST}&status={code}")),
         )
     })
     .collect();
-    by_status.retain(|(_, n)| *n > 0 || statuses.is_empty());
+    by_status.retain(|(_, n, _)| *n > 0 || statuses.is_empty());
 
     let ends: Vec<String> = service_contract::Entity::find()
         .select_only()
@@ -176,7 +183,7 @@ pub async fn load(ctx: &Ctx, me: &CurrentEmployee) -> AppResult<Dashboard> {
         .await?
         .into_iter()
         .collect();
-    let mut per_manager: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_manager: BTreeMap<Option<i64>, i64> = BTreeMap::new();
     let mut arrears_fen = 0;
     for (customer_id, amount, paid) in open {
         let owed = (amount - paid).max(0);
@@ -185,11 +192,22 @@ pub async fn load(ctx: &Ctx, me: &CurrentEmployee) -> AppResult<Dashboard> {
             .get(&customer_id)
             .copied()
             .flatten()
-            .and_then(|id| names.get(&id).cloned())
-            .unwrap_or_else(|| "未分配".to_string());
-        *per_manager.entry(who).or_insert(0) += owed;
+            .filter(|id| names.contains_key(id));
+        *by_manager.entry(who).or_insert(0) += owed;
     }
-    let mut per_manager: Vec<(String, i64)> = per_manager.into_iter().collect();
+    let mut per_manager: Vec<(String, i64, Option<String>)> = by_manager
+        .into_iter()
+        .map(
+            |(id, owed)| match id.and_then(|id| names.get(&id).map(|n| (id, n))) {
+                Some((id, name)) => (
+                    name.clone(),
+                    owed,
+                    Some(format!("{CUSTOMER_LIST}&manager={id}")),
+                ),
+                None => ("未分配".to_string(), owed, None),
+            },
+        )
+        .collect();
     per_manager.sort_by_key(|b| std::cmp::Reverse(b.1));
 
     let filing_month_start =
@@ -271,7 +289,11 @@ mod tests {
 
     #[test]
     fn bars_are_scaled_to_the_largest_and_periods_end_on_their_last_day() {
-        let b = bars(vec![("a".into(), 5), ("b".into(), 10), ("c".into(), 0)]);
+        let b = bars(vec![
+            ("a".into(), 5, None),
+            ("b".into(), 10, None),
+            ("c".into(), 0, None),
+        ]);
         assert_eq!(
             b.iter().map(|x| x.percent).collect::<Vec<_>>(),
             vec![50, 100, 0]

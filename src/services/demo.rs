@@ -12,8 +12,11 @@ pub async fn admin_credentials(ctx: &Ctx) -> AppResult<Option<(String, String)>>
     if !ctx.demo() {
         return Ok(None);
     }
-    let Some(firm) =
-        crate::services::firms::find_by_corp_id(ctx.db.read(), crate::seed::DEMO_CORP_ID).await?
+    let Some(firm) = crate::services::firms::find_by_corp_id(
+        ctx.db.read(),
+        &crate::seed::demo_corp_id(ctx.settings.demo.profile),
+    )
+    .await?
     else {
         return Ok(None);
     };

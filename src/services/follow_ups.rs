@@ -13,7 +13,7 @@ use crate::domain::clock::SHANGHAI_OFFSET;
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::audit::{self, Object, Who};
-use crate::services::media_store::{self, LocalMediaStore, MediaStore};
+use crate::services::media_store;
 use crate::services::sessions::CurrentEmployee;
 use crate::services::sidebar::{self, Section};
 
@@ -161,7 +161,7 @@ pub async fn add(
         .collect::<AppResult<Vec<_>>>()?;
     let now = ctx.now();
     // Files first, under keys of our own; a failed transaction leaves unreferenced files only.
-    let store = LocalMediaStore::from_settings(&ctx.settings);
+    let store = &ctx.media;
     let local = to_local_date(now);
     let mut stored = Vec::with_capacity(checked.len());
     for c in &checked {
@@ -246,8 +246,6 @@ pub async fn attachment(
         .await?
         .ok_or_else(|| AppError::NotFound("附件不存在".into()))?;
     sidebar::customer_for(ctx, who, owner.customer_id, Section::FollowUps).await?;
-    let bytes = LocalMediaStore::from_settings(&ctx.settings)
-        .get(&found.storage_key)
-        .await?;
+    let bytes = ctx.media.get(&found.storage_key).await?;
     Ok((found, bytes))
 }

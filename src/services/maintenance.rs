@@ -110,6 +110,22 @@ pub async fn purge_callback_inbox(ctx: &Ctx) -> Result<u64, DbErr> {
     .await
 }
 
+/// Idempotency keys older than [`KEEP_HOURS`](crate::web::api::idempotency::KEEP_HOURS): past
+/// that the key may be used again, and its answer is no longer needed.
+pub async fn purge_api_idempotency(ctx: &Ctx) -> Result<u64, DbErr> {
+    let before = ctx.now() - Duration::hours(crate::web::api::idempotency::KEEP_HOURS);
+    delete_in_batches(
+        ctx,
+        &format!(
+            "DELETE FROM api_idempotency WHERE (firm_id, api_key_id, idem_key) IN \
+             (SELECT firm_id, api_key_id, idem_key FROM api_idempotency \
+              WHERE created_at < ? LIMIT {BATCH}) AND created_at < ?"
+        ),
+        vec![before.into(), before.into()],
+    )
+    .await
+}
+
 async fn delete_in_batches(ctx: &Ctx, sql: &str, values: Vec<Value>) -> Result<u64, DbErr> {
     let db = &ctx.db;
     let mut total = 0;

@@ -1,9 +1,15 @@
-//! Where uploaded files live: one `MediaStore` for every attachment. The default keeps files in
-//! a directory under `data_dir` (`media/`); keys are generated here (`firm/yyyy/mm/uuid`), never
-//! taken from a file's name, and a file's type is decided by its content, not its name.
+//! Where uploaded files live: one `MediaStore` for every attachment, over the `object_store`
+//! crate — a directory under `data_dir` (`media/`) by default, S3-compatible object storage when
+//! `[media] store = "s3"` (what several instances must share). Keys are generated here
+//! (`firm/yyyy/mm/uuid`), never taken from a file's name, and a file's type is decided by its
+//! content, not its name.
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as StorePath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
@@ -18,66 +24,92 @@ pub trait MediaStore: Send + Sync {
     async fn get(&self, key: &str) -> AppResult<Vec<u8>>;
 }
 
-/// Files in a local directory.
-pub struct LocalMediaStore {
-    root: PathBuf,
+/// The store `[media]` configures for this process.
+pub fn from_settings(settings: &Settings) -> anyhow::Result<Arc<dyn MediaStore>> {
+    let media = &settings.media;
+    let inner: Arc<dyn ObjectStore> = match media.store.as_str() {
+        "s3" => {
+            let mut builder = AmazonS3Builder::new()
+                .with_bucket_name(&media.s3_bucket)
+                .with_region(&media.s3_region)
+                .with_virtual_hosted_style_request(!media.s3_path_style)
+                .with_allow_http(media.s3_allow_http);
+            if !media.s3_endpoint.is_empty() {
+                builder = builder.with_endpoint(&media.s3_endpoint);
+            }
+            if !media.s3_access_key_id.is_empty() {
+                builder = builder
+                    .with_access_key_id(&media.s3_access_key_id)
+                    .with_secret_access_key(media.s3_secret_access_key.expose());
+            }
+            Arc::new(
+                builder
+                    .build()
+                    .map_err(|e| anyhow::anyhow!("[media] S3 store: {e}"))?,
+            )
+        }
+        _ => {
+            let root = settings.server.data_dir.join("media");
+            std::fs::create_dir_all(&root)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", root.display()))?;
+            Arc::new(
+                LocalFileSystem::new_with_prefix(&root)
+                    .map_err(|e| anyhow::anyhow!("[media] local store: {e}"))?,
+            )
+        }
+    };
+    Ok(Arc::new(ObjectMediaStore { inner }))
 }
 
-impl LocalMediaStore {
-    pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
-    }
+/// A [`MediaStore`] over any `object_store` backend.
+pub struct ObjectMediaStore {
+    inner: Arc<dyn ObjectStore>,
+}
 
-    /// The store configured for this process: `data_dir/media`.
-    pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(settings.server.data_dir.join("media"))
+impl ObjectMediaStore {
+    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
+        Self { inner }
     }
+}
 
-    fn path(&self, key: &str) -> AppResult<PathBuf> {
-        // Keys are ours, but check anyway: plain segments only.
-        let ok = !key.is_empty()
-            && key.split('/').all(|seg| {
-                !seg.is_empty()
-                    && seg != "."
-                    && seg != ".."
-                    && seg
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            });
-        if !ok {
-            return Err(AppError::internal(format!("bad media key {key:?}")));
-        }
-        Ok(self.root.join(Path::new(key)))
+/// Keys are ours, but check anyway: plain segments only.
+fn path(key: &str) -> AppResult<StorePath> {
+    let ok = !key.is_empty()
+        && key.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if !ok {
+        return Err(AppError::internal(format!("bad media key {key:?}")));
     }
+    Ok(StorePath::from(key))
 }
 
 #[async_trait::async_trait]
-impl MediaStore for LocalMediaStore {
+impl MediaStore for ObjectMediaStore {
     async fn put(&self, key: &str, bytes: &[u8]) -> AppResult<()> {
-        let path = self.path(key)?;
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(AppError::internal)?;
-        }
-        let tmp = path.with_extension("part");
-        tokio::fs::write(&tmp, bytes)
+        let path = path(key)?;
+        self.inner
+            .put(&path, PutPayload::from(bytes.to_vec()))
             .await
             .map_err(AppError::internal)?;
-        tokio::fs::rename(&tmp, &path)
-            .await
-            .map_err(AppError::internal)
+        Ok(())
     }
 
     async fn get(&self, key: &str) -> AppResult<Vec<u8>> {
-        let path = self.path(key)?;
-        tokio::fs::read(&path).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                AppError::NotFound("文件不存在".into())
-            } else {
-                AppError::internal(e)
+        let path = path(key)?;
+        let found = match self.inner.get(&path).await {
+            Ok(found) => found,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(AppError::NotFound("文件不存在".into()));
             }
-        })
+            Err(e) => return Err(AppError::internal(e)),
+        };
+        Ok(found.bytes().await.map_err(AppError::internal)?.to_vec())
     }
 }
 
@@ -168,9 +200,16 @@ mod tests {
     #[tokio::test]
     async fn the_local_store_keeps_files_under_its_root_and_refuses_odd_keys() {
         let dir = tempfile::tempdir().unwrap();
-        let store = LocalMediaStore::new(dir.path());
+        let mut settings = Settings::defaults().unwrap();
+        settings.server.data_dir = dir.path().to_path_buf();
+        let store = from_settings(&settings).unwrap();
         store.put("1/2026/11/abc", b"hello").await.unwrap();
         assert_eq!(store.get("1/2026/11/abc").await.unwrap(), b"hello");
+        assert_eq!(
+            std::fs::read(dir.path().join("media/1/2026/11/abc")).unwrap(),
+            b"hello",
+            "under data_dir/media"
+        );
         assert!(store.put("../x", b"x").await.is_err());
         assert!(store.get("1/../../x").await.is_err());
         assert!(matches!(

@@ -14,6 +14,7 @@ pub mod backoffice;
 pub mod calendar;
 pub mod calendar_admin;
 pub mod callbacks;
+pub mod chat_admin;
 pub mod collection;
 pub mod ctx;
 pub mod customer_profile;

@@ -180,14 +180,6 @@ pub async fn confirm(
         return Err(AppError::Validation("收款日期不能晚于今天".into()));
     }
     let txn = ctx.db.begin_write().await?;
-    let rows = live_receivables(&txn, me.firm_id, customer.id, true).await?;
-    let owed = rows.iter().map(owed_of).collect::<AppResult<Vec<_>>>()?;
-    let allocations = match &input.allocation {
-        Allocation::OldestFirst => billing::allocate_oldest_first(input.amount, &owed),
-        Allocation::AsChosen(chosen) => billing::allocate_as_chosen(input.amount, &owed, chosen),
-    }
-    .map_err(|e| AppError::Validation(e.to_string()))?;
-
     let paid_at = input
         .paid_on
         .and_hms_opt(12, 0, 0)
@@ -214,25 +206,16 @@ pub async fn confirm(
     }
     .insert(&txn)
     .await?;
-
-    for (receivable_id, amount) in &allocations {
-        if !add_paid(&txn, me.firm_id, *receivable_id, amount.fen(), now).await? {
-            // Only reachable when the lock above is not held (it always is): refuse, never
-            // over-allocate.
-            return Err(AppError::Conflict(
-                "该应收款刚刚被其他人收款，请刷新后重试".into(),
-            ));
-        }
-        payment_allocation::ActiveModel {
-            firm_id: Set(me.firm_id),
-            payment_id: Set(pay.id),
-            receivable_id: Set(*receivable_id),
-            amount_fen: Set(amount.fen()),
-            created_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-    }
+    let (rows, allocations) = allocate_in(
+        &txn,
+        me.firm_id,
+        customer.id,
+        pay.id,
+        input.amount,
+        &input.allocation,
+        now,
+    )
+    .await?;
 
     // The receipt: the item and service period of what the payment settled.
     let settled: Vec<&receivable::Model> = allocations
@@ -316,6 +299,47 @@ pub async fn confirm(
         receipt_no: rec.receipt_no,
         allocations,
     })
+}
+
+/// Spreads a payment already written (`payment_id`) over the customer's open receivables: takes
+/// them under lock, allocates by the domain rules, raises each receivable's `paid_fen` with a
+/// conditional UPDATE and records the allocations. Answers the receivables it saw and what went
+/// where. Used by a confirmation in the sidebar and by a payment pushed through the API.
+pub async fn allocate_in(
+    conn: &impl ConnectionTrait,
+    firm_id: i64,
+    customer_id: i64,
+    payment_id: i64,
+    amount: Money,
+    allocation: &Allocation,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<receivable::Model>, Vec<(i64, Money)>)> {
+    let rows = live_receivables(conn, firm_id, customer_id, true).await?;
+    let owed = rows.iter().map(owed_of).collect::<AppResult<Vec<_>>>()?;
+    let allocations = match allocation {
+        Allocation::OldestFirst => billing::allocate_oldest_first(amount, &owed),
+        Allocation::AsChosen(chosen) => billing::allocate_as_chosen(amount, &owed, chosen),
+    }
+    .map_err(|e| AppError::Validation(e.to_string()))?;
+    for (receivable_id, amount) in &allocations {
+        if !add_paid(conn, firm_id, *receivable_id, amount.fen(), now).await? {
+            // Only reachable when the lock above is not held (it always is): refuse, never
+            // over-allocate.
+            return Err(AppError::Conflict(
+                "该应收款刚刚被其他人收款，请刷新后重试".into(),
+            ));
+        }
+        payment_allocation::ActiveModel {
+            firm_id: Set(firm_id),
+            payment_id: Set(payment_id),
+            receivable_id: Set(*receivable_id),
+            amount_fen: Set(amount.fen()),
+            created_at: Set(now),
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok((rows, allocations))
 }
 
 fn clean(value: Option<&str>, max_chars: usize, what: &str) -> AppResult<Option<String>> {

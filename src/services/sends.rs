@@ -13,11 +13,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde_json::json;
 
 use crate::db::entities::{
-    contact, customer, employee, kb_article_use, message_log, payment, service_contract, tax_filing,
+    contact, customer, employee, invoice_collection, kb_article_use, message_log, payment, receipt,
+    service_contract, tax_filing,
 };
 use crate::domain::billing::arrears_as_of;
 use crate::domain::clock::to_local;
-use crate::domain::message_templates::{EXPIRED_BODY, Scene, render};
+use crate::domain::message_templates::{
+    COMMON, EXPIRED_BODY, INVOICING_GENERAL_BODY, Scene, placeholders_in, render,
+};
 use crate::domain::money::Money;
 use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
@@ -133,6 +136,21 @@ fn cycle_label(c: service_contract::BillingCycle) -> (&'static str, i64) {
     }
 }
 
+/// Why a scene cannot be composed for a customer without its data.
+fn no_data(scene: Scene) -> &'static str {
+    match scene {
+        Scene::Expiry => "该客户没有记账服务合同，无法生成到期提醒",
+        Scene::MissingInvoices => "该客户没有待补的缺票",
+        Scene::Dunning => "该客户没有到期未收的款项",
+        Scene::Receipt => "该客户还没有收款记录",
+        Scene::Collection => "该客户还没有收票记录",
+        Scene::FilingDone => "该客户还没有已申报的税种",
+        Scene::Invoicing => "本期无法估算增值税",
+        Scene::Report => "该客户还没有利润表",
+        Scene::Kb => "请选择要发送的知识",
+    }
+}
+
 fn money_values(values: &mut HashMap<&'static str, String>, amount: Money) {
     values.insert("amount", amount.to_string());
     if let Ok(cn) = amount.to_chinese_upper() {
@@ -214,6 +232,9 @@ pub async fn compose(
         }
         Scene::MissingInvoices => {
             let missing = service_status::missing(ctx, who.firm_id, customer.id).await?;
+            if missing.is_empty() {
+                return Err(AppError::Validation(no_data(scene).into()));
+            }
             if let Some(first) = missing.first() {
                 values.insert("period", first.period.clone());
             }
@@ -256,27 +277,42 @@ pub async fn compose(
                 .filter(payment::Column::FirmId.eq(who.firm_id))
                 .filter(payment::Column::CustomerId.eq(customer.id))
                 .filter(payment::Column::DeletedAt.is_null())
+                .filter(payment::Column::ReversedAt.is_null())
                 .order_by_desc(payment::Column::PaidAt)
+                .order_by_desc(payment::Column::Id)
                 .one(ctx.db.read())
                 .await?
             {
                 money_values(&mut values, Money::from_fen(p.amount_fen));
-                values.insert("fee_item", "代理记账服务费".into());
                 values.insert(
                     "pay_method",
-                    match p.method {
-                        payment::Method::Transfer => "转账",
-                        payment::Method::Wechat => "微信",
-                        payment::Method::Alipay => "支付宝",
-                        payment::Method::Cash => "现金",
-                        payment::Method::Other => "其他",
-                    }
-                    .into(),
+                    crate::services::payments::method_label(p.method).into(),
                 );
                 values.insert(
                     "paid_at",
                     to_local(p.paid_at).format("%Y-%m-%d").to_string(),
                 );
+                // The receipt says what the payment settled; a payment recorded in the
+                // bookkeeping system (pushed through the API) has none here.
+                let r = receipt::Entity::find()
+                    .filter(receipt::Column::FirmId.eq(who.firm_id))
+                    .filter(receipt::Column::PaymentId.eq(p.id))
+                    .filter(receipt::Column::Status.eq(receipt::Status::Valid))
+                    .one(ctx.db.read())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::Validation(
+                            "最近一笔收款是记账系统登记的，账房没有它的收据".into(),
+                        )
+                    })?;
+                {
+                    values.insert("fee_item", r.item.clone());
+                    values.insert("receipt_no", r.receipt_no.clone());
+                    if let (Some(from), Some(to)) = (&r.period_from, &r.period_to) {
+                        values.insert("period_from", from.clone());
+                        values.insert("period_to", to.clone());
+                    }
+                }
             }
         }
         Scene::FilingDone => {
@@ -331,7 +367,109 @@ pub async fn compose(
             values.insert("article_title", article.title);
             values.insert("article_content", filled);
         }
-        Scene::Collection | Scene::Invoicing | Scene::Report => {}
+        Scene::Collection => {
+            let latest = invoice_collection::Entity::find()
+                .filter(invoice_collection::Column::FirmId.eq(who.firm_id))
+                .filter(invoice_collection::Column::CustomerId.eq(customer.id))
+                .filter(invoice_collection::Column::DeletedAt.is_null())
+                .order_by_desc(invoice_collection::Column::ReceivedAt)
+                .order_by_desc(invoice_collection::Column::Id)
+                .one(ctx.db.read())
+                .await?
+                .ok_or_else(|| AppError::Validation("该客户还没有收票记录".into()))?;
+            let detail = crate::services::collection::detail(ctx, who, latest.id).await?;
+            let lines: Vec<String> = detail
+                .lines
+                .iter()
+                .map(|l| {
+                    if l.amount.is_empty() {
+                        format!("{} {}张", l.kind, l.count)
+                    } else {
+                        format!("{} {}张 {}", l.kind, l.count, l.amount)
+                    }
+                })
+                .collect();
+            values.insert("period", detail.period);
+            values.insert("lines", lines.join("\n"));
+            values.insert("count", detail.total_count.to_string());
+            money_values(&mut values, Money::from_fen(latest.total_fen));
+            values.insert("received_at", detail.received_at);
+            values.insert("status_line", detail.status_line);
+        }
+        Scene::Invoicing => {
+            let period = Period::of_date(today);
+            let view = crate::services::invoices::view(ctx, who, customer.id, period).await?;
+            values.insert("as_of", to_local(ctx.now()).format("%m月%d日").to_string());
+            match view.estimate {
+                crate::services::invoices::Estimate::General(e) => {
+                    values.insert("period_unit", "月".into());
+                    values.insert("output_tax", e.output_tax.to_string());
+                    values.insert("input_tax", e.input_tax.to_string());
+                    values.insert("prior_credit", e.prior_credit.to_string());
+                    values.insert("vat_est", e.payable.to_string());
+                    if !body.custom {
+                        body.body = INVOICING_GENERAL_BODY.to_string();
+                    }
+                }
+                crate::services::invoices::Estimate::SmallScale(e) => {
+                    let quarterly = customer.vat_period == customer::VatPeriod::Quarter;
+                    values.insert("period_unit", if quarterly { "季度" } else { "月" }.into());
+                    values.insert("sales", e.sales_total.to_string());
+                    values.insert("threshold", e.threshold.to_string());
+                    values.insert("gap", e.gap_to_threshold.to_string());
+                    values.insert("vat_est", e.payable.to_string());
+                    values.insert(
+                        "threshold_line",
+                        if e.exempt {
+                            format!("尚差¥{}", e.gap_to_threshold)
+                        } else {
+                            "已达到起征点，全部销售额按征收率计税".to_string()
+                        },
+                    );
+                }
+                crate::services::invoices::Estimate::Unavailable(reason) => {
+                    return Err(AppError::Validation(format!("本期无法估算：{reason}")));
+                }
+            }
+        }
+        Scene::Report => {
+            let view = crate::services::reports::view(ctx, who, customer.id, None).await?;
+            if !view.imbalances.is_empty() {
+                return Err(AppError::Validation(
+                    "报表数据不平衡，请先核对再发送".into(),
+                ));
+            }
+            let income = view
+                .statements
+                .income
+                .as_ref()
+                .ok_or_else(|| AppError::Validation("该客户还没有利润表".into()))?;
+            let v = |n: u32| Money::from_fen(income.row(n).map_or(0, |l| l.col1)).to_string();
+            values.insert(
+                "period",
+                Period::parse(&view.period)
+                    .map(|p| p.to_chinese())
+                    .unwrap_or(view.period.clone()),
+            );
+            values.insert("revenue", v(1));
+            values.insert("profit_total", v(30));
+            values.insert("net_profit", v(32));
+        }
+    }
+    // A scene whose data the customer lacks (no contract, nothing due, nothing filed) is refused
+    // with the reason, never composed with holes in it.
+    if scene != Scene::Kb {
+        let known: Vec<&str> = COMMON
+            .iter()
+            .chain(scene.placeholders().iter())
+            .copied()
+            .collect();
+        let unfilled = placeholders_in(&body.body)
+            .into_iter()
+            .any(|p| known.contains(&p.as_str()) && !values.contains_key(p.as_str()));
+        if unfilled {
+            return Err(AppError::Validation(no_data(scene).into()));
+        }
     }
     let text = render(&body.body, &values);
     Ok(Composed {

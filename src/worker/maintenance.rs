@@ -1,5 +1,5 @@
-//! Recurring housekeeping jobs: purge expired sessions, SMS codes, WeCom tokens and old
-//! callbacks. The queries live in [`crate::services::maintenance`].
+//! Recurring housekeeping jobs: purge expired sessions, SMS codes, WeCom tokens, old callbacks
+//! and API idempotency keys past their day. The queries live in [`crate::services::maintenance`].
 
 use chrono::Duration;
 
@@ -10,6 +10,7 @@ pub const PURGE_SESSIONS: &str = "purge_sessions";
 pub const PURGE_SMS_CODES: &str = "purge_sms_codes";
 pub const PURGE_WECOM_TOKENS: &str = "purge_wecom_tokens";
 pub const PURGE_CALLBACK_INBOX: &str = "purge_callback_inbox";
+pub const PURGE_API_IDEMPOTENCY: &str = "purge_api_idempotency";
 
 /// Short purges run every few minutes; the inbox, which only grows by days, hourly.
 const OFTEN: Duration = Duration::minutes(10);
@@ -25,6 +26,8 @@ pub fn register(builder: WorkerBuilder) -> WorkerBuilder {
         .recurring(PURGE_WECOM_TOKENS, OFTEN)
         .handler(PURGE_CALLBACK_INBOX, purge_callback_inbox)
         .recurring(PURGE_CALLBACK_INBOX, HOURLY)
+        .handler(PURGE_API_IDEMPOTENCY, purge_api_idempotency)
+        .recurring(PURGE_API_IDEMPOTENCY, HOURLY)
 }
 
 async fn purge_sessions(ctx: &Ctx, _job: Job) -> anyhow::Result<()> {
@@ -50,6 +53,14 @@ async fn purge_callback_inbox(ctx: &Ctx, _job: Job) -> anyhow::Result<()> {
     report(
         "processed callbacks",
         maintenance::purge_callback_inbox(ctx).await?,
+    );
+    Ok(())
+}
+
+async fn purge_api_idempotency(ctx: &Ctx, _job: Job) -> anyhow::Result<()> {
+    report(
+        "API idempotency keys",
+        maintenance::purge_api_idempotency(ctx).await?,
     );
     Ok(())
 }

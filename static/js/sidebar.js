@@ -73,6 +73,91 @@
     }).then(function () { if (button) { button.disabled = false; } });
   });
 
+  // Sending an image or file the server makes (a receipt, a collection detail, a report): ask
+  // for its WeCom media id, put it into the chat, then record the send.
+  document.addEventListener('click', function (ev) {
+    var button = ev.target && ev.target.closest ? ev.target.closest('[data-send-media]') : null;
+    if (!button || !bridge) { return; }
+    ev.preventDefault();
+    var wrap = button.parentNode;
+    var result = wrap ? wrap.querySelector('.send-result') : null;
+    var msgtype = button.getAttribute('data-msgtype');
+    var chat = { type: button.getAttribute('data-chat-type'), key: button.getAttribute('data-chat-key') };
+    var url = button.getAttribute('data-send-media');
+    button.disabled = true;
+    if (result) { result.textContent = '正在生成…'; }
+    fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf() } })
+      .then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          if (!res.ok) { throw new Error(body && body.message ? body.message : '生成失败（' + res.status + '）'); }
+          return body;
+        });
+      })
+      .then(function (media) {
+        var view = msgtype === 'image' ? url.replace(/\/media$/, '.png') : null;
+        return bridge.sendMedia(msgtype, media.media_id, chat, { filename: media.filename, view: view }).then(function () {
+          var form = new URLSearchParams();
+          form.set('csrf', csrf());
+          form.set('customer_id', button.getAttribute('data-customer-id'));
+          form.set('chat_type', chat.type);
+          form.set('chat_key', chat.key);
+          form.set('scene', button.getAttribute('data-scene'));
+          form.set('msgtype', msgtype);
+          form.set('content', media.filename);
+          return fetch('/sidebar/sends', {
+            method: 'POST',
+            credentials: 'same-origin',
+            headers: { 'X-CSRF-Token': csrf(), 'HX-Request': 'true' },
+            body: form
+          });
+        });
+      })
+      .then(function (res) {
+        if (!res.ok) { throw new Error('已发送，但记录失败（' + res.status + '）'); }
+        if (result) { result.textContent = '已发送'; }
+      })
+      .catch(function (e) {
+        if (result) { result.textContent = '发送失败：' + (e && e.message ? e.message : e); }
+      })
+      .then(function () { button.disabled = false; });
+  });
+
+  // A refused form answers 4xx. A section that drew its own error (beside what was typed) is
+  // swapped in like any answer; for a bare error the message is shown beside the form.
+  function showError(elt, message) {
+    var form = elt && elt.closest ? (elt.closest('form') || elt) : null;
+    if (!form) { return; }
+    var note = form.querySelector(':scope > .htmx-error');
+    if (!note) {
+      note = document.createElement('p');
+      note.className = 'error htmx-error';
+      note.setAttribute('role', 'alert');
+      form.insertBefore(note, form.firstChild);
+    }
+    note.textContent = message;
+  }
+
+  document.addEventListener('htmx:beforeSwap', function (ev) {
+    var xhr = ev.detail && ev.detail.xhr;
+    if (!xhr || xhr.status < 400) { return; }
+    var type = xhr.getResponseHeader('content-type') || '';
+    if (xhr.status < 500 && type.indexOf('text/html') === 0) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+      return;
+    }
+    var message = '操作失败（' + xhr.status + '），请稍后再试';
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.message) { message = body.message; }
+    } catch (e) { /* not JSON */ }
+    showError(ev.detail.requestConfig ? ev.detail.requestConfig.elt : null, message);
+  });
+
+  document.addEventListener('htmx:sendError', function (ev) {
+    showError(ev.detail ? ev.detail.elt : null, '网络连接失败，请检查网络后重试');
+  });
+
   // A composed message opens below the section: bring it into view.
   document.addEventListener('htmx:afterSwap', function (ev) {
     var target = ev.detail && ev.detail.target;

@@ -92,6 +92,52 @@
     }).catch(function () { /* the preview panel already shows it */ });
   }
 
+  // The demo's sendChatMessage for an image or file: shown in the preview panel (an image as a
+  // picture from `view`) and logged by the sandbox.
+  function demoSendMedia(msgtype, mediaId, chat, info) {
+    var list = document.getElementById('demo-sent');
+    if (list) {
+      var li = document.createElement('li');
+      var meta = document.createElement('p');
+      meta.className = 'muted';
+      meta.textContent = (chat && chat.type === 'group' ? '群 ' : '单聊 ') + (chat ? chat.key : '') +
+        (msgtype === 'image' ? ' · 图片' : ' · 文件');
+      li.appendChild(meta);
+      if (msgtype === 'image' && info && info.view) {
+        var img = document.createElement('img');
+        img.src = info.view;
+        img.alt = info.filename || '图片';
+        img.className = 'sent-image';
+        li.appendChild(img);
+      } else {
+        var file = document.createElement('p');
+        file.className = 'text';
+        file.textContent = '📄 ' + (info && info.filename ? info.filename : mediaId);
+        li.appendChild(file);
+      }
+      list.insertBefore(li, list.firstChild);
+    }
+    return fetch('/sandbox/_sandbox/chat-messages', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_type: chat ? chat.type : '', chat_key: chat ? chat.key : '', msgtype: msgtype, content: mediaId })
+    }).catch(function () { /* the preview panel already shows it */ });
+  }
+
+  // Puts an uploaded image or file (`msgtype` image|file, a WeCom media id) into the chat.
+  function sendMedia(msgtype, mediaId, chat, info) {
+    if (!hasSdk()) {
+      if (!demo()) { return Promise.reject(new Error('请在企业微信中打开后发送')); }
+      return demoSendMedia(msgtype, mediaId, chat, info);
+    }
+    return register().then(function () {
+      var message = { msgtype: msgtype, enterChat: true };
+      message[msgtype] = { mediaid: mediaId };
+      return window.ww.sendChatMessage(message);
+    });
+  }
+
   // Puts a text into the current chat; resolves when WeCom (or the demo) accepted it.
   function sendText(text, chat) {
     if (!hasSdk()) {
@@ -103,5 +149,5 @@
     });
   }
 
-  window.ZhangfangBridge = { hasSdk: hasSdk, demo: demo, register: register, currentChat: currentChat, sendText: sendText };
+  window.ZhangfangBridge = { hasSdk: hasSdk, demo: demo, register: register, currentChat: currentChat, sendText: sendText, sendMedia: sendMedia };
 })();

@@ -42,7 +42,20 @@ async fn the_home_page_shows_the_firms_figures_to_admins_only() {
     .unwrap();
     let admin = app.signed_in_back_office("wwhome1-admin").await;
     let page = admin.get("/admin").await.text().await.unwrap();
-    assert!(page.contains("id=\"fig-customers\">3<"), "{page}");
+    assert!(
+        page.contains("id=\"fig-customers\"><a href=\"/admin/customers/links?linked=all\">3<"),
+        "{page}"
+    );
+    // Each bar leads to the customers it counts.
+    let serving = "/admin/customers/links?linked=all&#38;status=serving";
+    assert!(page.contains(&format!("<a href=\"{serving}\">")), "{page}");
+    let list = admin
+        .get(&serving.replace("&#38;", "&"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("服务中"), "{list}");
     assert!(page.contains("id=\"fig-arrears\">200.00<"));
     assert!(page.contains("<svg class=\"chart\""));
     assert!(page.contains("管理员") && page.contains("200.00"));

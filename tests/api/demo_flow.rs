@@ -390,3 +390,81 @@ async fn the_demo_shows_its_admin_and_the_admin_signs_in() {
             .contains("系统状态")
     );
 }
+
+#[tokio::test]
+async fn the_demo_can_be_seeded_at_a_larger_profile_and_is_still_the_demo() {
+    use zhangfang::seed::{self, Profile, SeedOptions};
+    let app = spawn_app_with(|s| {
+        s.demo.enabled = true;
+        s.demo.profile = Profile::S;
+    })
+    .await;
+    let corp_id = seed::demo_corp_id(Profile::S);
+    assert_ne!(corp_id, seed::DEMO_CORP_ID);
+    let firm_id = app
+        .count(&format!(
+            "SELECT id FROM firm WHERE corp_id = '{corp_id}' AND is_demo = TRUE"
+        ))
+        .await;
+    assert!(firm_id > 0, "the S firm is the demo firm");
+    assert_eq!(app.count("SELECT COUNT(*) FROM firm").await, 1);
+    let customers = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM customer WHERE firm_id = {firm_id}"
+        ))
+        .await;
+    assert_eq!(customers, 300);
+    let health = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    // The home page offers that firm's admin, and the in-app sandbox plays that corp.
+    let home = reqwest::get(app.url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let phone = crate::helpers::string_value(
+        &app,
+        &format!(
+            "SELECT mobile FROM employee WHERE firm_id = {firm_id} AND role = 'super_admin' ORDER BY id LIMIT 1"
+        ),
+    )
+    .await;
+    assert!(home.contains(&phone), "{home}");
+    let member = crate::helpers::string_value(
+        &app,
+        &format!(
+            "SELECT wecom_userid FROM employee WHERE firm_id = {firm_id} AND wecom_userid IS NOT NULL ORDER BY id LIMIT 1"
+        ),
+    )
+    .await;
+    let (resp, _) = pick_member(&app, &member).await;
+    assert!(
+        resp.status().is_redirection() || resp.status().is_success(),
+        "{}",
+        resp.status()
+    );
+
+    // Seeding the same profile again leaves the demo as it was.
+    let err = seed::run(
+        &app.state.db,
+        &app.state.secrets,
+        SeedOptions {
+            profile: Profile::S,
+            seed: seed::DEMO_SEED,
+            as_of: app.clock_now().date_naive(),
+            progress: false,
+        },
+    )
+    .await
+    .expect_err("the demo firm exists");
+    assert!(err.to_string().contains("already exists"), "{err}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM customer WHERE firm_id = {firm_id}"
+        ))
+        .await,
+        300
+    );
+}

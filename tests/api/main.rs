@@ -1,6 +1,7 @@
 //! Integration tests: the real application over real HTTP, one database per test.
 
 mod access_links;
+mod admin_api_keys;
 mod admin_audit;
 mod admin_calendar;
 mod admin_employees;
@@ -21,6 +22,7 @@ mod health;
 mod helpers;
 mod import;
 mod media;
+mod media_s3;
 mod migrations;
 mod payments;
 mod process;
@@ -28,6 +30,7 @@ mod receipts;
 mod rest_api;
 mod sandbox_client;
 mod section_pages;
+mod section_sends;
 mod sections;
 mod seed;
 mod sessions;
@@ -43,6 +46,7 @@ mod wecom_apps;
 mod wecom_events;
 mod wecom_fixtures;
 mod wecom_http_api;
+mod wecom_links_pages;
 mod wecom_shapes;
 mod wecom_sync;
 mod worker;

@@ -689,3 +689,231 @@ async fn the_openapi_document_lists_every_route_the_api_serves() {
     let html = docs.text().await.unwrap();
     assert!(html.contains("/api/v1/customers") && html.contains("external_id"));
 }
+
+#[tokio::test]
+async fn a_pushed_payment_is_allocated_like_a_confirmation_and_then_settled() {
+    let app = spawn_app().await;
+    let (firm_id, key) = firm_with_key(&app, "wwapipay", "all").await;
+    post(&app, &key, "/api/v1/customers", customer("C-1", "甲公司")).await;
+    post(&app, &key, "/api/v1/customers", customer("C-2", "乙公司")).await;
+    for (ext, customer, from, to, due) in [
+        ("R-1", "C-1", "2026-07", "2026-09", "2026-07-15"),
+        ("R-2", "C-1", "2026-10", "2026-12", "2026-10-15"),
+        ("R-9", "C-2", "2026-10", "2026-12", "2026-10-15"),
+    ] {
+        let (status, body) = post(
+            &app,
+            &key,
+            "/api/v1/receivables",
+            json!({
+                "external_id": ext, "customer_external_id": customer, "fee_item": "代理记账费",
+                "period_from": from, "period_to": to, "amount_fen": 90000, "due_date": due
+            }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let paid = |ext: &'static str| {
+        let app = &app;
+        let key = &key;
+        async move {
+            let (_, page) = get(app, key, &format!("/api/v1/receivables?external_id={ext}")).await;
+            (
+                page["data"][0]["paid_fen"].as_i64().unwrap(),
+                page["data"][0]["status"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let payment = json!({
+        "external_id": "P-1", "customer_external_id": "C-1", "amount_fen": 100000,
+        "method": "wechat", "paid_on": "2026-11-20", "payer": "张三"
+    });
+
+    // Oldest due first, as a confirmation in the sidebar does.
+    let (status, row) = post(&app, &key, "/api/v1/payments", payment.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{row}");
+    assert_eq!(row["method"], "wechat");
+    assert_eq!(paid("R-1").await, (90000, "paid".into()));
+    assert_eq!(paid("R-2").await, (10000, "partial".into()));
+
+    // The nightly push again allocates nothing twice.
+    let (status, again) = post(&app, &key, "/api/v1/payments", payment.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["updated_at"], row["updated_at"]);
+    assert_eq!(paid("R-2").await, (10000, "partial".into()));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM payment_allocation").await,
+        2
+    );
+
+    // A note may change; the amount, once allocated, may not.
+    let mut noted = payment.clone();
+    noted["note"] = json!("十一月服务费");
+    let (status, body) = post(&app, &key, "/api/v1/payments", noted).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["note"], "十一月服务费");
+    let mut more = payment.clone();
+    more["amount_fen"] = json!(120000);
+    let (status, body) = post(&app, &key, "/api/v1/payments", more).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["details"][0]["field"], "amount_fen");
+
+    // Chosen allocations; more than is open, another customer's receivable, a future day.
+    let (status, body) = post(
+        &app,
+        &key,
+        "/api/v1/payments",
+        json!({
+            "external_id": "P-2", "customer_external_id": "C-1", "amount_fen": 80000,
+            "paid_on": "2026-11-21",
+            "allocations": [{"receivable_external_id": "R-2", "amount_fen": 80000}]
+        }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["method"], "transfer", "the default method");
+    assert_eq!(paid("R-2").await, (90000, "paid".into()));
+    for (bad, field) in [
+        (
+            json!({"external_id": "P-3", "customer_external_id": "C-1", "amount_fen": 1,
+                   "paid_on": "2026-11-21"}),
+            "allocations",
+        ),
+        (
+            json!({"external_id": "P-4", "customer_external_id": "C-1", "amount_fen": 100,
+                   "paid_on": "2026-11-21",
+                   "allocations": [{"receivable_external_id": "R-9", "amount_fen": 100}]}),
+            "allocations[0]",
+        ),
+        (
+            json!({"external_id": "P-5", "customer_external_id": "C-2", "amount_fen": 100,
+                   "paid_on": "2099-01-01"}),
+            "paid_on",
+        ),
+    ] {
+        let (status, body) = post(&app, &key, "/api/v1/payments", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["details"][0]["field"], field, "{body}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM payment").await, 2);
+    assert_eq!(paid("R-9").await, (0, "open".into()));
+
+    // Payments are reversed in zhangfang, not deleted through the API.
+    let id = row["id"].as_i64().unwrap();
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &key,
+        &format!("/api/v1/payments/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // A payment confirmed in zhangfang is not the bookkeeping system's to change.
+    let c1 = app
+        .count("SELECT id FROM customer WHERE external_id = 'C-1'")
+        .await;
+    app.execute(
+        "INSERT INTO payment (firm_id, customer_id, amount_fen, method, paid_at, created_at, updated_at) \
+         VALUES (?, ?, 500, 'cash', ?, ?, ?)",
+        vec![
+            firm_id.into(),
+            c1.into(),
+            app.clock.now().into(),
+            app.clock.now().into(),
+            app.clock.now().into(),
+        ],
+    )
+    .await;
+    let ours = app.count("SELECT MAX(id) FROM payment").await;
+    let (status, body) = call(
+        &app,
+        reqwest::Method::PUT,
+        &key,
+        &format!("/api/v1/payments/{ours}"),
+        Some(
+            json!({"external_id": "P-9", "customer_external_id": "C-1", "amount_fen": 500,
+                    "paid_on": "2026-11-21"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Another firm sees none of it; a read-only key cannot push.
+    let (other_firm, other_key) = firm_with_key(&app, "wwapipay2", "payments:read").await;
+    assert!(other_firm != firm_id);
+    let (status, _) = get(&app, &other_key, &format!("/api/v1/payments/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, page) = get(&app, &other_key, "/api/v1/payments").await;
+    assert_eq!(page["data"], json!([]));
+    let (status, _) = post(&app, &other_key, "/api/v1/payments", payment).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn missing_invoices_are_pushed_under_the_collections_scope_and_stay_resolved() {
+    let app = spawn_app().await;
+    let (firm_id, key) = firm_with_key(&app, "wwapimiss", "collections:write").await;
+    let customers_key = key_for(&app, firm_id, "customers:write").await;
+    post(
+        &app,
+        &customers_key,
+        "/api/v1/customers",
+        customer("C-1", "甲公司"),
+    )
+    .await;
+    let mark = json!({
+        "external_id": "M-1", "customer_external_id": "C-1", "period": "2026-10",
+        "doc_type": "进项发票", "description": "10月房租发票", "expected_fen": 300000
+    });
+    let (status, row) = post(&app, &key, "/api/v1/missing-invoices", mark.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{row}");
+    assert_eq!(row["resolved_at"], Value::Null);
+    let (status, again) = post(&app, &key, "/api/v1/missing-invoices", mark.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["updated_at"], row["updated_at"], "unchanged");
+    let (_, page) = get(&app, &key, "/api/v1/missing-invoices?period=2026-10").await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 1, "{page}");
+
+    let (status, body) = post(
+        &app,
+        &key,
+        "/api/v1/missing-invoices",
+        json!({"external_id": "M-2", "customer_external_id": "C-1", "period": "2026-13",
+               "doc_type": "", "expected_fen": -1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["period", "doc_type", "expected_fen"], "{body}");
+
+    // Resolved in zhangfang (a collection completed): a push cannot reopen it.
+    let clerk = app
+        .add_employee(firm_id, crate::helpers::NewEmployee::default())
+        .await;
+    let id = row["id"].as_i64().unwrap();
+    app.execute(
+        "UPDATE missing_invoice SET resolved_at = ?, resolved_by = ? WHERE id = ?",
+        vec![app.clock.now().into(), clerk.into(), id.into()],
+    )
+    .await;
+    let (status, body) = post(&app, &key, "/api/v1/missing-invoices", mark.clone()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let mut resolved = mark.clone();
+    resolved["resolved"] = json!(true);
+    let (status, body) = post(&app, &key, "/api/v1/missing-invoices", resolved).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The scope is collections'; another firm sees nothing.
+    let (status, _) = post(&app, &customers_key, "/api/v1/missing-invoices", mark).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, other_key) = firm_with_key(&app, "wwapimiss2", "all").await;
+    let (status, _) = get(&app, &other_key, &format!("/api/v1/missing-invoices/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -337,7 +337,7 @@ async fn receipt_numbers_run_per_year_and_match_their_counters() {
 async fn ensure_demo_seeds_once_and_run_refuses_an_existing_firm() {
     let app = spawn_app().await;
     let db = &app.state.db;
-    seed::ensure_demo(db, &app.state.secrets, &app.clock)
+    seed::ensure_demo(db, &app.state.secrets, &app.clock, seed::Profile::Demo)
         .await
         .expect("first ensure_demo seeds");
     let firms = app.count("SELECT COUNT(*) FROM firm").await;
@@ -350,7 +350,7 @@ async fn ensure_demo_seeds_once_and_run_refuses_an_existing_firm() {
         .await;
     assert_eq!(is_demo, 1);
 
-    seed::ensure_demo(db, &app.state.secrets, &app.clock)
+    seed::ensure_demo(db, &app.state.secrets, &app.clock, seed::Profile::Demo)
         .await
         .expect("second ensure_demo is a no-op");
     assert_eq!(app.count("SELECT COUNT(*) FROM firm").await, firms);

@@ -6,11 +6,11 @@ use reqwest::multipart::{Form, Part};
 use crate::helpers::Browser;
 use crate::sidebar_customers::world;
 
-const PNG: &[u8] = &[
+pub const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
 ];
 
-async fn post(
+pub async fn post(
     b: &Browser,
     customer_id: i64,
     token: &str,

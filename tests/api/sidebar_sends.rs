@@ -136,6 +136,112 @@ async fn dunning_composes_the_arrears_due_by_today_in_beijing() {
 async fn every_scene_composes_and_unknown_ones_are_not_found() {
     let w = world().await;
     let boss = w.app.signed_in("boss").await;
+    // Without the data a scene is about, composing says so plainly instead of leaving holes.
+    for (scene, reason) in [
+        ("expiry", "没有记账服务合同"),
+        ("missing_invoices", "没有待补的缺票"),
+        ("dunning", "没有到期未收的款项"),
+        ("receipt", "还没有收款记录"),
+        ("collection", "还没有收票记录"),
+        ("filing_done", "还没有已申报的税种"),
+        ("report", "还没有利润表"),
+    ] {
+        let (status, html) = text(
+            boss.fragment(&format!("/sidebar/customers/{}/compose/{scene}", w.jia))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 422, "{scene}: {html}");
+        assert!(html.contains(reason), "{scene}: {html}");
+    }
+    let now = w.app.clock_now();
+    exec(
+        &w.app,
+        "INSERT INTO service_contract (firm_id, customer_id, contract_no, service_type, start_period, end_period, fee_per_month_fen, billing_cycle, total_fen, status, created_at, updated_at) \
+         VALUES (?, ?, 'HT-1', 'bookkeeping', '2026-01', '2026-12', 30000, 'quarter', 360000, 'active', ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into()],
+    )
+    .await;
+    w.app
+        .add_receivable(w.firm_id, w.jia, "2026-07", "2026-09", 90000, "2026-07-15")
+        .await;
+    w.app
+        .add_receivable(w.firm_id, w.jia, "2026-04", "2026-06", 90000, "2026-04-15")
+        .await;
+    let me = w.app.current_employee("boss").await;
+    zhangfang::services::payments::confirm(
+        &w.app.state,
+        &me,
+        None,
+        zhangfang::services::payments::NewPayment {
+            customer_id: w.jia,
+            amount: zhangfang::domain::money::Money::from_yuan(900),
+            method: zhangfang::db::entities::payment::Method::Wechat,
+            paid_on: now.date_naive(),
+            payer: None,
+            note: None,
+            allocation: zhangfang::services::payments::Allocation::OldestFirst,
+        },
+    )
+    .await
+    .unwrap();
+    exec(
+        &w.app,
+        "INSERT INTO tax_filing (firm_id, customer_id, period_from, period_to, tax_type, due_date, due_provisional, status, payable_fen, paid_fen, filed_at, created_at, updated_at) \
+         VALUES (?, ?, '2026-07', '2026-09', 'vat_surcharge', '2026-10-26', FALSE, 'filed', 12300, 0, ?, ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into(), now.into()],
+    )
+    .await;
+    exec(
+        &w.app,
+        "INSERT INTO missing_invoice (firm_id, customer_id, period, doc_type, marked_at, created_at, updated_at) \
+         VALUES (?, ?, '2026-10', '房租发票', ?, ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into(), now.into()],
+    )
+    .await;
+    exec(
+        &w.app,
+        "INSERT INTO invoice_collection (firm_id, customer_id, period, received_at, lines, total_count, total_fen, created_at, updated_at) \
+         VALUES (?, ?, '2026-10', ?, ?, 5, 120000, ?, ?)",
+        vec![
+            w.firm_id.into(),
+            w.jia.into(),
+            now.into(),
+            serde_json::json!([
+                {"doc_type": "进项发票", "count": 3, "amount_fen": 120000},
+                {"doc_type": "银行回单", "count": 2, "amount_fen": 0}
+            ])
+            .into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await;
+    let income: Vec<serde_json::Value> = (1..=32)
+        .map(|n| {
+            let col1 = match n {
+                1 => 6_000_000,
+                30 => 500_000,
+                32 => 450_000,
+                _ => 0,
+            };
+            serde_json::json!({"line": n, "item": format!("项目{n}"), "col1": col1, "col2": 0})
+        })
+        .collect();
+    exec(
+        &w.app,
+        "INSERT INTO financial_report (firm_id, customer_id, period, report_type, standard, lines, generated_at, created_at, updated_at) \
+         VALUES (?, ?, '2026-10', 'income_statement', 'small_enterprise', ?, ?, ?, ?)",
+        vec![
+            w.firm_id.into(),
+            w.jia.into(),
+            serde_json::Value::from(income).into(),
+            now.into(),
+            now.into(),
+            now.into(),
+        ],
+    )
+    .await;
     for scene in [
         "expiry",
         "missing_invoices",
@@ -153,7 +259,42 @@ async fn every_scene_composes_and_unknown_ones_are_not_found() {
         .await;
         assert_eq!(status, 200, "{scene}: {html}");
         assert!(html.contains("上海甲乙贸易有限公司"), "{scene}");
+        let text = html
+            .split("id=\"compose-text\"")
+            .nth(1)
+            .and_then(|t| t.split("</textarea>").next())
+            .unwrap_or_default();
+        assert!(!text.contains('{'), "{scene} left a placeholder: {text}");
     }
+    let (_, html) = text(
+        boss.fragment(&format!("/sidebar/customers/{}/compose/collection", w.jia))
+            .await,
+    )
+    .await;
+    assert!(
+        html.contains("进项发票 3张 ¥1,200.00") && html.contains("合计5张，金额¥1,200.00"),
+        "{html}"
+    );
+    let (_, html) = text(
+        boss.fragment(&format!("/sidebar/customers/{}/compose/report", w.jia))
+            .await,
+    )
+    .await;
+    assert!(
+        html.contains("2026年10月")
+            && html.contains("营业收入¥60,000.00")
+            && html.contains("净利润¥4,500.00"),
+        "{html}"
+    );
+    let (_, html) = text(
+        boss.fragment(&format!("/sidebar/customers/{}/compose/invoicing", w.jia))
+            .await,
+    )
+    .await;
+    assert!(
+        html.contains("不含税销售额¥0.00") && html.contains("起征点"),
+        "{html}"
+    );
     assert_eq!(
         boss.fragment(&format!("/sidebar/customers/{}/compose/nosuch", w.jia))
             .await

@@ -564,7 +564,7 @@ async fn serve_runs_the_recurring_purges_when_the_worker_is_enabled() {
     .await;
     let done = "SELECT COUNT(*) FROM background_job WHERE kind LIKE 'purge_%' AND status = 'done'";
     let deadline = tokio::time::Instant::now() + StdDuration::from_secs(30);
-    while app.count(done).await < 4 {
+    while app.count(done).await < 5 {
         assert!(tokio::time::Instant::now() < deadline, "purges did not run");
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
@@ -573,7 +573,7 @@ async fn serve_runs_the_recurring_purges_when_the_worker_is_enabled() {
             "SELECT COUNT(*) FROM background_job WHERE kind LIKE 'purge_%' AND status = 'queued'"
         )
         .await,
-        4,
+        5,
         "each purge has its next run queued"
     );
 }
@@ -585,8 +585,8 @@ async fn run_purges(app: &TestApp) {
     let worker = worker::standard(app.state.ctx.clone()).build();
     worker.ensure_recurring().await.unwrap();
     let ran = worker.run_until_idle().await.unwrap();
-    // The four purges and the WeCom events drain.
-    assert_eq!(ran.len(), 5, "{ran:?}");
+    // The five purges and the WeCom events drain.
+    assert_eq!(ran.len(), 6, "{ran:?}");
     assert!(ran.iter().all(|r| r.outcome == Outcome::Done), "{ran:?}");
 }
 
@@ -835,6 +835,40 @@ async fn processed_callbacks_are_purged_after_the_retention_period() {
     assert_eq!(
         texts(&app, "SELECT dedupe_key FROM callback_inbox").await,
         ["done_9_days_ago", "failed_long_ago", "pending_long_ago"]
+    );
+}
+
+#[tokio::test]
+async fn api_idempotency_keys_are_purged_after_a_day() {
+    let app = spawn_app().await;
+    let firm = app.add_firm("wwidem000001", "Token1", KEY).await;
+    let now = app.clock.now();
+    let api_key = zhangfang::services::api_keys::create(
+        &app.state.ctx,
+        &zhangfang::services::audit::Who::system(firm.firm_id, "test"),
+        "nightly",
+        "all",
+    )
+    .await
+    .unwrap();
+    for (key, hours_ago) in [("old", 25), ("fresh", 23)] {
+        zhangfang::db::entities::api_idempotency::ActiveModel {
+            firm_id: Set(firm.firm_id),
+            api_key_id: Set(api_key.id),
+            idem_key: Set(key.into()),
+            request_hash: Set("h".into()),
+            status: Set(201),
+            response_body: Set("{}".into()),
+            created_at: Set(now - Duration::hours(hours_ago)),
+        }
+        .insert(app.state.db.write())
+        .await
+        .unwrap();
+    }
+    run_purges(&app).await;
+    assert_eq!(
+        texts(&app, "SELECT idem_key FROM api_idempotency").await,
+        ["fresh"]
     );
 }
 

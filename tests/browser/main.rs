@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use helpers::{TestApp, spawn_app_with};
@@ -355,7 +356,70 @@ async fn an_admin_signs_in_and_grants_and_revokes_a_permission() {
         .await
         .unwrap();
     assert_eq!(fits, json!(true));
+
+    // A section right shows in that employee's sidebar at their next request, and goes again.
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "UPDATE employee SET data_scope = 'all', wecom_userid = COALESCE(wecom_userid, 'zf-browser-staff') WHERE id = {staff_id}"
+        ))
+        .await
+        .unwrap();
+    let staff_userid = helpers::string_value(
+        &app,
+        &format!("SELECT wecom_userid FROM employee WHERE id = {staff_id}"),
+    )
+    .await;
+    let chat = helpers::string_value(
+        &app,
+        "SELECT c.external_userid FROM wecom_external_contact c \
+         JOIN customer_external_link l ON l.external_contact_id = c.id ORDER BY c.id LIMIT 1",
+    )
+    .await;
+    let session = app.signed_in(&staff_userid).await;
+    let (name, value) = session.cookie.split_once('=').unwrap();
+    b.client
+        .execute(
+            &format!("document.cookie = '{name}={value}; path=/';"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let reports_right = || async {
+        app.count(&format!(
+            "SELECT COUNT(*) FROM employee_permission WHERE employee_id = {staff_id} AND perm_code = 'report'"
+        ))
+        .await
+            == 1
+    };
+    let had = reports_right().await;
+    for expected in [!had, had] {
+        b.client
+            .goto(&app.url(&format!("/admin/employees/{staff_id}")))
+            .await
+            .unwrap();
+        click(&b, "input[name=perm_report]").await;
+        click_and_wait_for_page(&b, "#edit-employee button[type=submit]").await;
+        assert_eq!(text_of(&b.client, "p.notice").await, "已保存。");
+        assert_eq!(reports_right().await, expected);
+        b.client
+            .goto(&app.url(&format!("/sidebar/contact/{chat}")))
+            .await
+            .unwrap();
+        text_of(&b.client, "#summary").await;
+        let tab = b.client.find(Locator::Css("#tab-reports")).await.is_ok();
+        assert_eq!(tab, expected, "the 报表 tab follows the right");
+        shot_as(&b.client, &format!("staff-sidebar-reports-{expected}")).await;
+    }
     b.client.clone().close().await.unwrap();
+}
+
+async fn shot_as(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
 }
 
 #[tokio::test]
@@ -381,4 +445,106 @@ async fn an_admin_sets_up_wecom_in_the_demo_and_the_connection_test_passes() {
     assert!(!checks.contains("失败"), "{checks}");
     assert!(checks.contains("位成员开通了客户联系"), "{checks}");
     b.client.clone().close().await.unwrap();
+}
+
+async fn admin_shot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("admin-{name}.png")), png).unwrap();
+}
+
+async fn fits_the_width(b: &Browser) -> bool {
+    b.client
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        == json!(true)
+}
+
+#[tokio::test]
+async fn an_admin_walks_the_wecom_pages_and_links_a_contact_to_two_customers() {
+    let Some(b) = browser(1280, 900).await else {
+        return;
+    };
+    let app = demo_app().await;
+    sign_in_demo_admin(&b, &app).await;
+    let nav = text_of(&b.client, "nav.side").await;
+    for label in ["我的微信联系人", "我的微信群", "已关联客户", "匹配员工"] {
+        assert!(nav.contains(label), "{label} in {nav}");
+    }
+    click_and_wait_for_page(&b, "nav.side a[href='/admin/wecom/contacts']").await;
+    assert!(
+        text_of(&b.client, "main h2")
+            .await
+            .contains("我的微信联系人")
+    );
+    assert!(fits_the_width(&b).await, "contacts");
+    admin_shot(&b.client, "wecom-contacts").await;
+
+    // Open a contact, search customers, link two more.
+    click_and_wait_for_page(&b, "#contacts a[href^='/admin/wecom/contacts/']").await;
+    let contact_url = b.client.current_url().await.unwrap().to_string();
+    let before = b
+        .client
+        .find_all(Locator::Css("#linked li"))
+        .await
+        .unwrap()
+        .len();
+    let search = b
+        .client
+        .find(Locator::Css("#customer-search input[name=q]"))
+        .await
+        .unwrap();
+    search.send_keys("公司").await.unwrap();
+    click_and_wait_for_page(&b, "#customer-search button[type=submit]").await;
+    let boxes = b
+        .client
+        .find_all(Locator::Css("#link-form input[name=customer_id]"))
+        .await
+        .unwrap();
+    assert!(boxes.len() >= 2, "customers found: {}", boxes.len());
+    boxes[0].clone().click().await.unwrap();
+    boxes[1].clone().click().await.unwrap();
+    admin_shot(&b.client, "wecom-contact-search").await;
+    click_and_wait_for_page(&b, "#link-form button[type=submit]").await;
+    assert_eq!(text_of(&b.client, "p.notice").await, "已关联。");
+    let linked = b.client.find_all(Locator::Css("#linked li")).await.unwrap();
+    assert_eq!(linked.len(), before + 2);
+    assert!(fits_the_width(&b).await, "contact");
+    admin_shot(&b.client, "wecom-contact-linked").await;
+    click_and_wait_for_page(&b, "#linked li button[type=submit]").await;
+    assert_eq!(text_of(&b.client, "p.notice").await, "已取消关联。");
+    assert!(
+        b.client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(contact_url.split('?').next().unwrap())
+    );
+
+    for (path, name) in [
+        ("/admin/wecom/groups", "wecom-groups"),
+        ("/admin/customers/links", "customer-links"),
+        ("/admin/wecom/members", "wecom-members"),
+    ] {
+        b.client.goto(&app.url(path)).await.unwrap();
+        wait_for(&b, "main table.list").await;
+        assert!(fits_the_width(&b).await, "{path}");
+        admin_shot(&b.client, name).await;
+    }
+    b.client.clone().close().await.unwrap();
+}
+
+async fn wait_for(b: &Browser, css: &str) {
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
 }

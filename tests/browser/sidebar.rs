@@ -60,17 +60,13 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
-#[tokio::test]
-async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
-    let Some(b) = browser(360, 640).await else {
-        return;
-    };
-    let app = demo_app().await;
+/// Signs the demo firm's first admin in and opens the sidebar shell; returns the admin's id.
+async fn open_sidebar(c: &Client, app: &helpers::TestApp) -> i64 {
     let admin_id = app
         .count("SELECT MIN(id) FROM employee WHERE role IN ('admin', 'super_admin') AND status = 'active'")
         .await;
     let userid = helpers::string_value(
-        &app,
+        app,
         &format!("SELECT COALESCE(wecom_userid, '') FROM employee WHERE id = {admin_id}"),
     )
     .await;
@@ -89,7 +85,6 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
     };
     let session = app.signed_in(&userid).await;
     let (name, value) = session.cookie.split_once('=').unwrap();
-    let c = &b.client;
     c.goto(&app.url("/healthz")).await.unwrap();
     c.execute(
         &format!("document.cookie = '{name}={value}; path=/';"),
@@ -98,6 +93,17 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
     .await
     .unwrap();
     c.goto(&app.url("/sidebar")).await.unwrap();
+    admin_id
+}
+
+#[tokio::test]
+async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
+    let Some(b) = browser(360, 640).await else {
+        return;
+    };
+    let app = demo_app().await;
+    let admin_id = open_sidebar(&b.client, &app).await;
+    let c = &b.client;
     wait(c, "#demo-chat").await;
     shot(c, "shell").await;
 
@@ -348,4 +354,105 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
         .unwrap();
     assert_eq!(fits, json!(true));
     b.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat() {
+    let Some(b) = browser(360, 640).await else {
+        return;
+    };
+    let app = demo_app().await;
+    open_sidebar(&b.client, &app).await;
+    let c = &b.client;
+    wait(c, "#demo-chat").await;
+    c.execute(
+        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let customer_id: i64 = wait(c, "#summary")
+        .await
+        .attr("data-customer-id")
+        .await
+        .unwrap()
+        .and_then(|id| id.parse().ok())
+        .expect("the chat's customer");
+    let firm_id = app
+        .count(&format!(
+            "SELECT firm_id FROM customer WHERE id = {customer_id}"
+        ))
+        .await;
+    app.add_receivable(
+        firm_id,
+        customer_id,
+        "2026-10",
+        "2026-12",
+        123_400,
+        "2026-10-15",
+    )
+    .await;
+
+    click(c, "#tab-billing").await;
+    wait(c, "#section-billing #confirm-form").await;
+    // A wrong amount: the section says why, in place, and keeps the panel.
+    wait(c, "#confirm-form input[name=amount]")
+        .await
+        .send_keys("一百")
+        .await
+        .unwrap();
+    click(c, "#confirm-form button[type=submit]").await;
+    wait_text(c, "格式不正确").await;
+    wait(c, "#summary").await;
+    shot(c, "billing-refused").await;
+
+    let amount = wait(c, "#confirm-form input[name=amount]").await;
+    amount.clear().await.unwrap();
+    amount.send_keys("100").await.unwrap();
+    click(c, "#confirm-form button[type=submit]").await;
+    wait_text(c, "已确认收款").await;
+    // The panel's summary follows: the arrears of the receivable added above, less the payment.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//section[@id='summary']//strong[contains(text(), '1,134.00')]",
+        ))
+        .await
+        .expect("the summary shows the arrears after the payment");
+    shot(c, "billing-confirmed").await;
+
+    // 发送收据: the receipt image goes into the chat (the preview panel here) and is logged.
+    click(c, "#billing [data-send-media]").await;
+    wait(c, "#demo-sent img.sent-image").await;
+    wait_text(c, "已发送").await;
+    shot(c, "receipt-sent").await;
+    let log: serde_json::Value = reqwest::get(app.url("/sandbox/_sandbox/chat-messages"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        log.as_array()
+            .is_some_and(|l| l.iter().any(|m| m["msgtype"] == "image")),
+        "{log}"
+    );
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM message_log WHERE scene = 'receipt' AND msg_type = 'image'"
+        )
+        .await,
+        1
+    );
+    // The shown image is the receipt itself.
+    let shown = wait(c, "#demo-sent img.sent-image")
+        .await
+        .attr("src")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        shown.ends_with(".png") && shown.contains("/billing/receipts/"),
+        "{shown}"
+    );
 }

@@ -31,6 +31,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text")]
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,7 @@ mod m20261201_000301_create_sidebar_context;
 mod m20261201_000401_add_wecom_sync_progress;
 mod m20261201_000501_add_payment_reversal;
 mod m20261201_000502_create_media_file;
+mod m20261201_000801_add_missing_invoice_external_id;
 pub mod portable;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000401_add_wecom_sync_progress::Migration),
             Box::new(m20261201_000501_add_payment_reversal::Migration),
             Box::new(m20261201_000502_create_media_file::Migration),
+            Box::new(m20261201_000801_add_missing_invoice_external_id::Migration),
         ]
     }
 }

@@ -51,6 +51,10 @@ pub trait Table: EntityTrait {
 #[async_trait]
 pub trait ApiResource: Send + Sync + 'static {
     const RESOURCE: Resource;
+    /// The path segment under `/api/v1`; the scope's name unless a scope covers several.
+    const PATH: &'static str = Self::RESOURCE.name();
+    /// What the rows are called in messages.
+    const LABEL: &'static str = Self::RESOURCE.label();
     /// The table name, as the audit log and the changes feed name the object.
     const ENTITY: &'static str;
     /// Whether `DELETE /{resource}/{id}` is offered.
@@ -64,7 +68,7 @@ pub trait ApiResource: Send + Sync + 'static {
         + PartialEq
         + Send
         + Sync;
-    type Input: DeserializeOwned + Serialize + Send + Sync;
+    type Input: DeserializeOwned + Serialize + Clone + Send + Sync;
 
     fn external_id(input: &Self::Input) -> Option<&str>;
 
@@ -78,6 +82,19 @@ pub trait ApiResource: Send + Sync + 'static {
         existing: Option<&Self::Model>,
         input: Self::Input,
     ) -> AppResult<Self::Model>;
+
+    /// Writes what hangs off a row just saved, in the same transaction (a new payment's
+    /// allocations to receivables).
+    async fn after_save(
+        _txn: &DatabaseTransaction,
+        _firm_id: i64,
+        _at: DateTime<Utc>,
+        _row: &Self::Model,
+        _outcome: Outcome,
+        _input: &Self::Input,
+    ) -> AppResult<()> {
+        Ok(())
+    }
 
     /// Refuses a delete that would lose what zhangfang owns (payments allocated, …).
     async fn check_delete(_txn: &DatabaseTransaction, _row: &Self::Model) -> AppResult<()> {
@@ -281,7 +298,7 @@ async fn find_by_id<R: ApiResource>(
         .filter(cond)
         .one(conn)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("{} {id} 不存在", R::RESOURCE.label())))
+        .ok_or_else(|| AppError::NotFound(format!("{} {id} 不存在", R::LABEL)))
 }
 
 pub async fn get<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> AppResult<R::Model> {
@@ -428,7 +445,7 @@ pub async fn upsert_deferred<R: ApiResource>(
     at: DateTime<Utc>,
     existing: Option<R::Model>,
     input: R::Input,
-) -> AppResult<(Outcome, Option<R::Model>)>
+) -> AppResult<(Outcome, Option<(R::Model, R::Input)>)>
 where
     <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
 {
@@ -440,25 +457,29 @@ where
             "external_id 不能为空，最长 100 个字符",
         ));
     }
-    let desired = R::build(txn, who.firm_id, at, existing.as_ref(), input).await?;
+    let desired = R::build(txn, who.firm_id, at, existing.as_ref(), input.clone()).await?;
     match plan::<R>(at, existing, desired) {
-        Planned::Unchanged(_) => Ok((Outcome::Unchanged, None)),
+        Planned::Unchanged(row) => {
+            R::after_save(txn, who.firm_id, at, &row, Outcome::Unchanged, &input).await?;
+            Ok((Outcome::Unchanged, None))
+        }
         Planned::Update { before, after } => {
-            write_update::<R>(txn, who, source, at, before, after).await?;
+            let row = write_update::<R>(txn, who, source, at, before, after).await?;
+            R::after_save(txn, who.firm_id, at, &row, Outcome::Updated, &input).await?;
             Ok((Outcome::Updated, None))
         }
-        Planned::Insert(row) => Ok((Outcome::Created, Some(row))),
+        Planned::Insert(row) => Ok((Outcome::Created, Some((row, input)))),
     }
 }
 
 /// Inserts new rows from [`upsert_deferred`] (each with its external id) in multi-row
-/// statements, and audits each as `{source}.create`.
+/// statements, audits each as `{source}.create`, and writes what hangs off each.
 pub async fn insert_many_as<R: ApiResource>(
     txn: &DatabaseTransaction,
     who: &Who,
     source: &str,
     at: DateTime<Utc>,
-    rows: Vec<R::Model>,
+    rows: Vec<(R::Model, R::Input)>,
 ) -> AppResult<()>
 where
     <R::Table as EntityTrait>::ActiveModel: ActiveModelBehavior + Send,
@@ -468,13 +489,16 @@ where
     for chunk in rows.chunks(500) {
         let active: Vec<_> = chunk
             .iter()
-            .map(|row| {
+            .map(|(row, _)| {
                 let mut active = row.clone().into_active_model().reset_all();
                 active.not_set(id_col);
                 active
             })
             .collect();
-        let ids: Vec<String> = chunk.iter().map(|r| external_id_of(r, ext_col)).collect();
+        let ids: Vec<String> = chunk
+            .iter()
+            .map(|(r, _)| external_id_of(r, ext_col))
+            .collect();
         // The stored rows, with their ids: PostgreSQL returns them; SQLite reads them back.
         let mut stored: std::collections::HashMap<String, R::Model> =
             if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
@@ -489,10 +513,11 @@ where
                 find_many_by_external_id::<R>(txn, who.firm_id, &ids).await?
             };
         let mut entries = Vec::with_capacity(chunk.len());
-        for ext in &ids {
+        for (ext, (_, input)) in ids.iter().zip(chunk) {
             let after = stored
                 .remove(ext)
                 .ok_or_else(|| AppError::internal(format!("inserted {ext} not found")))?;
+            R::after_save(txn, who.firm_id, at, &after, Outcome::Created, input).await?;
             entries.push((col_i64(&after, id_col), serde_json::to_value(&after).ok()));
         }
         audit::record_many_in(
@@ -558,8 +583,10 @@ where
         Some(ext) => find_by_external_id::<R>(txn, firm_id, ext).await?,
         None => None,
     };
-    let desired = R::build(txn, firm_id, at, existing.as_ref(), input).await?;
-    save::<R>(txn, who, source, at, existing, desired).await
+    let desired = R::build(txn, firm_id, at, existing.as_ref(), input.clone()).await?;
+    let (row, outcome) = save::<R>(txn, who, source, at, existing, desired).await?;
+    R::after_save(txn, firm_id, at, &row, outcome, &input).await?;
+    Ok((row, outcome))
 }
 
 pub async fn upsert<R: ApiResource>(
@@ -600,8 +627,9 @@ where
             details: vec![FieldError::new("external_id", "已被另一条记录使用")],
         });
     }
-    let desired = R::build(&txn, caller.firm_id, at, Some(&existing), input).await?;
+    let desired = R::build(&txn, caller.firm_id, at, Some(&existing), input.clone()).await?;
     let result = save::<R>(&txn, &caller.who(), "api", at, Some(existing), desired).await?;
+    R::after_save(&txn, caller.firm_id, at, &result.0, result.1, &input).await?;
     txn.commit().await?;
     Ok(result)
 }
@@ -611,7 +639,7 @@ pub async fn delete<R: ApiResource>(ctx: &Ctx, caller: &ApiCaller, id: i64) -> A
     if !R::DELETABLE {
         return Err(AppError::BadRequest(format!(
             "{}不能通过 API 删除",
-            R::RESOURCE.label()
+            R::LABEL
         )));
     }
     let at = ctx.now();

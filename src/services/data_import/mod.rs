@@ -532,7 +532,7 @@ where
         .map(|r| r.external_id.clone())
         .collect();
     let mut existing = api::find_many_by_external_id::<R>(txn, who.firm_id, &ids).await?;
-    let mut pending: Vec<R::Model> = Vec::with_capacity(FLUSH);
+    let mut pending: Vec<(R::Model, R::Input)> = Vec::with_capacity(FLUSH);
     for record in records {
         let outcome = match &record.input {
             Err(message) => Err(message.clone()),

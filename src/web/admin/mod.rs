@@ -1,6 +1,7 @@
 //! The back office under `/admin`: one layout, server-rendered pages for admins (and for staff,
 //! who see their own contacts, groups and customers).
 
+pub mod api_keys;
 pub mod audit;
 pub mod calendar;
 pub mod common;
@@ -11,6 +12,7 @@ pub mod kb;
 pub mod login;
 pub mod templates;
 pub mod wecom;
+pub mod wecom_links;
 pub mod wecom_sync;
 
 use actix_web::web;
@@ -85,7 +87,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/wecom/events/{id}/retry",
             web::post().to(wecom_sync::retry),
         )
-        .route("/import", web::get().to(import::form))
+        .route("/api-keys", web::get().to(api_keys::list))
+        .route("/api-keys", web::post().to(api_keys::create))
+        .route("/api-keys/{id}/revoke", web::post().to(api_keys::revoke));
+    cfg.route("/wecom/contacts", web::get().to(wecom_links::contacts))
+        .route("/wecom/contacts/{id}", web::get().to(wecom_links::contact))
+        .route(
+            "/wecom/contacts/{id}/link",
+            web::post().to(wecom_links::link_contact),
+        )
+        .route(
+            "/wecom/contacts/{id}/unlink",
+            web::post().to(wecom_links::unlink_contact),
+        )
+        .route("/wecom/groups", web::get().to(wecom_links::groups))
+        .route("/wecom/groups/{id}", web::get().to(wecom_links::group))
+        .route(
+            "/wecom/groups/{id}/link",
+            web::post().to(wecom_links::link_group),
+        )
+        .route(
+            "/wecom/groups/{id}/unlink",
+            web::post().to(wecom_links::unlink_group),
+        )
+        .route("/customers/links", web::get().to(wecom_links::customers))
+        .route("/wecom/members", web::get().to(wecom_links::members))
+        .route("/wecom/members/bind", web::post().to(wecom_links::bind))
+        .route("/wecom/members/unbind", web::post().to(wecom_links::unbind));
+    cfg.route("/import", web::get().to(import::form))
         .route("/import", web::post().to(import::upload))
         .route("/import/templates/{kind}", web::get().to(import::template))
         .route("/import/runs/{id}", web::get().to(import::show_run))
@@ -140,6 +169,31 @@ pub const NAV: &[NavItem] = &[
     NavItem {
         href: "/admin/wecom/sync",
         label: "企业微信同步",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/wecom/contacts",
+        label: "我的微信联系人",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/wecom/groups",
+        label: "我的微信群",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/customers/links",
+        label: "已关联客户",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/wecom/members",
+        label: "匹配员工",
+        admin_only: true,
+    },
+    NavItem {
+        href: "/admin/api-keys",
+        label: "API 密钥",
         admin_only: true,
     },
     NavItem {

@@ -17,8 +17,8 @@ use serde::de::DeserializeOwned;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::api::resources::{
     collections::Collections, contacts::Contacts, contracts::Contracts, customers::Customers,
-    filings::Filings, invoices::Invoices, receivables::Receivables, statements::Statements,
-    tags::Tags,
+    filings::Filings, invoices::Invoices, missing_invoices::MissingInvoices, payments::Payments,
+    receivables::Receivables, statements::Statements, tags::Tags,
 };
 use crate::services::api::{self as api, ApiResource, ListQuery};
 use crate::services::api_keys::{self, ApiCaller};
@@ -42,8 +42,10 @@ pub fn each_resource(v: &mut impl ResourceVisitor) {
     v.visit::<Contacts>();
     v.visit::<Contracts>();
     v.visit::<Receivables>();
+    v.visit::<Payments>();
     v.visit::<Invoices>();
     v.visit::<Collections>();
+    v.visit::<MissingInvoices>();
     v.visit::<Filings>();
     v.visit::<Statements>();
     v.visit::<Tags>();
@@ -56,7 +58,7 @@ impl ResourceVisitor for Mount<'_> {
     where
         <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
     {
-        let name = R::RESOURCE.name();
+        let name = R::PATH;
         self.0
             .route(&format!("/{name}"), web::get().to(list::<R>))
             .route(&format!("/{name}"), web::post().to(create::<R>))
@@ -168,6 +170,8 @@ async fn create<R: ApiResource>(
 where
     <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
 {
+    // Who may write comes before what was written.
+    api::require(&caller, R::RESOURCE, true)?;
     idempotency::once(&state, &caller, &req, &body, || async {
         let input: R::Input = parse(&body)?;
         let (row, outcome) = api::upsert::<R>(&state, &caller, input).await?;
@@ -189,6 +193,7 @@ async fn replace<R: ApiResource>(
 where
     <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
 {
+    api::require(&caller, R::RESOURCE, true)?;
     let input: R::Input = parse(&body)?;
     let (row, _) = api::replace::<R>(&state, &caller, *id, input).await?;
     Ok(json(StatusCode::OK, &row))
@@ -218,6 +223,7 @@ async fn batch<R: ApiResource>(
 where
     <R::Table as sea_orm::EntityTrait>::ActiveModel: sea_orm::ActiveModelBehavior + Send,
 {
+    api::require(&caller, R::RESOURCE, true)?;
     idempotency::once(&state, &caller, &req, &body, || async {
         let input: Batch<serde_json::Value> = parse(&body)?;
         // Rows are decoded one by one so that a malformed row is reported with its number.

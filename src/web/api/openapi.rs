@@ -74,8 +74,8 @@ impl ResourceVisitor for Describe {
         R::Model: ToSchema,
         R::Input: ToSchema,
     {
-        let name = R::RESOURCE.name();
-        let label = R::RESOURCE.label();
+        let name = R::PATH;
+        let label = R::LABEL;
         let model = format!("{}", <R::Model as ToSchema>::name());
         let model = if model == "Model" {
             title_case(R::ENTITY)

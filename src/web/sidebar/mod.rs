@@ -75,6 +75,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(sections::reports_xlsx),
         )
         .route(
+            "/customers/{customer_id}/reports/{period}/media",
+            web::post().to(sections::reports_media),
+        )
+        .route(
             "/customers/{customer_id}/invoices",
             web::get().to(sections::invoices_view),
         )

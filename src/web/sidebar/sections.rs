@@ -14,12 +14,14 @@ use askama_web::WebTemplate;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use super::customers::{ChatQuery, chat_params};
 use super::{client_ip, redirect};
 use crate::domain::clock::today_local;
 use crate::domain::money::Money;
 use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
+use crate::services::sidebar::ChatRef;
 use crate::services::{collection, filings, invoices, payments, reports};
 use crate::state::AppState;
 use crate::web::csrf::{CsrfForm, CsrfHeader, CsrfToken, WithCsrf};
@@ -46,6 +48,59 @@ fn download(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpResponse 
         .body(bytes)
 }
 
+/// A part-2 page knows the chat the panel opened it for (`?chat_type=&chat_key=`), so its send
+/// controls put things into that chat and its forms and links keep it.
+trait InChat {
+    fn chat(&self) -> Option<&ChatRef>;
+
+    /// `?chat_type=…&chat_key=…`, or nothing outside a chat.
+    fn q(&self) -> String {
+        match self.chat() {
+            Some(c) => format!("?{}", chat_params(Some(c))),
+            None => String::new(),
+        }
+    }
+}
+
+macro_rules! in_chat {
+    ($($page:ty),*) => {$(
+        impl InChat for $page {
+            fn chat(&self) -> Option<&ChatRef> {
+                self.chat.as_ref()
+            }
+        }
+    )*};
+}
+
+in_chat!(
+    BillingPage,
+    CollectionPage,
+    FilingsPage,
+    ReportsPage,
+    InvoicesPage
+);
+
+fn chat_of(query: &ChatQuery) -> AppResult<Option<ChatRef>> {
+    query.chat()
+}
+
+/// Where a write sends the browser back to, keeping the chat.
+fn back_to(path: String, chat: Option<&ChatRef>, extra: Option<(&str, &str)>) -> String {
+    let mut query: Vec<String> = Vec::new();
+    if let Some((k, v)) = extra {
+        let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        query.push(format!("{k}={v}"));
+    }
+    if chat.is_some() {
+        query.push(chat_params(chat));
+    }
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 收款
 // ---------------------------------------------------------------------------
@@ -63,6 +118,9 @@ struct BillingPage {
     notice: Option<String>,
     error: Option<String>,
     dunning: Option<payments::DunningDraft>,
+    chat: Option<ChatRef>,
+    /// The receipt just issued, offered for sending at once.
+    issued: Option<(i64, String)>,
 }
 
 impl BillingPage {
@@ -92,6 +150,17 @@ impl BillingPage {
 #[derive(Deserialize, Default)]
 pub struct BillingQuery {
     done: Option<String>,
+    reversed: Option<String>,
+}
+
+/// After a write that changes the panel's summary (arrears, missing invoices), the answer asks
+/// the panel to refresh it.
+fn refresh_summary(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::HeaderName::from_static("hx-trigger"),
+        actix_web::http::header::HeaderValue::from_static("zf-summary"),
+    );
+    response
 }
 
 async fn billing_page(
@@ -99,6 +168,7 @@ async fn billing_page(
     who: &SidebarEmployee,
     customer_id: i64,
     csrf: String,
+    chat: Option<ChatRef>,
 ) -> AppResult<BillingPage> {
     let arrears = payments::arrears(state, who, customer_id).await?;
     let history = payments::history(state, who, customer_id).await?;
@@ -113,6 +183,8 @@ async fn billing_page(
         notice: None,
         error: None,
         dunning: None,
+        chat,
+        issued: None,
     })
 }
 
@@ -154,18 +226,32 @@ pub async fn billing(
     csrf: CsrfToken,
     path: web::Path<i64>,
     query: web::Query<BillingQuery>,
+    chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
-    let mut page = billing_page(&state, &who, path.into_inner(), csrf.0).await?;
-    page.notice = query
-        .done
-        .as_deref()
-        .map(|n| format!("已确认收款，收据号 {n}"));
-    Ok(respond(
+    let mut page = billing_page(&state, &who, path.into_inner(), csrf.0, chat_of(&chat)?).await?;
+    if let Some(no) = query.done.as_deref() {
+        page.notice = Some(format!("已确认收款，收据号 {no}"));
+        page.issued = page
+            .history
+            .iter()
+            .find(|p| p.receipt_no.as_deref() == Some(no))
+            .and_then(|p| p.receipt_id)
+            .map(|id| (id, no.to_string()));
+    }
+    if query.reversed.is_some() {
+        page.notice = Some("已撤销收款，收据已作废".into());
+    }
+    let response = respond(
         &req,
         StatusCode::OK,
         || page.render(),
         || page.as_content().render(),
-    ))
+    );
+    Ok(if query.done.is_some() || query.reversed.is_some() {
+        refresh_summary(response)
+    } else {
+        response
+    })
 }
 
 #[derive(Deserialize)]
@@ -227,20 +313,23 @@ pub async fn confirm(
     who: SidebarEmployee,
     csrf: CsrfToken,
     path: web::Path<i64>,
+    chat: web::Query<ChatQuery>,
     form: CsrfForm<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
+    let chat = chat_of(&chat)?;
     let result = match parse_confirm(customer_id, &form) {
         Ok(input) => payments::confirm(&state, &who, client_ip(&req), input).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(done) => Ok(redirect(&format!(
-            "/sidebar/customers/{customer_id}/billing?done={}",
-            done.receipt_no
+        Ok(done) => Ok(redirect(&back_to(
+            format!("/sidebar/customers/{customer_id}/billing"),
+            chat.as_ref(),
+            Some(("done", &done.receipt_no)),
         ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            let page = billing_page(&state, &who, customer_id, csrf.0).await?;
+            let page = billing_page(&state, &who, customer_id, csrf.0, chat).await?;
             Ok(refused(page, &req, &e))
         }
         Err(e) => Err(e),
@@ -267,15 +356,19 @@ pub async fn reverse(
     who: SidebarEmployee,
     csrf: CsrfToken,
     path: web::Path<(i64, i64)>,
+    chat: web::Query<ChatQuery>,
     form: CsrfForm<ReverseForm>,
 ) -> AppResult<HttpResponse> {
     let (customer_id, payment_id) = path.into_inner();
+    let chat = chat_of(&chat)?;
     match payments::reverse(&state, &who, client_ip(&req), payment_id, &form.reason).await {
-        Ok(()) => Ok(redirect(&format!(
-            "/sidebar/customers/{customer_id}/billing"
+        Ok(()) => Ok(redirect(&back_to(
+            format!("/sidebar/customers/{customer_id}/billing"),
+            chat.as_ref(),
+            Some(("reversed", "1")),
         ))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
-            let page = billing_page(&state, &who, customer_id, csrf.0).await?;
+            let page = billing_page(&state, &who, customer_id, csrf.0, chat).await?;
             Ok(refused(page, &req, &e))
         }
         Err(e) => Err(e),
@@ -305,10 +398,11 @@ pub async fn dunning(
     who: SidebarEmployee,
     csrf: CsrfToken,
     path: web::Path<i64>,
+    chat: web::Query<ChatQuery>,
     form: CsrfForm<DunningForm>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
-    let mut page = billing_page(&state, &who, customer_id, csrf.0).await?;
+    let mut page = billing_page(&state, &who, customer_id, csrf.0, chat_of(&chat)?).await?;
     let request = (|| -> AppResult<payments::DunningRequest> {
         let period = |s: &str| {
             Period::parse(s.trim()).map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into()))
@@ -397,6 +491,8 @@ struct CollectionPage {
     current: String,
     csrf: String,
     error: Option<String>,
+    notice: Option<String>,
+    chat: Option<ChatRef>,
 }
 
 async fn collection_page(
@@ -404,6 +500,7 @@ async fn collection_page(
     who: &SidebarEmployee,
     customer_id: i64,
     csrf: String,
+    chat: Option<ChatRef>,
 ) -> AppResult<CollectionPage> {
     let current = Period::of_date(today_local(state.now())).prev();
     let periods = collection::overview(state, who, customer_id, current.next()).await?;
@@ -414,6 +511,8 @@ async fn collection_page(
         current: current.to_string(),
         csrf,
         error: None,
+        notice: None,
+        chat,
     })
 }
 
@@ -423,14 +522,30 @@ pub async fn collection_view(
     who: SidebarEmployee,
     csrf: CsrfToken,
     path: web::Path<i64>,
+    chat: web::Query<ChatQuery>,
+    saved: web::Query<SavedQuery>,
 ) -> AppResult<HttpResponse> {
-    let page = collection_page(&state, &who, path.into_inner(), csrf.0).await?;
-    Ok(respond(
+    let mut page =
+        collection_page(&state, &who, path.into_inner(), csrf.0, chat_of(&chat)?).await?;
+    if saved.saved.is_some() {
+        page.notice = Some("收票已保存".into());
+    }
+    let response = respond(
         &req,
         StatusCode::OK,
         || page.render(),
         || page.as_content().render(),
-    ))
+    );
+    Ok(if saved.saved.is_some() {
+        refresh_summary(response)
+    } else {
+        response
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    saved: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -501,19 +616,23 @@ pub async fn collection_record(
     who: SidebarEmployee,
     csrf: CsrfToken,
     path: web::Path<i64>,
+    chat: web::Query<ChatQuery>,
     form: CsrfForm<CollectionForm>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
+    let chat = chat_of(&chat)?;
     let result = match parse_collection(customer_id, &form) {
         Ok(input) => collection::record(&state, &who, client_ip(&req), input).await,
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(redirect(&format!(
-            "/sidebar/customers/{customer_id}/collection"
+        Ok(_) => Ok(redirect(&back_to(
+            format!("/sidebar/customers/{customer_id}/collection"),
+            chat.as_ref(),
+            Some(("saved", "1")),
         ))),
         Err(e @ AppError::Validation(_)) => {
-            let mut page = collection_page(&state, &who, customer_id, csrf.0).await?;
+            let mut page = collection_page(&state, &who, customer_id, csrf.0, chat).await?;
             page.error = Some(e.public_message());
             Ok(respond(
                 &req,
@@ -591,6 +710,7 @@ pub struct PeriodQuery {
 struct FilingsPage {
     customer_id: i64,
     view: filings::FilingsView,
+    chat: Option<ChatRef>,
 }
 
 pub async fn filings_view(
@@ -599,11 +719,16 @@ pub async fn filings_view(
     who: SidebarEmployee,
     path: web::Path<i64>,
     query: web::Query<PeriodQuery>,
+    chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
     let period = period_param(query.period.as_deref())?;
     let view = filings::view(&state, &who, customer_id, period).await?;
-    let page = FilingsPage { customer_id, view };
+    let page = FilingsPage {
+        customer_id,
+        view,
+        chat: chat_of(&chat)?,
+    };
     Ok(respond(
         &req,
         StatusCode::OK,
@@ -626,6 +751,7 @@ fn yuan(fen: &i64) -> String {
 struct ReportsPage {
     customer_id: i64,
     view: reports::ReportsView,
+    chat: Option<ChatRef>,
 }
 
 pub async fn reports_view(
@@ -634,11 +760,16 @@ pub async fn reports_view(
     who: SidebarEmployee,
     path: web::Path<i64>,
     query: web::Query<PeriodQuery>,
+    chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
     let period = period_param(query.period.as_deref())?;
     let view = reports::view(&state, &who, customer_id, period).await?;
-    let page = ReportsPage { customer_id, view };
+    let page = ReportsPage {
+        customer_id,
+        view,
+        chat: chat_of(&chat)?,
+    };
     Ok(respond(
         &req,
         StatusCode::OK,
@@ -663,11 +794,42 @@ pub async fn reports_xlsx(
     ))
 }
 
+/// 发送报表: the period's workbook, kept and uploaded as WeCom temporary media (a file) for the
+/// chat bridge. Refused, like the download, when the statements do not balance.
+pub async fn reports_media(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    _csrf: CsrfHeader,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (filename, bytes) = reports::workbook(&state, &who, customer_id, period).await?;
+    let key = format!("report:{customer_id}:{period}");
+    crate::services::media::store(
+        state.db.write(),
+        who.firm_id,
+        crate::services::media::NewFile {
+            ref_key: &key,
+            kind: crate::db::entities::media_file::Kind::File,
+            filename: &filename,
+            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            bytes: &bytes,
+        },
+        state.now(),
+    )
+    .await?;
+    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
+    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "sidebar/sections/invoices.html", blocks = ["content"])]
 struct InvoicesPage {
     customer_id: i64,
     view: invoices::InvoicesView,
+    chat: Option<ChatRef>,
 }
 
 impl InvoicesPage {
@@ -686,6 +848,7 @@ pub async fn invoices_view(
     who: SidebarEmployee,
     path: web::Path<i64>,
     query: web::Query<PeriodQuery>,
+    chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
     let period = match period_param(query.period.as_deref())? {
@@ -693,7 +856,11 @@ pub async fn invoices_view(
         None => Period::of_date(today_local(state.now())),
     };
     let view = invoices::view(&state, &who, customer_id, period).await?;
-    let page = InvoicesPage { customer_id, view };
+    let page = InvoicesPage {
+        customer_id,
+        view,
+        chat: chat_of(&chat)?,
+    };
     Ok(respond(
         &req,
         StatusCode::OK,

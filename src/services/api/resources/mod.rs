@@ -7,6 +7,8 @@ pub mod contracts;
 pub mod customers;
 pub mod filings;
 pub mod invoices;
+pub mod missing_invoices;
+pub mod payments;
 pub mod receivables;
 pub mod statements;
 pub mod tags;
