@@ -79,7 +79,7 @@ enum Command {
         #[arg(long)]
         firm: String,
         /// customers, contacts, contracts, receivables, invoices, collections, filings,
-        /// statements or tags.
+        /// statements, tags, payments or missing_invoices.
         #[arg(long)]
         kind: String,
         /// Only check the file and show what would happen; save nothing.

@@ -619,3 +619,61 @@ async fn a_large_file_is_saved_in_batches_with_each_row_audited() {
         1_201
     );
 }
+
+#[tokio::test]
+async fn receivables_then_payments_import_and_a_payment_is_allocated_as_through_the_api() {
+    let app = spawn_app().await;
+    let o = office(&app, "wwimp7").await;
+    let admin = app.signed_in_back_office("wwimp7-admin").await;
+    let firm = o.firm.firm_id;
+    let html = import(
+        &admin,
+        "customers",
+        "run",
+        "c.csv",
+        gbk(&customers_csv(&[("KH001", "甲公司", "")])),
+    )
+    .await;
+    assert_eq!(counts(&html).0, 1);
+    let receivables = "应收编号,客户编号,费用项目,起始期间,结束期间,应收金额（元）,到期日\n\
+                       YS1,KH001,代理记账费,2026-01,2026-06,\"1,800.00\",2026年1月31日\n";
+    let html = import(&admin, "receivables", "run", "r.csv", gbk(receivables)).await;
+    assert_eq!(counts(&html), (1, 0, 0, 0), "{html}");
+    let payments = "收款编号,客户编号,收款金额,收款方式,到账日期\n\
+                    SK1,KH001,600元,微信,2026/11/5\n\
+                    SK2,KH001,\"5,000.00\",转账,2026/11/5\n";
+    // The second payment is more than the customer owes: refused, so nothing is saved.
+    let html = import(&admin, "payments", "run", "p.csv", gbk(payments)).await;
+    assert_eq!(counts(&html).3, 1, "{html}");
+    assert!(html.contains("第 3 行"), "{html}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM payment WHERE firm_id = {firm}"
+        ))
+        .await,
+        0
+    );
+    // Each fits what is owed, together they do not: the later one is refused.
+    let payments = "收款编号,客户编号,收款金额,收款方式,到账日期\n\
+                    SK1,KH001,1000,微信,2026/11/5\n\
+                    SK2,KH001,1000,微信,2026/11/5\n";
+    let html = import(&admin, "payments", "dry", "p.csv", gbk(payments)).await;
+    assert_eq!(counts(&html), (1, 0, 0, 1), "{html}");
+    assert!(html.contains("第 3 行"), "{html}");
+    let payments = "收款编号,客户编号,收款金额,收款方式,到账日期\n\
+                    SK1,KH001,600元,微信,2026/11/5\n";
+    let html = import(&admin, "payments", "run", "p.csv", gbk(payments)).await;
+    assert_eq!(counts(&html), (1, 0, 0, 0), "{html}");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM payment_allocation a JOIN payment p ON p.id = a.payment_id \
+             WHERE p.firm_id = {firm} AND p.external_id = 'SK1' AND a.amount_fen = 60000"
+        ))
+        .await,
+        1
+    );
+    let missing = "缺票编号,客户编号,所属期间,票据类型,缺少内容,应有金额\n\
+                   QP1,KH001,2026年10月,进项发票,10月房租发票,5000\n";
+    let html = import(&admin, "missing_invoices", "run", "m.csv", gbk(missing)).await;
+    assert_eq!(counts(&html), (1, 0, 0, 0), "{html}");
+}

@@ -88,10 +88,12 @@ pub enum Kind {
     Filings,
     Statements,
     Tags,
+    Payments,
+    MissingInvoices,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Customers,
         Kind::Contacts,
         Kind::Contracts,
@@ -101,6 +103,8 @@ impl Kind {
         Kind::Filings,
         Kind::Statements,
         Kind::Tags,
+        Kind::Payments,
+        Kind::MissingInvoices,
     ];
 
     pub fn code(self) -> &'static str {
@@ -114,6 +118,8 @@ impl Kind {
             Kind::Filings => "filings",
             Kind::Statements => "statements",
             Kind::Tags => "tags",
+            Kind::Payments => "payments",
+            Kind::MissingInvoices => "missing_invoices",
         }
     }
 
@@ -128,6 +134,8 @@ impl Kind {
             Kind::Filings => "报税记录",
             Kind::Statements => "财务报表",
             Kind::Tags => "标签",
+            Kind::Payments => "收款",
+            Kind::MissingInvoices => "缺票记录",
         }
     }
 
@@ -146,11 +154,22 @@ impl Kind {
             Kind::Collections => "同一“收票编号”的多行是一次收票的多种票据。",
             Kind::Statements => "同一“报表编号”的多行是一张报表的各行次。",
             Kind::Tags => "标签组不存在时自动新建。",
+            Kind::Payments => {
+                "“客户编号”须是已导入的客户；收款按到期先后自动核销该客户的应收款，金额不能超过欠款。"
+            }
+            Kind::MissingInvoices => "“客户编号”须是已导入的客户。",
         }
     }
 
     pub fn parse(code: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.code() == code.trim())
+    }
+
+    /// Kinds whose rows depend on the rows before them in the store (a payment can be no more
+    /// than what the customer still owes after the payments above it): run one API upsert per
+    /// row, never in bulk.
+    pub fn row_by_row(self) -> bool {
+        self == Kind::Payments
     }
 
     /// Collections and statements take several rows (their lines) per record.
@@ -169,6 +188,8 @@ impl Kind {
             Kind::Filings => FILINGS,
             Kind::Statements => STATEMENTS,
             Kind::Tags => TAGS,
+            Kind::Payments => PAYMENTS,
+            Kind::MissingInvoices => MISSING_INVOICES,
         }
     }
 }
@@ -560,4 +581,56 @@ const TAGS: &[Field] = &[
     aka(req("group", "标签组", Cell::Text, "客户等级"), &["分组"]),
     aka(req("name", "标签名称", Cell::Text, "重点客户"), &["标签"]),
     aka(opt("sort", "排序", Cell::Int, "1"), &["顺序"]),
+];
+
+const PAYMENTS: &[Field] = &[
+    aka(
+        req("external_id", "收款编号", Cell::Text, "SK2026110001"),
+        &["收款ID", "流水号"],
+    ),
+    CUSTOMER_REF,
+    aka(
+        req("amount_fen", "收款金额（元）", Cell::Fen, "3,600.00"),
+        &["收款金额", "金额"],
+    ),
+    aka(
+        opt(
+            "method",
+            "收款方式",
+            Cell::Choice(&[
+                ("transfer", &["银行转账", "转账", "对公转账"]),
+                ("wechat", &["微信", "微信支付"]),
+                ("alipay", &["支付宝"]),
+                ("cash", &["现金"]),
+                ("other", &["其他"]),
+            ]),
+            "银行转账",
+        ),
+        &["支付方式"],
+    ),
+    aka(
+        req("paid_on", "到账日期", Cell::Date, "2026-11-05"),
+        &["收款日期", "付款日期"],
+    ),
+    aka(opt("payer", "付款人", Cell::Text, ""), &["付款方"]),
+    opt("note", "备注", Cell::Text, ""),
+];
+
+const MISSING_INVOICES: &[Field] = &[
+    aka(
+        req("external_id", "缺票编号", Cell::Text, "QP2026110001"),
+        &["缺票ID"],
+    ),
+    CUSTOMER_REF,
+    req("period", "所属期间", Cell::Period, "2026-10"),
+    req("doc_type", "票据类型", Cell::Text, "进项发票"),
+    aka(
+        opt("description", "缺少内容", Cell::Text, "10月房租发票"),
+        &["说明", "描述"],
+    ),
+    aka(
+        opt("expected_fen", "应有金额（元）", Cell::Fen, "5,000.00"),
+        &["金额"],
+    ),
+    aka(opt("resolved", "已补齐", Cell::Bool, "否"), &["已解决"]),
 ];

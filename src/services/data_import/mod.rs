@@ -25,8 +25,8 @@ use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::api::resources::{
     collections::Collections, contacts::Contacts, contracts::Contracts, customers::Customers,
-    filings::Filings, invoices::Invoices, receivables::Receivables, statements::Statements,
-    tags::Tags,
+    filings::Filings, invoices::Invoices, missing_invoices::MissingInvoices, payments::Payments,
+    receivables::Receivables, statements::Statements, tags::Tags,
 };
 use crate::services::api::{self, ApiResource, Outcome};
 use crate::services::audit::{self, Object, Who};
@@ -452,6 +452,10 @@ pub async fn apply(
         Kind::Filings => apply_kind::<Filings>(ctx, who, prepared, dry_run, progress).await,
         Kind::Statements => apply_kind::<Statements>(ctx, who, prepared, dry_run, progress).await,
         Kind::Tags => apply_kind::<Tags>(ctx, who, prepared, dry_run, progress).await,
+        Kind::Payments => apply_kind::<Payments>(ctx, who, prepared, dry_run, progress).await,
+        Kind::MissingInvoices => {
+            apply_kind::<MissingInvoices>(ctx, who, prepared, dry_run, progress).await
+        }
     }
 }
 
@@ -598,8 +602,8 @@ where
     let at = ctx.now();
     // The fast way first; the careful way only for a file that needs it.
     let mut txn = ctx.db.begin_write().await?;
-    let mut careful = false;
-    let outcomes = match run_records::<R>(&txn, who, at, kind, &records, false, progress).await? {
+    let mut careful = kind.row_by_row();
+    let outcomes = match run_records::<R>(&txn, who, at, kind, &records, careful, progress).await? {
         Some(outcomes) => outcomes,
         None => {
             careful = true;
