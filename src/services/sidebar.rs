@@ -233,6 +233,41 @@ pub struct Panel {
 
 /// The panel for a chat, with `wanted` (a linked customer's id) picked when given, else the
 /// employee's last choice for this chat, else the first by name.
+/// Whether the employee takes part in the chat: follows the contact, or owns or is in the group.
+async fn in_chat(ctx: &Ctx, who: &CurrentEmployee, chat: Chat) -> AppResult<bool> {
+    use crate::db::entities::{external_follow, group_chat_member, wecom_group_chat};
+    let Some(userid) = who.wecom_userid.as_deref() else {
+        return Ok(false);
+    };
+    let db = ctx.db.read();
+    Ok(match chat {
+        Chat::Contact(id) => external_follow::Entity::find()
+            .filter(external_follow::Column::FirmId.eq(who.firm_id))
+            .filter(external_follow::Column::ExternalContactId.eq(id))
+            .filter(external_follow::Column::Userid.eq(userid))
+            .filter(external_follow::Column::DeletedAt.is_null())
+            .one(db)
+            .await?
+            .is_some(),
+        Chat::Group(id) => {
+            wecom_group_chat::Entity::find_by_id(id)
+                .filter(wecom_group_chat::Column::FirmId.eq(who.firm_id))
+                .filter(wecom_group_chat::Column::OwnerUserid.eq(userid))
+                .one(db)
+                .await?
+                .is_some()
+                || group_chat_member::Entity::find()
+                    .filter(group_chat_member::Column::FirmId.eq(who.firm_id))
+                    .filter(group_chat_member::Column::GroupChatId.eq(id))
+                    .filter(group_chat_member::Column::MemberId.eq(userid))
+                    .filter(group_chat_member::Column::LeftAt.is_null())
+                    .one(db)
+                    .await?
+                    .is_some()
+        }
+    })
+}
+
 pub async fn panel(
     ctx: &Ctx,
     who: &CurrentEmployee,
@@ -255,6 +290,11 @@ pub async fn panel(
         return Err(AppError::Forbidden(
             "该聊天关联的客户不由您负责，无法查看".into(),
         ));
+    }
+    // An unlinked chat shows no customer, but still its name: only to those in it (or who see
+    // every customer), not to anyone who guesses its id.
+    if linked.is_empty() && !who.sees_all_customers() && !in_chat(ctx, who, chat.chat).await? {
+        return Err(AppError::Forbidden("您不在该聊天中，无法查看".into()));
     }
     let stored = sidebar_chat_choice::Entity::find_by_id((
         who.firm_id,

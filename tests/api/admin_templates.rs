@@ -90,6 +90,14 @@ async fn an_admin_edits_a_template_which_the_sidebar_then_uses() {
     let (_, html) = text(admin.get("/admin/templates?saved=expiry").await).await;
     assert!(html.contains("模板已保存") && html.contains("已自定义"));
 
+    let now = w.app.clock_now();
+    crate::sidebar_customers::exec(
+        &w.app,
+        "INSERT INTO service_contract (firm_id, customer_id, contract_no, service_type, start_period, end_period, fee_per_month_fen, billing_cycle, total_fen, status, created_at, updated_at) \
+         VALUES (?, ?, 'HT-1', 'bookkeeping', '2026-01', '2026-12', 30000, 'quarter', 360000, 'active', ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into()],
+    )
+    .await;
     let staff = w.app.signed_in("staff").await;
     let (_, html) = text(
         staff
@@ -98,7 +106,7 @@ async fn an_admin_edits_a_template_which_the_sidebar_then_uses() {
     )
     .await;
     assert!(
-        html.contains("尊敬的上海甲乙贸易有限公司：服务{service_end}到期"),
+        html.contains("尊敬的上海甲乙贸易有限公司：服务2026-12-31到期"),
         "{html}"
     );
 

@@ -300,3 +300,87 @@ async fn a_firm_and_its_admins_are_created_from_the_command_line() {
     drop(app);
     drop_test_database(pg);
 }
+
+#[tokio::test]
+async fn an_api_key_is_created_from_the_command_line_and_shown_once_as_the_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, pg) = test_database(dir.path()).await;
+    let (ok, out, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "firm",
+            "create",
+            "--corp-id",
+            "wwclikey000001",
+            "--name",
+            "顺达财税",
+        ],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "api-key",
+            "create",
+            "--firm",
+            "wwclikey000001",
+            "--name",
+            "nightly",
+            "--scopes",
+            "customers:write,invoices:read",
+        ],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    let key = out.lines().last().unwrap_or_default().trim().to_string();
+    assert!(key.starts_with("zf_") && key.len() > 30, "{out}");
+    // Bad scopes and unknown firms are refused with the reason.
+    let (ok, _, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "api-key",
+            "create",
+            "--firm",
+            "wwclikey000001",
+            "--name",
+            "x",
+            "--scopes",
+            "customers:delete",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("customers:delete"), "{err}");
+    let (ok, _, err) = run_with_stdin(
+        dir.path(),
+        &url,
+        &[
+            "api-key",
+            "create",
+            "--firm",
+            "wwnosuch000001",
+            "--name",
+            "x",
+            "--scopes",
+            "all",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("wwnosuch000001"), "{err}");
+
+    // The key works against a service on that database, within its scopes.
+    let app = crate::helpers::spawn_app_with({
+        let url = url.clone();
+        move |s| s.database.url = url
+    })
+    .await;
+    let get = |path: &str| app.client.get(app.url(path)).bearer_auth(&key).send();
+    assert_eq!(get("/api/v1/customers").await.unwrap().status(), 200);
+    assert_eq!(get("/api/v1/invoices").await.unwrap().status(), 200);
+    assert_eq!(get("/api/v1/payments").await.unwrap().status(), 403);
+    drop(app);
+    drop_test_database(pg);
+}

@@ -776,3 +776,48 @@ async fn the_money_and_bookkeeping_sections_are_tabs_of_the_panel_and_load_as_fr
         );
     }
 }
+
+#[tokio::test]
+async fn an_unlinked_chat_is_shown_only_to_those_in_it() {
+    let w = world().await;
+    // 另一位新客户 (wmFRESH) is followed by `bare` only.
+    let (status, html) = text(
+        w.app
+            .signed_in("bare")
+            .await
+            .fragment("/sidebar/contact/wmFRESH")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("另一位新客户"));
+    let (status, html) = text(
+        w.app
+            .signed_in("staff")
+            .await
+            .fragment("/sidebar/contact/wmFRESH")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403, "{html}");
+    assert!(!html.contains("另一位新客户"), "the name stays hidden");
+    let (status, _) = text(
+        w.app
+            .signed_in("boss")
+            .await
+            .fragment("/sidebar/contact/wmFRESH")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "an admin sees every chat");
+    // The chat staff does follow opens as before.
+    let (status, html) = text(
+        w.app
+            .signed_in("staff")
+            .await
+            .fragment("/sidebar/contact/wmNEW")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+}
