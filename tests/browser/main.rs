@@ -548,3 +548,65 @@ async fn wait_for(b: &Browser, css: &str) {
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
+
+#[tokio::test]
+async fn an_admin_creates_an_api_key_sees_it_once_and_revokes_it() {
+    let Some(b) = browser(1280, 800).await else {
+        return;
+    };
+    let app = demo_app().await;
+    sign_in_demo_admin(&b, &app).await;
+    click_and_wait_for_page(&b, "nav.side a[href='/admin/api-keys']").await;
+    // Nothing chosen: the form says why and keeps the name.
+    b.client
+        .find(Locator::Css("#create-key input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("记账系统夜间同步")
+        .await
+        .unwrap();
+    click_and_wait_for_page(&b, "#create-key button[type=submit]").await;
+    assert!(
+        text_of(&b.client, "p.error")
+            .await
+            .contains("请至少为一种资源选择")
+    );
+    click(&b, "input[name='scope.customers'][value=write]").await;
+    click(&b, "input[name='scope.invoices'][value=read]").await;
+    click_and_wait_for_page(&b, "#create-key button[type=submit]").await;
+    let key = text_of(&b.client, "#new-key-value").await;
+    assert!(key.starts_with("zf_"), "{key}");
+    admin_shot(&b.client, "api-key-created").await;
+    let listed = text_of(&b.client, "#api-keys").await;
+    assert!(listed.contains("客户（读写）、发票（只读）"), "{listed}");
+    let works = app
+        .client
+        .get(app.url("/api/v1/customers"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(works.status(), 200);
+
+    // Revoking asks first; accepted, the key stops working.
+    b.client
+        .execute("window.confirm = function () { return true; };", vec![])
+        .await
+        .unwrap();
+    click_and_wait_for_page(&b, "#api-keys form button[type=submit]").await;
+    assert!(text_of(&b.client, "p.notice").await.contains("已停用"));
+    assert!(
+        !text_of(&b.client, "main").await.contains(&key),
+        "shown only once"
+    );
+    admin_shot(&b.client, "api-key-revoked").await;
+    let refused = app
+        .client
+        .get(app.url("/api/v1/customers"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    b.client.clone().close().await.unwrap();
+}
