@@ -455,4 +455,44 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         shown.ends_with(".png") && shown.contains("/billing/receipts/"),
         "{shown}"
     );
+
+    // 收票: record documents in place, then share the detail image into the chat.
+    click(c, "#tab-collection").await;
+    wait(c, "#section-collection #collection-form").await;
+    wait(c, "#collection-form input[name=count_0]")
+        .await
+        .send_keys("4")
+        .await
+        .unwrap();
+    click(c, "#collection-form button[type=submit]").await;
+    wait_text(c, "收票已保存").await;
+    let before = c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len();
+    click(c, "#section-collection [data-send-media]").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len()
+        <= before
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the collection detail reaches the chat"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shot(c, "collection-shared").await;
+
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM message_log WHERE scene = 'collection' AND msg_type = 'image'"
+        )
+        .await,
+        1
+    );
 }
