@@ -789,7 +789,9 @@ pub(crate) fn customer_books(ctx: &BookContext<'_>, c: usize) -> Books {
             };
             let payable = (Money::from_fen(adjusted).mul_bp(rate_bp).fen() - prepaid).max(0);
             if m.month() == 5 {
-                bal.retained_opening -= payable;
+                // Last year's top-up is this year's income tax expense (小企业会计准则), so
+                // retained earnings change by exactly the year's net profit.
+                month.income_tax += payable;
                 taxes_due_now += payable;
             }
             push_filing(

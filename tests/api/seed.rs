@@ -474,3 +474,42 @@ async fn the_database_mirrors_the_wecom_dataset() {
         .await;
     assert_eq!(apps, 1);
 }
+
+#[tokio::test]
+async fn every_seeded_customers_statements_pass_the_reports_check() {
+    // Demo mode seeds the demo firm and serves it.
+    let app = crate::helpers::spawn_app_with(|s| s.demo.enabled = true).await;
+    let userid = crate::helpers::string_value(
+        &app,
+        "SELECT wecom_userid FROM employee WHERE role IN ('super_admin', 'admin') \
+         AND status = 'active' AND deleted_at IS NULL AND wecom_userid IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .await;
+    let admin = app.signed_in(&userid).await;
+    let customers: Vec<i64> = {
+        use sea_orm::{EntityTrait, QuerySelect};
+        zhangfang::db::entities::customer::Entity::find()
+            .select_only()
+            .column(zhangfang::db::entities::customer::Column::Id)
+            .into_tuple()
+            .all(app.state.db.read())
+            .await
+            .unwrap()
+    };
+    let mut checked = 0;
+    for id in customers {
+        let r = admin
+            .fragment(&format!("/sidebar/customers/{id}/reports"))
+            .await;
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        if html.contains("class=\"card statement\"") {
+            checked += 1;
+        }
+        assert!(!html.contains("id=\"imbalances\""), "customer {id}: {html}");
+    }
+    assert!(
+        checked > 10,
+        "statements were checked for {checked} customers"
+    );
+}

@@ -488,6 +488,24 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
     }
     shot(c, "collection-shared").await;
 
+    // 报表: the period's workbook goes into the chat as a file.
+    click(c, "#tab-reports").await;
+    wait(c, "#section-reports").await;
+    click(c, "#reports [data-send-media]").await;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//*[@id='demo-sent']/li/p[contains(text(), '财务报表.xlsx')]",
+        ))
+        .await
+        .expect("the workbook reaches the chat as a file");
+    shot(c, "report-sent").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'file'")
+            .await,
+        1
+    );
+
     assert_eq!(
         app.count(
             "SELECT COUNT(*) FROM message_log WHERE scene = 'collection' AND msg_type = 'image'"
