@@ -160,6 +160,13 @@ async fn add_paid(
     Ok(result.rows_affected() == 1)
 }
 
+/// The instant a payment that arrived on `day` (a Beijing date) is recorded at: noon that day.
+pub fn paid_at(day: NaiveDate) -> Option<DateTime<Utc>> {
+    day.and_hms_opt(12, 0, 0)
+        .and_then(|t| t.and_local_timezone(SHANGHAI_OFFSET).single())
+        .map(|t| t.with_timezone(&Utc))
+}
+
 /// Confirms a payment: allocates it, issues its receipt (the next number of the firm's year) and
 /// records both, all in one transaction. Needs `billing_confirm`.
 pub async fn confirm(
@@ -180,11 +187,7 @@ pub async fn confirm(
         return Err(AppError::Validation("收款日期不能晚于今天".into()));
     }
     let txn = ctx.db.begin_write().await?;
-    let paid_at = input
-        .paid_on
-        .and_hms_opt(12, 0, 0)
-        .and_then(|t| t.and_local_timezone(SHANGHAI_OFFSET).single())
-        .map(|t| t.with_timezone(&Utc))
+    let paid_at = paid_at(input.paid_on)
         .ok_or_else(|| AppError::Validation("收款日期无效".into()))?;
     let pay = payment::ActiveModel {
         firm_id: Set(me.firm_id),

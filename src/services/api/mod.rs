@@ -149,7 +149,7 @@ fn col_i64<M: ModelTrait>(model: &M, col: <M::Entity as EntityTrait>::Column) ->
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::Invalid {
         message: "请求数据有误".to_string(),
         details: vec![FieldError::new(field, message)],

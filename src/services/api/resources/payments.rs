@@ -7,7 +7,7 @@
 //! through the API.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
@@ -15,10 +15,10 @@ use super::{Check, customer_of};
 use crate::db::entities::payment::{Column, Entity, Method, Model};
 use crate::db::entities::{payment_allocation, receivable};
 use crate::domain::api_scopes::Resource;
-use crate::domain::clock::{SHANGHAI_OFFSET, today_local};
+use crate::domain::clock::today_local;
 use crate::domain::money::Money;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::services::api::{ApiResource, Outcome, Table};
+use crate::services::api::{ApiResource, Outcome, Table, invalid};
 use crate::services::payments::{self, Allocation};
 
 impl Table for Entity {
@@ -61,22 +61,9 @@ pub struct PaymentInput {
 
 pub struct Payments;
 
-fn noon_in_beijing(day: NaiveDate) -> Option<DateTime<Utc>> {
-    day.and_hms_opt(12, 0, 0)
-        .and_then(|t| t.and_local_timezone(SHANGHAI_OFFSET).single())
-        .map(|t| t.with_timezone(&Utc))
-}
-
 fn owned(message: &str, field: &str, detail: impl Into<String>) -> AppError {
     AppError::Owned {
         message: message.to_string(),
-        details: vec![FieldError::new(field, detail)],
-    }
-}
-
-fn invalid(field: &str, detail: impl Into<String>) -> AppError {
-    AppError::Invalid {
-        message: "请求数据有误".to_string(),
         details: vec![FieldError::new(field, detail)],
     }
 }
@@ -168,7 +155,7 @@ impl ApiResource for Payments {
         let note = c.opt_text("note", input.note.as_deref(), 500);
         c.finish()?;
         let paid_at = paid_on
-            .and_then(noon_in_beijing)
+            .and_then(payments::paid_at)
             .ok_or_else(|| invalid("paid_on", "收款日期无效"))?;
 
         if let Some(e) = existing {
