@@ -187,8 +187,8 @@ pub async fn confirm(
         return Err(AppError::Validation("收款日期不能晚于今天".into()));
     }
     let txn = ctx.db.begin_write().await?;
-    let paid_at = paid_at(input.paid_on)
-        .ok_or_else(|| AppError::Validation("收款日期无效".into()))?;
+    let paid_at =
+        paid_at(input.paid_on).ok_or_else(|| AppError::Validation("收款日期无效".into()))?;
     let pay = payment::ActiveModel {
         firm_id: Set(me.firm_id),
         customer_id: Set(customer.id),

@@ -80,10 +80,6 @@ in_chat!(
     InvoicesPage
 );
 
-fn chat_of(query: &ChatQuery) -> AppResult<Option<ChatRef>> {
-    query.chat()
-}
-
 /// Where a write sends the browser back to, keeping the chat.
 fn back_to(path: String, chat: Option<&ChatRef>, extra: Option<(&str, &str)>) -> String {
     let mut query: Vec<String> = Vec::new();
@@ -228,7 +224,7 @@ pub async fn billing(
     query: web::Query<BillingQuery>,
     chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
-    let mut page = billing_page(&state, &who, path.into_inner(), csrf.0, chat_of(&chat)?).await?;
+    let mut page = billing_page(&state, &who, path.into_inner(), csrf.0, chat.chat()?).await?;
     if let Some(no) = query.done.as_deref() {
         page.notice = Some(format!("已确认收款，收据号 {no}"));
         page.issued = page
@@ -317,7 +313,7 @@ pub async fn confirm(
     form: CsrfForm<ConfirmForm>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
-    let chat = chat_of(&chat)?;
+    let chat = chat.chat()?;
     let result = match parse_confirm(customer_id, &form) {
         Ok(input) => payments::confirm(&state, &who, client_ip(&req), input).await,
         Err(e) => Err(e),
@@ -360,7 +356,7 @@ pub async fn reverse(
     form: CsrfForm<ReverseForm>,
 ) -> AppResult<HttpResponse> {
     let (customer_id, payment_id) = path.into_inner();
-    let chat = chat_of(&chat)?;
+    let chat = chat.chat()?;
     match payments::reverse(&state, &who, client_ip(&req), payment_id, &form.reason).await {
         Ok(()) => Ok(redirect(&back_to(
             format!("/sidebar/customers/{customer_id}/billing"),
@@ -402,7 +398,7 @@ pub async fn dunning(
     form: CsrfForm<DunningForm>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
-    let mut page = billing_page(&state, &who, customer_id, csrf.0, chat_of(&chat)?).await?;
+    let mut page = billing_page(&state, &who, customer_id, csrf.0, chat.chat()?).await?;
     let request = (|| -> AppResult<payments::DunningRequest> {
         let period = |s: &str| {
             Period::parse(s.trim()).map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into()))
@@ -459,6 +455,18 @@ struct MediaReply {
     filename: String,
 }
 
+/// A kept file's WeCom media id (uploaded again only when the last one is about to lapse), for
+/// the chat bridge to send.
+async fn media_reply(
+    state: &AppState,
+    firm_id: i64,
+    key: &str,
+    filename: String,
+) -> AppResult<HttpResponse> {
+    let media_id = crate::services::media::media_id(state, firm_id, key).await?;
+    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+}
+
 /// 发送收据: the receipt image as WeCom temporary media, for the chat bridge to send
 /// (`sendChatMessage` with `msgtype: image`). Reuses a media id that is still fresh.
 pub async fn receipt_media(
@@ -474,8 +482,7 @@ pub async fn receipt_media(
     }
     let (filename, _) = payments::receipt_image(&state, &who, receipt_id).await?;
     let key = payments::receipt_media_key(&rec);
-    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
-    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+    media_reply(&state, who.firm_id, &key, filename).await
 }
 
 // ---------------------------------------------------------------------------
@@ -525,8 +532,7 @@ pub async fn collection_view(
     chat: web::Query<ChatQuery>,
     saved: web::Query<SavedQuery>,
 ) -> AppResult<HttpResponse> {
-    let mut page =
-        collection_page(&state, &who, path.into_inner(), csrf.0, chat_of(&chat)?).await?;
+    let mut page = collection_page(&state, &who, path.into_inner(), csrf.0, chat.chat()?).await?;
     if saved.saved.is_some() {
         page.notice = Some("收票已保存".into());
     }
@@ -620,7 +626,7 @@ pub async fn collection_record(
     form: CsrfForm<CollectionForm>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
-    let chat = chat_of(&chat)?;
+    let chat = chat.chat()?;
     let result = match parse_collection(customer_id, &form) {
         Ok(input) => collection::record(&state, &who, client_ip(&req), input).await,
         Err(e) => Err(e),
@@ -682,8 +688,7 @@ pub async fn collection_media(
 ) -> AppResult<HttpResponse> {
     let (customer_id, collection_id) = path.into_inner();
     let (key, filename, _) = collection_image(&state, &who, customer_id, collection_id).await?;
-    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
-    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+    media_reply(&state, who.firm_id, &key, filename).await
 }
 
 pub async fn collection_png(
@@ -727,7 +732,7 @@ pub async fn filings_view(
     let page = FilingsPage {
         customer_id,
         view,
-        chat: chat_of(&chat)?,
+        chat: chat.chat()?,
     };
     Ok(respond(
         &req,
@@ -768,7 +773,7 @@ pub async fn reports_view(
     let page = ReportsPage {
         customer_id,
         view,
-        chat: chat_of(&chat)?,
+        chat: chat.chat()?,
     };
     Ok(respond(
         &req,
@@ -820,8 +825,7 @@ pub async fn reports_media(
         state.now(),
     )
     .await?;
-    let media_id = crate::services::media::media_id(&state, who.firm_id, &key).await?;
-    Ok(HttpResponse::Ok().json(MediaReply { media_id, filename }))
+    media_reply(&state, who.firm_id, &key, filename).await
 }
 
 #[derive(Template, WebTemplate)]
@@ -859,7 +863,7 @@ pub async fn invoices_view(
     let page = InvoicesPage {
         customer_id,
         view,
-        chat: chat_of(&chat)?,
+        chat: chat.chat()?,
     };
     Ok(respond(
         &req,
