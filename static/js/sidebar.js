@@ -135,6 +135,7 @@
       form.insertBefore(note, form.firstChild);
     }
     note.textContent = message;
+    if (note.scrollIntoView) { note.scrollIntoView({ block: 'center' }); }
   }
 
   document.addEventListener('htmx:beforeSwap', function (ev) {

@@ -448,10 +448,7 @@ async fn an_admin_sets_up_wecom_in_the_demo_and_the_connection_test_passes() {
 }
 
 async fn admin_shot(client: &Client, name: &str) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(dir.join(format!("admin-{name}.png")), png).unwrap();
+    shot_as(client, &format!("admin-{name}")).await;
 }
 
 async fn fits_the_width(b: &Browser) -> bool {

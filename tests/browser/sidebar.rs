@@ -157,11 +157,18 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
         .send_keys("浏览器测试联系人")
         .await
         .unwrap();
+    // A wrong phone: the server's refusal is shown beside the form, and what was typed stays.
     wait(c, "#add-contact input[name=mobile]")
         .await
-        .send_keys("13700001234")
+        .send_keys("abc")
         .await
         .unwrap();
+    click(c, "#add-contact button[type=submit]").await;
+    wait_text(c, "电话号码格式不正确").await;
+    shot(c, "contact-refused").await;
+    let mobile = wait(c, "#add-contact input[name=mobile]").await;
+    mobile.clear().await.unwrap();
+    mobile.send_keys("13700001234").await.unwrap();
     click(c, "#add-contact button[type=submit]").await;
     wait_text(c, "联系人已添加").await;
     wait_text(c, "浏览器测试联系人").await;
