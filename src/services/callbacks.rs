@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::error::AppResult;
 use crate::services::inbox::{InboxRow, InboxWriter};
 use crate::services::wecom_apps::{App, WecomApps};
+use crate::services::wecom_events;
 use crate::wecom::errors::CallbackError;
 use crate::wecom::xml;
 
@@ -191,13 +192,14 @@ pub fn open_event(
     // prefix, so only the plaintext identifies it.
     let dedupe_key = decrypted.dedupe_key_hex();
     // The parsed fields borrow from the message, so copy out what we keep before moving it.
-    let (msg_type, event, change_type) = {
+    let (msg_type, event, change_type, object_key) = {
         let fields = xml::parse_event(&decrypted.msg)?;
         let owned = |v: Option<&str>| v.unwrap_or_default().to_string();
         (
             owned(fields.msg_type()),
             owned(fields.event().or_else(|| fields.info_type())),
             owned(fields.change_type()),
+            wecom_events::object_key(&fields),
         )
     };
     Ok(InboxRow {
@@ -209,6 +211,7 @@ pub fn open_event(
         event,
         change_type,
         payload: decrypted.msg,
+        object_key,
     })
 }
 

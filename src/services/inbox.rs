@@ -26,7 +26,7 @@ use crate::services::callbacks::{CallbackRefusal, RefusalKind};
 
 /// Requests a single transaction may carry; bounds latency and statement size.
 const MAX_BATCH: usize = 1024;
-/// Rows per INSERT statement (8 parameters each stays far below both databases' limits).
+/// Rows per INSERT statement (9 parameters each stays far below both databases' limits).
 const ROWS_PER_STATEMENT: usize = 256;
 /// Approximate bytes per INSERT statement. Keeping each statement within one TLS record (16 KiB)
 /// means one write per statement: sqlx 0.9.0 does not set TCP_NODELAY, and a statement split
@@ -69,6 +69,8 @@ pub struct InboxRow {
     pub event: String,
     pub change_type: String,
     pub payload: String,
+    /// See [`crate::services::wecom_events::object_key`].
+    pub object_key: Option<String>,
 }
 
 /// Why a row was not stored.
@@ -429,11 +431,12 @@ fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]>
 }
 
 fn insert_statement(backend: DbBackend, rows: &[&InboxRow]) -> Statement {
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 9;
     let mut sql = String::with_capacity(160 + rows.len() * 48);
     sql.push_str(
         "INSERT INTO callback_inbox \
-         (firm_id, app_id, dedupe_key, received_at, msg_type, event, change_type, payload) VALUES ",
+         (firm_id, app_id, dedupe_key, received_at, msg_type, event, change_type, payload, \
+         object_key) VALUES ",
     );
     let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS);
     for (i, row) in rows.iter().enumerate() {
@@ -462,6 +465,7 @@ fn insert_statement(backend: DbBackend, rows: &[&InboxRow]) -> Statement {
         values.push(row.event.clone().into());
         values.push(row.change_type.clone().into());
         values.push(row.payload.clone().into());
+        values.push(row.object_key.clone().into());
     }
     sql.push_str(" ON CONFLICT (firm_id, dedupe_key) DO NOTHING");
     Statement::from_sql_and_values(backend, sql, values)
@@ -481,6 +485,7 @@ mod tests {
             event: "change_external_contact".into(),
             change_type: "add_external_contact".into(),
             payload: "<xml/>".into(),
+            object_key: None,
         }
     }
 

@@ -8,8 +8,14 @@
 //! Events carry only ids, so each one fetches the object's current state from WeCom
 //! (`externalcontact/get`, `groupchat/get`, `get_corp_tag_list`, `user/get`) and applies it with
 //! the same compare-then-write functions as the full sync. Applying the current state makes an
-//! event idempotent and makes order irrelevant: the same event twice, or two events for one
-//! contact in either order, leave what WeCom has now.
+//! event idempotent: the same event twice, or two events for one contact, leave what WeCom has
+//! now. What it does not settle is two instances applying two events of one object at once: the
+//! fetch that started first may be written last and leave the older state. So intake writes each
+//! row's [`object_key`] (the contact, group, member, or the firm's corp tags), and a row is not
+//! claimed while an older row of the same object is still open (pending, or processing under a
+//! lease or backoff): events of one object are applied one after another, in the order they
+//! arrived; events of different objects still run side by side. Claims are serialised (an
+//! advisory lock on PostgreSQL) so that rule needs to look only at processing rows.
 //!
 //! Transient failures (WeCom busy or throttling, transport errors, the database) are retried
 //! with backoff (`lease_until` holds the next try); after [`MAX_ATTEMPTS`], or at once for an
@@ -30,7 +36,7 @@ use crate::services::wecom_sync::{
 };
 use crate::wecom::client::AppHandle;
 use crate::wecom::token_cache::TokenError;
-use crate::wecom::xml::parse_event;
+use crate::wecom::xml::{EventFields, parse_event};
 use crate::worker::Job;
 
 /// The recurring job that drains the inbox.
@@ -101,6 +107,25 @@ pub async fn drain(ctx: &Ctx, owner: &str, limit: usize) -> Result<usize, DbErr>
 
 const DUE: &str = "(status = 'pending' OR (status = 'processing' AND lease_until < ?))";
 
+/// The object an event is about, as [`apply`] reads it: events with the same key are applied in
+/// arrival order, one at a time. `None` for events the mirror does not follow (no ordering).
+pub fn object_key(fields: &EventFields<'_>) -> Option<String> {
+    let id = |prefix: &str, v: Option<&str>| {
+        v.filter(|s| !s.is_empty()).map(|v| format!("{prefix}:{v}"))
+    };
+    match fields.event()? {
+        "change_external_contact" => id("contact", fields.external_user_id()),
+        "change_external_chat" => id("chat", fields.chat_id()),
+        // Every tag event re-reads the whole tag list, so they are one object.
+        "change_external_tag" => Some("tags".to_string()),
+        "change_contact" => id("member", fields.user_id()),
+        _ => None,
+    }
+}
+
+/// Arbitrary but fixed key for `pg_advisory_xact_lock` around claims ("zf" + "evnt").
+const CLAIM_LOCK_KEY: i64 = 0x7a66_6576_6e74;
+
 async fn claim(ctx: &Ctx, _owner: &str) -> Result<Option<callback_inbox::Model>, DbErr> {
     let now = ctx.now();
     let backend = ctx.db.backend();
@@ -109,18 +134,43 @@ async fn claim(ctx: &Ctx, _owner: &str) -> Result<Option<callback_inbox::Model>,
         _ => "",
     };
     // The attempt count fences the claim: only the claim that took a row may finish it.
+    //
+    // Claims are serialised (SQLite has one writer; PostgreSQL takes an advisory lock for the
+    // claim's short transaction) and take the oldest due row that no processing row of the same
+    // object holds back. Serialised, that is enough for arrival order: an older pending row of
+    // the object would have been taken first unless a processing row held it back, and that row
+    // holds this one back too. So the check reads only processing rows — those in flight or in
+    // backoff, a handful — through `ix_callback_inbox_status_id`; `object_key` needs no index of
+    // its own, which would slow every callback's insert. The `+` keeps the planner off the
+    // `(firm_id, dedupe_key)` index, which would visit every row of the firm. Pending rows and
+    // lapsed processing rows are looked up apart, each in index order, so a claim reads a few
+    // index entries instead of sorting the whole backlog.
+    let free = "(c.object_key IS NULL OR NOT EXISTS (\
+         SELECT 1 FROM callback_inbox o WHERE o.status = 'processing' \
+         AND +o.firm_id = c.firm_id AND o.object_key = c.object_key AND o.id <> c.id))";
     let sql = format!(
         "UPDATE callback_inbox SET status = 'processing', attempts = attempts + 1, \
          lease_until = ? \
-         WHERE id = (SELECT id FROM callback_inbox WHERE {DUE} ORDER BY id LIMIT 1{lock}) \
+         WHERE id = (SELECT MIN(candidate) FROM (\
+           SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'pending' \
+             AND {free} ORDER BY c.id LIMIT 1{lock}) AS candidate \
+           UNION ALL \
+           SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'processing' \
+             AND c.lease_until < ? AND {free} ORDER BY c.id LIMIT 1{lock})) due) \
          AND {DUE} RETURNING *"
     );
     let values: Vec<Value> = vec![(now + LEASE).into(), now.into(), now.into()];
-    let row = ctx
-        .db
-        .write()
-        .query_one_raw(statement(backend, &sql, values))
+    let txn = ctx.db.begin_write().await?;
+    if backend == DbBackend::Postgres {
+        txn.execute_raw(statement(
+            backend,
+            "SELECT pg_advisory_xact_lock(?)",
+            vec![CLAIM_LOCK_KEY.into()],
+        ))
         .await?;
+    }
+    let row = txn.query_one_raw(statement(backend, &sql, values)).await?;
+    txn.commit().await?;
     row.map(|r| callback_inbox::Model::from_query_result(&r, ""))
         .transpose()
 }
@@ -479,4 +529,65 @@ pub async fn retry_parked(
         .exec(ctx.db.write())
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(xml: &str) -> Option<String> {
+        object_key(&parse_event(xml).unwrap())
+    }
+
+    #[test]
+    fn object_keys_name_the_object_each_event_refreshes() {
+        let ev = |event: &str, inner: &str| {
+            format!(
+                "<xml><ToUserName>ww1</ToUserName><MsgType>event</MsgType>\
+                 <Event>{event}</Event>{inner}</xml>"
+            )
+        };
+        assert_eq!(
+            key(&ev(
+                "change_external_contact",
+                "<ChangeType>edit_external_contact</ChangeType><UserID>zhang</UserID>\
+                 <ExternalUserID>wmA</ExternalUserID>"
+            ))
+            .as_deref(),
+            Some("contact:wmA")
+        );
+        assert_eq!(
+            key(&ev(
+                "change_external_chat",
+                "<ChangeType>update</ChangeType><ChatId>wrB</ChatId>"
+            ))
+            .as_deref(),
+            Some("chat:wrB")
+        );
+        assert_eq!(
+            key(&ev(
+                "change_external_tag",
+                "<ChangeType>create</ChangeType><Id>et1</Id>"
+            ))
+            .as_deref(),
+            Some("tags")
+        );
+        assert_eq!(
+            key(&ev(
+                "change_contact",
+                "<ChangeType>update_user</ChangeType><UserID>li</UserID>"
+            ))
+            .as_deref(),
+            Some("member:li")
+        );
+        // Nothing to order: events the mirror ignores, and events missing their id (parked).
+        assert_eq!(key(&ev("enter_agent", "")), None);
+        assert_eq!(
+            key(&ev(
+                "change_external_contact",
+                "<ChangeType>add_external_contact</ChangeType><ExternalUserID></ExternalUserID>"
+            )),
+            None
+        );
+    }
 }

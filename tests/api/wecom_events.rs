@@ -442,6 +442,81 @@ async fn two_workers_never_apply_one_event_twice() {
     );
 }
 
+/// An edit of the `i`th contact; `second` tells events of one contact apart (WeCom's
+/// `CreateTime`), so they are not deduplicated as one.
+fn edit(r: &SyncRig, i: usize, second: i64) -> SandboxEvent {
+    let c = &r.dataset.external_contacts[i];
+    let mut e = ExternalContactEvent::new(
+        ContactChangeType::EditExternalContact,
+        &c.follow_users[0].userid,
+        Some(&c.external_userid),
+    );
+    e.create_time = Some(r.app.clock.now().timestamp() + second);
+    SandboxEvent::ChangeExternalContact(e)
+}
+
+/// Inbox statuses in arrival order.
+async fn statuses(r: &SyncRig) -> Vec<String> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    use zhangfang::db::entities::callback_inbox;
+    callback_inbox::Entity::find()
+        .order_by_asc(callback_inbox::Column::Id)
+        .all(r.app.state.db.read())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| format!("{:?}", row.status).to_lowercase())
+        .collect()
+}
+
+#[tokio::test]
+async fn two_workers_apply_the_events_of_one_contact_one_after_another() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    send(&r, edit(&r, 0, 1)).await;
+    send(&r, edit(&r, 0, 2)).await;
+    send(&r, edit(&r, 1, 3)).await;
+    // Worker A's fetch for the first event is slow; while it runs, worker B must not take the
+    // second event of the same contact (its fetch could finish first and be overwritten by A's
+    // older state), only the other contact's.
+    r.sandbox.inject(zhangfang::sandbox::Fault::latency(
+        Some("externalcontact/get"),
+        std::time::Duration::from_millis(600),
+        1,
+    ));
+    let other = r.app.another_instance().await;
+    let (a, b) = tokio::join!(wecom_events::drain(&r.app.state.ctx, "a", 1), async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        wecom_events::drain(&other.state.ctx, "b", 1).await
+    });
+    assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
+    assert_eq!(statuses(&r).await, ["done", "pending", "done"]);
+    assert_eq!(drain(&r).await, 1);
+    assert_eq!(statuses(&r).await, ["done", "done", "done"]);
+    assert_current(&r).await;
+}
+
+#[tokio::test]
+async fn an_event_waiting_for_its_backoff_holds_back_later_events_of_its_object_only() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    r.sandbox.inject(zhangfang::sandbox::Fault::error(
+        "externalcontact/get",
+        45009,
+        1,
+    ));
+    send(&r, edit(&r, 0, 1)).await;
+    send(&r, edit(&r, 0, 2)).await;
+    send(&r, edit(&r, 1, 3)).await;
+    // The first event fails and waits for its backoff; the second waits behind it, the third
+    // (another contact) goes on.
+    assert_eq!(drain(&r).await, 2);
+    assert_eq!(statuses(&r).await, ["processing", "pending", "done"]);
+    r.app.clock.advance(Duration::seconds(10));
+    assert_eq!(drain(&r).await, 2);
+    assert_eq!(statuses(&r).await, ["done", "done", "done"]);
+}
+
 #[tokio::test]
 async fn the_standard_worker_drains_the_inbox_on_its_own() {
     let r = sync_rig(Profile::Demo).await;

@@ -27,6 +27,10 @@ pub struct Model {
     pub processed_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text")]
     pub last_error: Option<String>,
+    /// The WeCom object the event is about (`contact:…`, `chat:…`, `member:…`, `tags`); events
+    /// of one object are applied in arrival order. `None`: not ordered.
+    #[sea_orm(column_type = "Text")]
+    pub object_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
