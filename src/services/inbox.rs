@@ -404,14 +404,37 @@ async fn insert_in_one_transaction(db: &Database, rows: &[&InboxRow]) -> Result<
             .map(|_| ());
     }
     let txn = db.begin_write().await?;
-    for chunk in statement_chunks(rows) {
+    let chunks = match db.backend() {
+        DbBackend::Postgres => statement_chunks(rows),
+        _ => fixed_chunks(rows),
+    };
+    for chunk in chunks {
         txn.execute_raw(insert_statement(db.backend(), chunk))
             .await?;
     }
     txn.commit().await
 }
 
-/// Splits rows into statements bounded by row count and by approximate size.
+/// Row counts of SQLite's INSERT statements. A group of any size is cut into these, so the
+/// writer's connection keeps at most five statement texts prepared in its cache instead of
+/// preparing a new text for each group size. (SQLite has no TLS records to fit.)
+const SQLITE_CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// Splits rows into statements of the sizes in [`SQLITE_CHUNK_ROWS`], largest first.
+fn fixed_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]> {
+    let mut chunks = Vec::new();
+    let mut rest = rows;
+    for size in SQLITE_CHUNK_ROWS {
+        while rest.len() >= size {
+            let (chunk, tail) = rest.split_at(size);
+            chunks.push(chunk);
+            rest = tail;
+        }
+    }
+    chunks
+}
+
+/// Splits rows into statements bounded by row count and by approximate size (PostgreSQL).
 fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]> {
     let mut chunks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
@@ -493,12 +516,12 @@ mod tests {
     fn statement_numbers_postgres_parameters_across_rows() {
         let (a, b) = (row("a"), row("b"));
         let stmt = insert_statement(DbBackend::Postgres, &[&a, &b]);
-        assert!(stmt.sql.contains("($1,$2,$3,$4,$5,$6,$7,$8),($9,"));
+        assert!(stmt.sql.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,"));
         assert!(
             stmt.sql
                 .ends_with("ON CONFLICT (firm_id, dedupe_key) DO NOTHING")
         );
-        assert_eq!(stmt.values.map(|v| v.0.len()), Some(16));
+        assert_eq!(stmt.values.map(|v| v.0.len()), Some(18));
     }
 
     #[test]
@@ -525,6 +548,25 @@ mod tests {
     fn statement_uses_question_marks_on_sqlite() {
         let a = row("a");
         let stmt = insert_statement(DbBackend::Sqlite, &[&a]);
-        assert!(stmt.sql.contains("(?,?,?,?,?,?,?,?)"));
+        assert!(stmt.sql.contains("(?,?,?,?,?,?,?,?,?)"));
+    }
+
+    #[test]
+    fn sqlite_groups_are_cut_into_five_statement_sizes() {
+        let rows: Vec<InboxRow> = (0..1023).map(|i| row(&i.to_string())).collect();
+        let refs: Vec<&InboxRow> = rows.iter().collect();
+        for n in [0, 1, 3, 5, 255, 256, 257, 1000, 1023] {
+            let chunks = fixed_chunks(&refs[..n]);
+            assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), n);
+            assert!(chunks.iter().all(|c| SQLITE_CHUNK_ROWS.contains(&c.len())));
+            // In order: the rows come back as they went in.
+            let flat: Vec<&str> = chunks
+                .iter()
+                .flat_map(|c| c.iter().map(|r| r.dedupe_key.as_str()))
+                .collect();
+            let want: Vec<&str> = refs[..n].iter().map(|r| r.dedupe_key.as_str()).collect();
+            assert_eq!(flat, want);
+        }
+        assert_eq!(fixed_chunks(&refs[..1000]).len(), 3 + 3 + 2 + 2);
     }
 }
