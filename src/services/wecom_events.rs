@@ -92,15 +92,25 @@ pub async fn run_job(ctx: &Ctx, job: Job) -> anyhow::Result<()> {
 }
 
 /// Claims and applies due events one at a time, oldest first; returns how many it handled.
+///
+/// A transient failure (WeCom busy or unreachable, the app not usable yet) pauses that firm for
+/// the rest of the run: its next event would most likely fail the same way, and trying each one
+/// would spend the firm's WeCom quota and the database's one writer on nothing. The failed event
+/// waits for its backoff; the firm's other events wait for the next run.
 pub async fn drain(ctx: &Ctx, owner: &str, limit: usize) -> Result<usize, DbErr> {
     let mut handled = 0;
+    let mut paused: Vec<i64> = Vec::new();
     while handled < limit {
-        let Some(row) = claim(ctx, owner).await? else {
+        let Some(row) = claim(ctx, owner, &paused).await? else {
             break;
         };
         handled += 1;
         let result = apply(ctx, &row).await;
+        let transient = matches!(result, Err(Failure::Transient(_)));
         finish(ctx, &row, result).await?;
+        if transient && !paused.contains(&row.firm_id) {
+            paused.push(row.firm_id);
+        }
     }
     Ok(handled)
 }
@@ -126,7 +136,11 @@ pub fn object_key(fields: &EventFields<'_>) -> Option<String> {
 /// Arbitrary but fixed key for `pg_advisory_xact_lock` around claims ("zf" + "evnt").
 const CLAIM_LOCK_KEY: i64 = 0x7a66_6576_6e74;
 
-async fn claim(ctx: &Ctx, _owner: &str) -> Result<Option<callback_inbox::Model>, DbErr> {
+async fn claim(
+    ctx: &Ctx,
+    _owner: &str,
+    paused: &[i64],
+) -> Result<Option<callback_inbox::Model>, DbErr> {
     let now = ctx.now();
     let backend = ctx.db.backend();
     let lock = match backend {
@@ -148,18 +162,31 @@ async fn claim(ctx: &Ctx, _owner: &str) -> Result<Option<callback_inbox::Model>,
     let free = "(c.object_key IS NULL OR NOT EXISTS (\
          SELECT 1 FROM callback_inbox o WHERE o.status = 'processing' \
          AND +o.firm_id = c.firm_id AND o.object_key = c.object_key AND o.id <> c.id))";
+    let skip = if paused.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " AND c.firm_id NOT IN ({})",
+            vec!["?"; paused.len()].join(",")
+        )
+    };
     let sql = format!(
         "UPDATE callback_inbox SET status = 'processing', attempts = attempts + 1, \
          lease_until = ? \
          WHERE id = (SELECT MIN(candidate) FROM (\
-           SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'pending' \
+           SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'pending'{skip} \
              AND {free} ORDER BY c.id LIMIT 1{lock}) AS candidate \
            UNION ALL \
            SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'processing' \
-             AND c.lease_until < ? AND {free} ORDER BY c.id LIMIT 1{lock})) due) \
+             AND c.lease_until < ?{skip} AND {free} ORDER BY c.id LIMIT 1{lock})) due) \
          AND {DUE} RETURNING *"
     );
-    let values: Vec<Value> = vec![(now + LEASE).into(), now.into(), now.into()];
+    let paused_values = || paused.iter().map(|&id| Value::from(id));
+    let mut values: Vec<Value> = vec![(now + LEASE).into()];
+    values.extend(paused_values());
+    values.push(now.into());
+    values.extend(paused_values());
+    values.push(now.into());
     let txn = ctx.db.begin_write().await?;
     if backend == DbBackend::Postgres {
         txn.execute_raw(statement(
