@@ -1,6 +1,6 @@
 //! Images and files made on the server: the receipt and collection-detail images (askama SVG
-//! templates rasterised by resvg with the bundled CJK font), the statements as XLSX and the
-//! small chart of the last twelve periods as inline SVG.
+//! templates rasterised by resvg with the bundled CJK font), the statements as XLSX and as one
+//! tall image (same rasteriser), and the small chart of the last twelve periods as inline SVG.
 //!
 //! Everything here is pure: data in, bytes out. Services gather the data; the web layer serves
 //! the bytes or hands them to WeCom.
@@ -9,6 +9,7 @@ pub mod chart;
 pub mod collection;
 pub mod fonts;
 pub mod receipt;
+pub mod report;
 pub mod statements;
 
 use resvg::{tiny_skia, usvg};

@@ -45,6 +45,23 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("sidebar-{name}.png")), png).unwrap();
 }
 
+/// Waits until `sql` counts `expected`: the send log is written after the bridge reports the
+/// message sent, so the page may say 已发送 a moment before the row is there.
+async fn wait_count(app: &helpers::TestApp, sql: &str, expected: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = app.count(sql).await;
+        if n == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql}: {n}, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Clicks like a finger would, without the sticky tab bar getting in the way of WebDriver's
 /// hit test.
 async fn click(client: &Client, css: &str) {
@@ -444,13 +461,12 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
             .is_some_and(|l| l.iter().any(|m| m["msgtype"] == "image")),
         "{log}"
     );
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM message_log WHERE scene = 'receipt' AND msg_type = 'image'"
-        )
-        .await,
-        1
-    );
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'receipt' AND msg_type = 'image'",
+        1,
+    )
+    .await;
     // The shown image is the receipt itself.
     let shown = wait(c, "#demo-sent img.sent-image")
         .await
@@ -507,17 +523,45 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         .await
         .expect("the workbook reaches the chat as a file");
     shot(c, "report-sent").await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'file'")
-            .await,
-        1
-    );
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'file'",
+        1,
+    )
+    .await;
+    // ... and as one image of the statements, for reading on a phone.
+    let before = c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len();
+    click(c, "#report-image [data-send-media]").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len()
+        <= before
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the statements image reaches the chat"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shot(c, "report-image-sent").await;
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'image'",
+        1,
+    )
+    .await;
 
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM message_log WHERE scene = 'collection' AND msg_type = 'image'"
-        )
-        .await,
-        1
-    );
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'collection' AND msg_type = 'image'",
+        1,
+    )
+    .await;
 }

@@ -828,6 +828,48 @@ pub async fn reports_media(
     media_reply(&state, who.firm_id, &key, filename).await
 }
 
+/// The period's statements as one tall PNG, to download or open.
+pub async fn reports_png(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (filename, png) = reports::image(&state, &who, customer_id, period).await?;
+    Ok(download("image/png", &filename, png))
+}
+
+/// 发送报表图片: the period's statements as an image, kept and uploaded as WeCom temporary media
+/// for the chat bridge; refused like the workbook when they do not balance.
+pub async fn reports_image_media(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    _csrf: CsrfHeader,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (filename, png) = reports::image(&state, &who, customer_id, period).await?;
+    let key = format!("report-image:{customer_id}:{period}");
+    crate::services::media::store(
+        state.db.write(),
+        who.firm_id,
+        crate::services::media::NewFile {
+            ref_key: &key,
+            kind: crate::db::entities::media_file::Kind::Image,
+            filename: &filename,
+            content_type: "image/png",
+            bytes: &png,
+        },
+        state.now(),
+    )
+    .await?;
+    media_reply(&state, who.firm_id, &key, filename).await
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "sidebar/sections/invoices.html", blocks = ["content"])]
 struct InvoicesPage {
