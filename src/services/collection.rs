@@ -17,6 +17,7 @@ use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
 use crate::render::collection::{CollectionData, CollectionLine};
+use crate::services::attachments::{self, AttachmentRow, Owner, Upload};
 use crate::services::audit::{self, Object, Who};
 use crate::services::sessions::CurrentEmployee;
 use crate::services::{Ctx, access};
@@ -50,6 +51,8 @@ pub struct Record {
     pub total_count: i32,
     pub total: Money,
     pub note: Option<String>,
+    /// Photos and scans of the documents (images and PDFs).
+    pub attachments: Vec<AttachmentRow>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -103,6 +106,13 @@ pub async fn overview(
         .all(db)
         .await?;
     let names = employee_names(ctx, me.firm_id).await?;
+    let mut files = attachments::list(
+        ctx,
+        me.firm_id,
+        Owner::Collection,
+        records.iter().map(|r| r.id),
+    )
+    .await?;
     let mut out = Vec::new();
     let mut p = through;
     while p >= from {
@@ -120,7 +130,10 @@ pub async fn overview(
             records: records
                 .iter()
                 .filter(|r| r.period == key)
-                .map(|r| record_of(r, &names))
+                .map(|r| Record {
+                    attachments: files.remove(&r.id).unwrap_or_default(),
+                    ..record_of(r, &names)
+                })
                 .collect(),
             missing: missing
                 .iter()
@@ -162,6 +175,7 @@ fn record_of(r: &invoice_collection::Model, names: &[(i64, String)]) -> Record {
         total_count: r.total_count,
         total: Money::from_fen(r.total_fen),
         note: r.note.clone(),
+        attachments: Vec::new(),
     }
 }
 
@@ -174,6 +188,8 @@ pub struct NewCollection {
     pub note: Option<String>,
     /// 保存并标记完成: the period's documents are all in.
     pub complete: bool,
+    /// Photos and scans of the documents received.
+    pub files: Vec<Upload>,
 }
 
 /// Records a collection; with `complete`, marks the period complete and resolves its open
@@ -218,8 +234,10 @@ pub async fn record(
     let total_count = i32::try_from(lines.iter().map(|l| l.count).sum::<i64>())
         .map_err(|_| AppError::Validation("张数过大".into()))?;
     let total_fen: i64 = lines.iter().map(|l| l.amount_fen).sum();
+    let checked = attachments::check_all(&input.files)?;
     let now = ctx.now();
     let period = input.period.to_string();
+    let stored = attachments::put_all(ctx, me.firm_id, checked).await?;
     let txn = ctx.db.begin_write().await?;
     let who = Who::employee(me, ip);
     let row = invoice_collection::ActiveModel {
@@ -239,6 +257,9 @@ pub async fn record(
     }
     .insert(&txn)
     .await?;
+    stored
+        .attach(&txn, me, Owner::Collection, row.id, now)
+        .await?;
     let status = if input.complete {
         service_period::CollectionStatus::Complete
     } else {
@@ -332,7 +353,7 @@ pub async fn record(
         Some(
             json!({"customer_id": customer.id, "period": period, "lines": lines,
                     "total_count": total_count, "total_fen": total_fen,
-                    "missing_resolved": resolved}),
+                    "missing_resolved": resolved, "attachments": stored.len()}),
         ),
     )
     .await?;

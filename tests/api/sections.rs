@@ -92,6 +92,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
             lines: lines.clone(),
             note: None,
             complete: false,
+            files: Vec::new(),
         },
     )
     .await
@@ -125,6 +126,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
             }],
             note: Some("房租发票补交".into()),
             complete: true,
+            files: Vec::new(),
         },
     )
     .await
@@ -168,6 +170,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
             }],
             note: None,
             complete: false,
+            files: Vec::new(),
         },
     )
     .await
