@@ -5,7 +5,9 @@
 //! record's customer in the record's section.
 //!
 //! Files are put into the store before the record's transaction, so the transaction stays short
-//! and holds no upload; the caller inserts the rows in its transaction with [`Stored::attach`].
+//! and holds no upload; the caller inserts the rows in its transaction with [`Stored::attach`]
+//! and hands the transaction's outcome to [`Stored::keep_if`], which deletes the files again when
+//! it failed: a file no row names would never be shown, served or cleaned up.
 
 use std::collections::HashMap;
 
@@ -83,16 +85,41 @@ pub async fn put_all<'a>(
     let month = crate::domain::clock::to_local(ctx.now())
         .format("%Y/%m")
         .to_string();
-    let mut files = Vec::with_capacity(checked.len());
+    let mut stored = Stored {
+        files: Vec::with_capacity(checked.len()),
+    };
     for c in checked {
         let key = format!("{firm_id}/{month}/{}", uuid::Uuid::new_v4().simple());
-        ctx.media.put(&key, c.bytes).await?;
-        files.push((c, key));
+        if let Err(e) = ctx.media.put(&key, c.bytes).await {
+            // The ones already stored go too (and this one, should it have been half written).
+            stored.files.push((c, key));
+            stored.discard(ctx).await;
+            return Err(e);
+        }
+        stored.files.push((c, key));
     }
-    Ok(Stored { files })
+    Ok(stored)
 }
 
 impl Stored<'_> {
+    /// The outcome of the record's transaction, after deleting the files again if it failed.
+    pub async fn keep_if<T>(self, ctx: &Ctx, saved: AppResult<T>) -> AppResult<T> {
+        if saved.is_err() {
+            self.discard(ctx).await;
+        }
+        saved
+    }
+
+    /// Deletes the files. A file that cannot be deleted is logged, not raised: the caller is
+    /// already answering with the error that made the files unwanted.
+    async fn discard(self, ctx: &Ctx) {
+        for (_, key) in self.files {
+            if let Err(e) = ctx.media.delete(&key).await {
+                tracing::warn!(key = %key, error = %e, "an unreferenced attachment file stays in the store");
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.files.len()
     }

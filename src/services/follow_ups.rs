@@ -131,34 +131,38 @@ pub async fn add(
     let checked = attachments::check_all(&input.files)?;
     let now = ctx.now();
     let stored = attachments::put_all(ctx, me.firm_id, checked).await?;
-    let txn = ctx.db.begin_write().await?;
-    let row = follow_up::ActiveModel {
-        firm_id: Set(me.firm_id),
-        customer_id: Set(customer.id),
-        employee_id: Set(Some(me.employee_id)),
-        kind: Set(kind),
-        content: Set(content),
-        next_at: Set(next_at),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    stored
-        .attach(&txn, me, Owner::FollowUp, row.id, now)
+    let saved = async {
+        let txn = ctx.db.begin_write().await?;
+        let row = follow_up::ActiveModel {
+            firm_id: Set(me.firm_id),
+            customer_id: Set(customer.id),
+            employee_id: Set(Some(me.employee_id)),
+            kind: Set(kind),
+            content: Set(content),
+            next_at: Set(next_at),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
         .await?;
-    audit::record_in(
-        &txn,
-        now,
-        who,
-        "follow_up.create",
-        Object::new("follow_up", row.id),
-        None,
-        Some(json!({ "customer_id": customer.id, "kind": row.kind, "next_at": row.next_at, "attachments": stored.len() })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
+        stored
+            .attach(&txn, me, Owner::FollowUp, row.id, now)
+            .await?;
+        audit::record_in(
+            &txn,
+            now,
+            who,
+            "follow_up.create",
+            Object::new("follow_up", row.id),
+            None,
+            Some(json!({ "customer_id": customer.id, "kind": row.kind, "next_at": row.next_at, "attachments": stored.len() })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
+    }
+    .await;
+    stored.keep_if(ctx, saved).await
 }

@@ -300,3 +300,92 @@ async fn a_collection_keeps_its_photos_and_scans_and_shows_them_to_the_team_only
         404
     );
 }
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files_under(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn files_of_a_record_whose_transaction_fails_are_deleted_again() {
+    use sea_orm::ConnectionTrait;
+    let data_dir = tempfile::tempdir().unwrap();
+    let data_path = data_dir.path().to_path_buf();
+    let w = crate::sidebar_customers::world_with(move |s| s.server.data_dir = data_path).await;
+    let media = data_dir.path().join("media");
+    // A constraint only the database knows: one attachment per firm. The files are stored before
+    // the transaction; the second row fails inside it.
+    w.app
+        .state
+        .db
+        .write()
+        .execute_unprepared("CREATE UNIQUE INDEX ux_test_one_attachment ON attachment (firm_id)")
+        .await
+        .unwrap();
+    let staff = w.app.signed_in("staff").await;
+    let token = staff.csrf_token("/sidebar").await;
+    let r = post(
+        &staff,
+        w.jia,
+        &token,
+        vec![
+            ("发票.png", PNG.to_vec()),
+            ("合同.pdf", b"%PDF-1.4 lost".to_vec()),
+        ],
+    )
+    .await;
+    assert!(!r.status().is_success(), "{}", r.status());
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM follow_up").await, 0);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM attachment").await, 0);
+    assert_eq!(files_under(&media), Vec::<std::path::PathBuf>::new());
+
+    // The same for a collection; and a record that is saved keeps its file.
+    let collector = w
+        .app
+        .add_employee(
+            w.firm_id,
+            crate::helpers::NewEmployee {
+                name: "收票员",
+                userid: Some("collector"),
+                role: zhangfang::db::entities::employee::Role::Staff,
+                permissions: &["basic", "collection"],
+                ..Default::default()
+            },
+        )
+        .await;
+    crate::sidebar_customers::serve(&w.app, w.firm_id, w.jia, collector).await;
+    let b = w.app.signed_in("collector").await;
+    let token = b.csrf_token("/sidebar").await;
+    let r = post_collection(
+        &b,
+        w.jia,
+        &token,
+        vec![
+            ("发票.png", PNG.to_vec()),
+            ("回单.pdf", b"%PDF-1.4 lost".to_vec()),
+        ],
+    )
+    .await;
+    assert!(!r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM invoice_collection").await,
+        0
+    );
+    assert_eq!(files_under(&media), Vec::<std::path::PathBuf>::new());
+    let r = post_collection(&b, w.jia, &token, vec![("发票.png", PNG.to_vec())]).await;
+    assert_eq!(r.status(), 302);
+    let kept = files_under(&media);
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), PNG);
+}
