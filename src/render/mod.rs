@@ -36,6 +36,8 @@ pub struct Image {
     pub scale: f32,
     /// Where the amount (figures and 大写) was drawn, in layout pixels.
     pub amount_area: Option<Rect>,
+    /// Where a seal is drawn when there is one (receipts), in layout pixels.
+    pub seal_area: Option<Rect>,
 }
 
 /// Rasterises an SVG document with the bundled font only, at `scale` device pixels per SVG

@@ -192,6 +192,7 @@ pub fn render(s: &Statements, firm_name: &str) -> AppResult<Image> {
         height,
         scale: SCALE,
         amount_area,
+        seal_area: None,
     })
 }
 

@@ -41,6 +41,7 @@ pub mod message_templates;
 pub mod overview;
 pub mod passwords;
 pub mod payments;
+pub mod receipt_seal;
 pub mod receipts;
 pub mod reports;
 pub mod sends;
