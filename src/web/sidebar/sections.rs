@@ -874,6 +874,8 @@ struct InvoicesPage {
     customer_id: i64,
     view: invoices::InvoicesView,
     chat: Option<ChatRef>,
+    /// 开票数据提醒 speaks of this month, so it is offered on this month's page only.
+    is_current: bool,
 }
 
 impl InvoicesPage {
@@ -895,15 +897,14 @@ pub async fn invoices_view(
     chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
-    let period = match period_param(query.period.as_deref())? {
-        Some(p) => p,
-        None => Period::of_date(today_local(state.now())),
-    };
+    let this_month = Period::of_date(today_local(state.now()));
+    let period = period_param(query.period.as_deref())?.unwrap_or(this_month);
     let view = invoices::view(&state, &who, customer_id, period).await?;
     let page = InvoicesPage {
         customer_id,
         view,
         chat: chat.chat()?,
+        is_current: period == this_month,
     };
     Ok(respond(
         &req,
