@@ -243,9 +243,14 @@ async fn filings_show_the_calendar_deadline_with_its_postponement_and_the_notice
     assert_eq!(view.lines.len(), 2);
     let vat = &view.lines[0];
     assert_eq!(vat.tax_label, "增值税及附加税费");
-    // October 2026: the official calendar says the 26th (国庆 and 中秋), a 顺延.
+    // October 2026: the official calendar says the 26th (国庆节, October 1–7), a 顺延 said with
+    // its reason.
     assert_eq!(vat.due_date, NaiveDate::from_ymd_opt(2026, 10, 26).unwrap());
     assert!(vat.postponed && !vat.provisional);
+    assert_eq!(
+        vat.postponed_note.as_deref(),
+        Some("法定10月15日，遇国庆节顺延")
+    );
     assert!(view.notice.is_none());
     assert!(
         view.notice_blocked
