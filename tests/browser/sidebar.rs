@@ -479,7 +479,8 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         "{shown}"
     );
 
-    // 收票: record documents in place, then share the detail image into the chat.
+    // 收票: record documents in place with a photo of them, then share the detail image into
+    // the chat.
     click(c, "#tab-collection").await;
     wait(c, "#section-collection #collection-form").await;
     wait(c, "#collection-form input[name=count_0]")
@@ -487,8 +488,24 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         .send_keys("4")
         .await
         .unwrap();
+    let photo = std::env::temp_dir().join(format!("zf-browser-invoice-{}.png", std::process::id()));
+    std::fs::write(&photo, PNG).unwrap();
+    wait(c, "#collection-form input[name=file1]")
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
     click(c, "#collection-form button[type=submit]").await;
     wait_text(c, "收票已保存").await;
+    wait(c, "#section-collection .attachments img.thumb").await;
+    c.execute(
+        "document.querySelector('#section-collection .attachments').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(c, "collection-photo").await;
+    let _ = std::fs::remove_file(&photo);
     let before = c
         .find_all(Locator::Css("#demo-sent li"))
         .await
