@@ -205,32 +205,32 @@ const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
     }
 }
 
-/// Holiday blocks (first day, last day, inclusive) from the State Council
-/// general office's yearly notices.
-const HOLIDAY_BLOCKS: &[(NaiveDate, NaiveDate)] = &[
+/// Holiday blocks (first day, last day inclusive, name) from the State
+/// Council general office's yearly notices.
+const HOLIDAY_BLOCKS: &[(NaiveDate, NaiveDate, &str)] = &[
     // 2024 (国办发明电〔2023〕7号)
-    (ymd(2023, 12, 30), ymd(2024, 1, 1)), // 元旦, "与周末连休"
-    (ymd(2024, 2, 10), ymd(2024, 2, 17)), // 春节
-    (ymd(2024, 4, 4), ymd(2024, 4, 6)),   // 清明
-    (ymd(2024, 5, 1), ymd(2024, 5, 5)),   // 劳动节
-    (ymd(2024, 6, 8), ymd(2024, 6, 10)),  // 端午, "与周末连休"
-    (ymd(2024, 9, 15), ymd(2024, 9, 17)), // 中秋
-    (ymd(2024, 10, 1), ymd(2024, 10, 7)), // 国庆
+    (ymd(2023, 12, 30), ymd(2024, 1, 1), "元旦"), // 与周末连休
+    (ymd(2024, 2, 10), ymd(2024, 2, 17), "春节"),
+    (ymd(2024, 4, 4), ymd(2024, 4, 6), "清明节"),
+    (ymd(2024, 5, 1), ymd(2024, 5, 5), "劳动节"),
+    (ymd(2024, 6, 8), ymd(2024, 6, 10), "端午节"), // 与周末连休
+    (ymd(2024, 9, 15), ymd(2024, 9, 17), "中秋节"),
+    (ymd(2024, 10, 1), ymd(2024, 10, 7), "国庆节"),
     // 2025 (国办发明电〔2024〕12号)
-    (ymd(2025, 1, 1), ymd(2025, 1, 1)),   // 元旦
-    (ymd(2025, 1, 28), ymd(2025, 2, 4)),  // 春节
-    (ymd(2025, 4, 4), ymd(2025, 4, 6)),   // 清明
-    (ymd(2025, 5, 1), ymd(2025, 5, 5)),   // 劳动节
-    (ymd(2025, 5, 31), ymd(2025, 6, 2)),  // 端午
-    (ymd(2025, 10, 1), ymd(2025, 10, 8)), // 国庆 + 中秋
+    (ymd(2025, 1, 1), ymd(2025, 1, 1), "元旦"),
+    (ymd(2025, 1, 28), ymd(2025, 2, 4), "春节"),
+    (ymd(2025, 4, 4), ymd(2025, 4, 6), "清明节"),
+    (ymd(2025, 5, 1), ymd(2025, 5, 5), "劳动节"),
+    (ymd(2025, 5, 31), ymd(2025, 6, 2), "端午节"),
+    (ymd(2025, 10, 1), ymd(2025, 10, 8), "国庆节、中秋节"),
     // 2026 (国办发明电〔2025〕7号)
-    (ymd(2026, 1, 1), ymd(2026, 1, 3)),   // 元旦
-    (ymd(2026, 2, 15), ymd(2026, 2, 23)), // 春节
-    (ymd(2026, 4, 4), ymd(2026, 4, 6)),   // 清明
-    (ymd(2026, 5, 1), ymd(2026, 5, 5)),   // 劳动节
-    (ymd(2026, 6, 19), ymd(2026, 6, 21)), // 端午
-    (ymd(2026, 9, 25), ymd(2026, 9, 27)), // 中秋
-    (ymd(2026, 10, 1), ymd(2026, 10, 7)), // 国庆
+    (ymd(2026, 1, 1), ymd(2026, 1, 3), "元旦"),
+    (ymd(2026, 2, 15), ymd(2026, 2, 23), "春节"),
+    (ymd(2026, 4, 4), ymd(2026, 4, 6), "清明节"),
+    (ymd(2026, 5, 1), ymd(2026, 5, 5), "劳动节"),
+    (ymd(2026, 6, 19), ymd(2026, 6, 21), "端午节"),
+    (ymd(2026, 9, 25), ymd(2026, 9, 27), "中秋节"),
+    (ymd(2026, 10, 1), ymd(2026, 10, 7), "国庆节"),
 ];
 
 /// Weekend days declared working days (调休).
@@ -279,13 +279,19 @@ const OFFICIAL_2024: [NaiveDate; 12] = [
 /// one entry per day.
 pub fn builtin_holidays() -> Vec<(NaiveDate, DayKind)> {
     let mut entries = Vec::new();
-    for &(start, end) in HOLIDAY_BLOCKS {
+    for &(start, end, _) in HOLIDAY_BLOCKS {
         for day in start.iter_days().take_while(|d| *d <= end) {
             entries.push((day, DayKind::Holiday));
         }
     }
     entries.extend(ADJUSTED_WORKDAYS.iter().map(|&d| (d, DayKind::Workday)));
     entries
+}
+
+/// The built-in holiday blocks with their names (first day, last day
+/// inclusive, name), so stored holidays can say which holiday they are.
+pub fn builtin_holiday_names() -> Vec<(NaiveDate, NaiveDate, &'static str)> {
+    HOLIDAY_BLOCKS.to_vec()
 }
 
 /// The 2024 official deadlines as (year, month, date).
@@ -320,6 +326,60 @@ pub fn builtin_official_2024() -> Vec<(i32, u32, NaiveDate)> {
         .iter()
         .map(|&date| (date.year(), date.month(), date))
         .collect()
+}
+
+/// A deadline later than the law's own day (顺延): the statutory day, the day it moved to, and
+/// why — the legal holidays in the filing period up to the statutory day (named as stored), or
+/// the weekend it fell on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Postponement {
+    pub statutory: NaiveDate,
+    pub deadline: NaiveDate,
+    /// e.g. "国庆节、中秋节" or "周末".
+    pub reason: String,
+}
+
+/// Whether `deadline` is a 顺延 of `statutory` (征管法实施细则 art. 109), and why. `names` gives a
+/// stored holiday's name; holidays are looked up from the first of the statutory day's month
+/// through the first working day that is not before the statutory day, so a run of holidays
+/// before the 15th and a holiday on the 15th itself both count.
+pub fn postponement(
+    statutory: NaiveDate,
+    deadline: NaiveDate,
+    holidays: &HolidayTable,
+    names: &dyn Fn(NaiveDate) -> Option<String>,
+) -> Option<Postponement> {
+    if deadline <= statutory {
+        return None;
+    }
+    let mut reasons: Vec<String> = Vec::new();
+    let mut day = statutory.with_day(1).unwrap_or(statutory);
+    while day < deadline && (day <= statutory || !holidays.is_working_day(day)) {
+        if holidays.is_holiday(day)
+            && let Some(name) = names(day)
+            && !name.is_empty()
+            && !reasons.contains(&name)
+        {
+            reasons.push(name);
+        }
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
+        }
+    }
+    let reason = if !reasons.is_empty() {
+        reasons.join("、")
+    } else if !holidays.is_working_day(statutory) {
+        "周末".to_string()
+    } else {
+        // Moved by the tax bureau's calendar for a reason our holiday data does not show.
+        "征期日历调整".to_string()
+    };
+    Some(Postponement {
+        statutory,
+        deadline,
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -574,5 +634,33 @@ mod tests {
         let jan = calendar.deadline(p(2026, 1), &table);
         assert_eq!(jan.date, ymd(2026, 1, 20));
         assert!(!jan.provisional, "2026 is official now");
+    }
+
+    #[test]
+    fn a_postponement_names_the_holidays_that_caused_it() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        // An October with a week off whose days are stored under two names.
+        let holidays = HolidayTable::new((1..=7).map(|day| (d(10, day), DayKind::Holiday)));
+        let names = |day: NaiveDate| {
+            (day.month() == 10 && day.day() <= 7).then(|| {
+                if day.day() == 6 {
+                    "中秋节".to_string()
+                } else {
+                    "国庆节".to_string()
+                }
+            })
+        };
+        let p = postponement(d(10, 15), d(10, 26), &holidays, &names).unwrap();
+        assert_eq!(p.reason, "国庆节、中秋节");
+        assert_eq!((p.statutory, p.deadline), (d(10, 15), d(10, 26)));
+        // On time is no postponement.
+        assert_eq!(postponement(d(10, 15), d(10, 15), &holidays, &names), None);
+        // A 15th on a Sunday (2026-11-15) moved to Monday: the weekend.
+        let none = HolidayTable::new([]);
+        let p = postponement(d(11, 15), d(11, 16), &none, &|_| None).unwrap();
+        assert_eq!(p.reason, "周末");
+        // A later date the holiday data does not explain is the calendar's.
+        let p = postponement(d(12, 15), d(12, 17), &none, &|_| None).unwrap();
+        assert_eq!(p.reason, "征期日历调整");
     }
 }

@@ -108,6 +108,7 @@ pub fn render(d: &CollectionData) -> AppResult<Image> {
         height,
         scale: SCALE,
         amount_area: Some(area),
+        seal_area: None,
     })
 }
 

@@ -1,6 +1,6 @@
 //! Images and files made on the server: the receipt and collection-detail images (askama SVG
-//! templates rasterised by resvg with the bundled CJK font), the statements as XLSX and the
-//! small chart of the last twelve periods as inline SVG.
+//! templates rasterised by resvg with the bundled CJK font), the statements as XLSX and as one
+//! tall image (same rasteriser), and the small chart of the last twelve periods as inline SVG.
 //!
 //! Everything here is pure: data in, bytes out. Services gather the data; the web layer serves
 //! the bytes or hands them to WeCom.
@@ -9,6 +9,7 @@ pub mod chart;
 pub mod collection;
 pub mod fonts;
 pub mod receipt;
+pub mod report;
 pub mod statements;
 
 use resvg::{tiny_skia, usvg};
@@ -35,6 +36,8 @@ pub struct Image {
     pub scale: f32,
     /// Where the amount (figures and 大写) was drawn, in layout pixels.
     pub amount_area: Option<Rect>,
+    /// Where a seal is drawn when there is one (receipts), in layout pixels.
+    pub seal_area: Option<Rect>,
 }
 
 /// Rasterises an SVG document with the bundled font only, at `scale` device pixels per SVG

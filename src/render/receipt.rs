@@ -123,8 +123,11 @@ fn rows_of(d: &ReceiptData, top: f32) -> (Vec<Row>, f32, Option<Rect>) {
     (rows, y, amount)
 }
 
-/// The receipt as SVG (what [`render`] rasterises) and where the amount is.
-pub fn svg(d: &ReceiptData) -> AppResult<(String, Option<Rect>)> {
+/// The seal's side in layout pixels.
+const SEAL: f32 = 150.0;
+
+/// The receipt as SVG (what [`render`] rasterises), where the amount is and where the seal goes.
+pub fn svg(d: &ReceiptData) -> AppResult<(String, Option<Rect>, Rect)> {
     let table_top = 140.0;
     let (rows, table_bottom, amount) = rows_of(d, table_top);
     let footer_w = WIDTH - 2.0 * MARGIN - 260.0;
@@ -149,6 +152,12 @@ pub fn svg(d: &ReceiptData) -> AppResult<(String, Option<Rect>)> {
         .seal_png
         .as_ref()
         .map(|png| (seal_x, seal_y, png_data_uri(png)));
+    let seal_area = Rect {
+        x: seal_x,
+        y: seal_y,
+        width: SEAL,
+        height: SEAL,
+    };
     let page = ReceiptSvg {
         width: WIDTH,
         height,
@@ -168,12 +177,12 @@ pub fn svg(d: &ReceiptData) -> AppResult<(String, Option<Rect>)> {
     let svg = page
         .render()
         .map_err(|e| AppError::internal(format!("receipt template: {e}")))?;
-    Ok((svg, amount))
+    Ok((svg, amount, seal_area))
 }
 
 /// The receipt as a PNG.
 pub fn render(d: &ReceiptData) -> AppResult<Image> {
-    let (svg, amount_area) = svg(d)?;
+    let (svg, amount_area, seal_area) = svg(d)?;
     let (png, width, height) = rasterise(&svg, SCALE)?;
     Ok(Image {
         png,
@@ -181,6 +190,7 @@ pub fn render(d: &ReceiptData) -> AppResult<Image> {
         height,
         scale: SCALE,
         amount_area,
+        seal_area: d.seal_png.is_some().then_some(seal_area),
     })
 }
 
@@ -282,8 +292,8 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_void_receipt_says_so_and_a_seal_is_placed() {
-        let (svg, _) = svg(&ReceiptData {
+    fn a_void_receipt_says_so_and_its_text_is_escaped() {
+        let (svg, _, _) = svg(&ReceiptData {
             void: true,
             note: Some("<script>".into()),
             ..sample()
@@ -294,18 +304,71 @@ pub(crate) mod tests {
             !svg.contains("<script>") && svg.contains("script"),
             "text is escaped"
         );
-        let seal = render(&ReceiptData {
-            seal_png: None,
-            ..sample()
-        })
-        .unwrap();
-        let mut red = Pixmap::new(40, 40).unwrap();
-        red.fill(resvg::tiny_skia::Color::from_rgba8(220, 0, 0, 255));
+    }
+
+    /// Pixels inside `r` that are clearly red (a seal's ink, not the black or grey text).
+    fn red_pixels(p: &Pixmap, r: Rect, scale: f32) -> usize {
+        let mut n = 0;
+        for y in (r.y * scale) as u32..((r.y + r.height) * scale) as u32 {
+            for x in (r.x * scale) as u32..((r.x + r.width) * scale) as u32 {
+                if let Some(c) = p.pixel(x, y)
+                    && c.red() > 150
+                    && c.green() < 100
+                    && c.blue() < 100
+                {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn a_seal_is_drawn_over_the_handler_area_only_when_there_is_one() {
+        // A ring with a transparent middle, like a real seal exported as PNG.
+        let mut ring = Pixmap::new(100, 100).unwrap();
+        let mut paint = resvg::tiny_skia::Paint::default();
+        paint.set_color_rgba8(220, 0, 0, 255);
+        let circle = resvg::tiny_skia::PathBuilder::from_circle(50.0, 50.0, 44.0).unwrap();
+        ring.stroke_path(
+            &circle,
+            &paint,
+            &resvg::tiny_skia::Stroke {
+                width: 8.0,
+                ..Default::default()
+            },
+            resvg::tiny_skia::Transform::identity(),
+            None,
+        );
+        let without = render(&sample()).unwrap();
         let with = render(&ReceiptData {
-            seal_png: Some(red.encode_png().unwrap()),
+            seal_png: Some(ring.encode_png().unwrap()),
             ..sample()
         })
         .unwrap();
-        assert_ne!(seal.png, with.png);
+        assert!(without.seal_area.is_none());
+        let area = with.seal_area.unwrap();
+        let plain = Pixmap::decode_png(&without.png).unwrap();
+        let sealed = Pixmap::decode_png(&with.png).unwrap();
+        assert_eq!(red_pixels(&plain, area, SCALE), 0);
+        assert!(
+            red_pixels(&sealed, area, SCALE) > 1000,
+            "the seal is drawn where it is said to be"
+        );
+        // The text under it shows through the transparent middle: the handler's name is still
+        // there (dark pixels in the seal's box with and without it).
+        assert!(dark_pixels(&sealed, area, SCALE) > 0);
+        assert!(
+            area.y + area.height > footer_handler_y(&sample()),
+            "over the 收款单位 / 经办人 lines"
+        );
+    }
+
+    fn footer_handler_y(d: &ReceiptData) -> f32 {
+        let (svg, _, _) = svg(d).unwrap();
+        let at = svg.find("经办人：").unwrap();
+        let before = &svg[..at];
+        let y = before.rsplit("y=\"").next().unwrap();
+        y.split('"').next().unwrap().parse().unwrap()
     }
 }

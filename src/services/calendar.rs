@@ -1,24 +1,38 @@
 //! Filing deadlines from the stored calendar: the tax bureau's official 征期日历 where a month has
 //! one, otherwise a provisional date computed from the stored holidays (domain::tax_calendar).
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::db::Database;
 use crate::db::entities::{filing_calendar, holiday};
 use crate::domain::period::Period;
-use crate::domain::tax_calendar::{DayKind, Deadline, HolidayTable, OfficialCalendar};
+use crate::domain::tax_calendar::{
+    self, DayKind, Deadline, HolidayTable, OfficialCalendar, Postponement,
+};
 use crate::error::AppResult;
 
 /// The national calendar as stored (regional overrides are not used yet).
 pub struct Calendar {
     pub holidays: HolidayTable,
     pub official: OfficialCalendar,
+    /// Each stored holiday's name (春节, 国庆节 …), to say why a deadline moved.
+    pub names: BTreeMap<NaiveDate, String>,
 }
 
 impl Calendar {
     /// The deadline of filings due in `filing_month` (e.g. 2026-02 for January's VAT).
     pub fn deadline(&self, filing_month: Period) -> Deadline {
         self.official.deadline(filing_month, &self.holidays)
+    }
+
+    /// Whether `deadline` is later than the law's `statutory` day (顺延), and why.
+    pub fn postponement(&self, statutory: NaiveDate, deadline: NaiveDate) -> Option<Postponement> {
+        tax_calendar::postponement(statutory, deadline, &self.holidays, &|day| {
+            self.names.get(&day).cloned()
+        })
     }
 }
 
@@ -28,7 +42,13 @@ pub async fn load(db: &Database) -> AppResult<Calendar> {
         .filter(filing_calendar::Column::Region.eq(""))
         .all(db.read())
         .await?;
+    let names = holidays
+        .iter()
+        .filter(|h| h.kind == holiday::Kind::Holiday)
+        .map(|h| (h.day, h.name.clone()))
+        .collect();
     Ok(Calendar {
+        names,
         holidays: HolidayTable::new(holidays.into_iter().map(|h| {
             let kind = match h.kind {
                 holiday::Kind::Holiday => DayKind::Holiday,

@@ -17,6 +17,7 @@ use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
 use crate::render::collection::{CollectionData, CollectionLine};
+use crate::services::attachments::{self, AttachmentRow, Owner, Upload};
 use crate::services::audit::{self, Object, Who};
 use crate::services::sessions::CurrentEmployee;
 use crate::services::{Ctx, access};
@@ -50,6 +51,8 @@ pub struct Record {
     pub total_count: i32,
     pub total: Money,
     pub note: Option<String>,
+    /// Photos and scans of the documents (images and PDFs).
+    pub attachments: Vec<AttachmentRow>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -103,6 +106,13 @@ pub async fn overview(
         .all(db)
         .await?;
     let names = employee_names(ctx, me.firm_id).await?;
+    let mut files = attachments::list(
+        ctx,
+        me.firm_id,
+        Owner::Collection,
+        records.iter().map(|r| r.id),
+    )
+    .await?;
     let mut out = Vec::new();
     let mut p = through;
     while p >= from {
@@ -120,7 +130,10 @@ pub async fn overview(
             records: records
                 .iter()
                 .filter(|r| r.period == key)
-                .map(|r| record_of(r, &names))
+                .map(|r| Record {
+                    attachments: files.remove(&r.id).unwrap_or_default(),
+                    ..record_of(r, &names)
+                })
                 .collect(),
             missing: missing
                 .iter()
@@ -162,6 +175,7 @@ fn record_of(r: &invoice_collection::Model, names: &[(i64, String)]) -> Record {
         total_count: r.total_count,
         total: Money::from_fen(r.total_fen),
         note: r.note.clone(),
+        attachments: Vec::new(),
     }
 }
 
@@ -174,6 +188,8 @@ pub struct NewCollection {
     pub note: Option<String>,
     /// 保存并标记完成: the period's documents are all in.
     pub complete: bool,
+    /// Photos and scans of the documents received.
+    pub files: Vec<Upload>,
 }
 
 /// Records a collection; with `complete`, marks the period complete and resolves its open
@@ -218,126 +234,135 @@ pub async fn record(
     let total_count = i32::try_from(lines.iter().map(|l| l.count).sum::<i64>())
         .map_err(|_| AppError::Validation("张数过大".into()))?;
     let total_fen: i64 = lines.iter().map(|l| l.amount_fen).sum();
+    let checked = attachments::check_all(&input.files)?;
     let now = ctx.now();
     let period = input.period.to_string();
-    let txn = ctx.db.begin_write().await?;
-    let who = Who::employee(me, ip);
-    let row = invoice_collection::ActiveModel {
-        firm_id: Set(me.firm_id),
-        customer_id: Set(customer.id),
-        period: Set(period.clone()),
-        received_at: Set(now),
-        received_by: Set(Some(me.employee_id)),
-        lines: Set(json!(lines)),
-        total_count: Set(total_count),
-        total_fen: Set(total_fen),
-        note: Set(note),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    let status = if input.complete {
-        service_period::CollectionStatus::Complete
-    } else {
-        service_period::CollectionStatus::Collecting
-    };
-    service_period::Entity::insert(service_period::ActiveModel {
-        firm_id: Set(me.firm_id),
-        customer_id: Set(customer.id),
-        period: Set(period.clone()),
-        collection_status: Set(status),
-        collection_completed_by: Set(input.complete.then_some(me.employee_id)),
-        collection_completed_at: Set(input.complete.then_some(now)),
-        has_missing_invoices: Set(false),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            service_period::Column::FirmId,
-            service_period::Column::CustomerId,
-            service_period::Column::Period,
-        ])
-        .update_columns(if input.complete {
-            vec![
-                service_period::Column::CollectionStatus,
-                service_period::Column::CollectionCompletedBy,
-                service_period::Column::CollectionCompletedAt,
-                service_period::Column::HasMissingInvoices,
-                service_period::Column::UpdatedAt,
-            ]
-        } else {
-            vec![service_period::Column::UpdatedAt]
-        })
-        .to_owned(),
-    )
-    .exec(&txn)
-    .await?;
-    if !input.complete {
-        // A period not yet started becomes "collecting"; a complete one stays complete.
-        service_period::Entity::update_many()
-            .col_expr(
-                service_period::Column::CollectionStatus,
-                sea_orm::sea_query::Expr::value("collecting"),
-            )
-            .filter(service_period::Column::FirmId.eq(me.firm_id))
-            .filter(service_period::Column::CustomerId.eq(customer.id))
-            .filter(service_period::Column::Period.eq(period.clone()))
-            .filter(
-                service_period::Column::CollectionStatus
-                    .eq(service_period::CollectionStatus::NotStarted),
-            )
-            .exec(&txn)
+    let stored = attachments::put_all(ctx, me.firm_id, checked).await?;
+    let saved = async {
+        let txn = ctx.db.begin_write().await?;
+        let who = Who::employee(me, ip);
+        let row = invoice_collection::ActiveModel {
+            firm_id: Set(me.firm_id),
+            customer_id: Set(customer.id),
+            period: Set(period.clone()),
+            received_at: Set(now),
+            received_by: Set(Some(me.employee_id)),
+            lines: Set(json!(lines)),
+            total_count: Set(total_count),
+            total_fen: Set(total_fen),
+            note: Set(note),
+            created_at: Set(now),
+            updated_at: Set(now),
+            deleted_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        stored
+            .attach(&txn, me, Owner::Collection, row.id, now)
             .await?;
-    }
-    let mut resolved = 0;
-    if input.complete {
-        resolved = missing_invoice::Entity::update_many()
-            .col_expr(
-                missing_invoice::Column::ResolvedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .col_expr(
-                missing_invoice::Column::ResolvedBy,
-                sea_orm::sea_query::Expr::value(me.employee_id),
-            )
-            .col_expr(
-                missing_invoice::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(missing_invoice::Column::FirmId.eq(me.firm_id))
-            .filter(missing_invoice::Column::CustomerId.eq(customer.id))
-            .filter(missing_invoice::Column::Period.eq(period.clone()))
-            .filter(missing_invoice::Column::ResolvedAt.is_null())
-            .filter(missing_invoice::Column::DeletedAt.is_null())
-            .exec(&txn)
-            .await?
-            .rows_affected;
-    }
-    audit::record_in(
-        &txn,
-        now,
-        &who,
-        if input.complete {
-            "collection.complete"
+        let status = if input.complete {
+            service_period::CollectionStatus::Complete
         } else {
-            "collection.record"
-        },
-        Object::new("invoice_collection", row.id),
-        None,
-        Some(
-            json!({"customer_id": customer.id, "period": period, "lines": lines,
-                    "total_count": total_count, "total_fen": total_fen,
-                    "missing_resolved": resolved}),
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row.id)
+            service_period::CollectionStatus::Collecting
+        };
+        service_period::Entity::insert(service_period::ActiveModel {
+            firm_id: Set(me.firm_id),
+            customer_id: Set(customer.id),
+            period: Set(period.clone()),
+            collection_status: Set(status),
+            collection_completed_by: Set(input.complete.then_some(me.employee_id)),
+            collection_completed_at: Set(input.complete.then_some(now)),
+            has_missing_invoices: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([
+                service_period::Column::FirmId,
+                service_period::Column::CustomerId,
+                service_period::Column::Period,
+            ])
+            .update_columns(if input.complete {
+                vec![
+                    service_period::Column::CollectionStatus,
+                    service_period::Column::CollectionCompletedBy,
+                    service_period::Column::CollectionCompletedAt,
+                    service_period::Column::HasMissingInvoices,
+                    service_period::Column::UpdatedAt,
+                ]
+            } else {
+                vec![service_period::Column::UpdatedAt]
+            })
+            .to_owned(),
+        )
+        .exec(&txn)
+        .await?;
+        if !input.complete {
+            // A period not yet started becomes "collecting"; a complete one stays complete.
+            service_period::Entity::update_many()
+                .col_expr(
+                    service_period::Column::CollectionStatus,
+                    sea_orm::sea_query::Expr::value("collecting"),
+                )
+                .filter(service_period::Column::FirmId.eq(me.firm_id))
+                .filter(service_period::Column::CustomerId.eq(customer.id))
+                .filter(service_period::Column::Period.eq(period.clone()))
+                .filter(
+                    service_period::Column::CollectionStatus
+                        .eq(service_period::CollectionStatus::NotStarted),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        let mut resolved = 0;
+        if input.complete {
+            resolved = missing_invoice::Entity::update_many()
+                .col_expr(
+                    missing_invoice::Column::ResolvedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .col_expr(
+                    missing_invoice::Column::ResolvedBy,
+                    sea_orm::sea_query::Expr::value(me.employee_id),
+                )
+                .col_expr(
+                    missing_invoice::Column::UpdatedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(missing_invoice::Column::FirmId.eq(me.firm_id))
+                .filter(missing_invoice::Column::CustomerId.eq(customer.id))
+                .filter(missing_invoice::Column::Period.eq(period.clone()))
+                .filter(missing_invoice::Column::ResolvedAt.is_null())
+                .filter(missing_invoice::Column::DeletedAt.is_null())
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
+        audit::record_in(
+            &txn,
+            now,
+            &who,
+            if input.complete {
+                "collection.complete"
+            } else {
+                "collection.record"
+            },
+            Object::new("invoice_collection", row.id),
+            None,
+            Some(
+                json!({"customer_id": customer.id, "period": period, "lines": lines,
+                        "total_count": total_count, "total_fen": total_fen,
+                        "missing_resolved": resolved, "attachments": stored.len()}),
+            ),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row.id)
+    }
+    .await;
+    stored.keep_if(ctx, saved).await
 }
 
 /// What the collection-detail image shows (收票明细). Needs `collection`.

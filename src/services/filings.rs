@@ -1,5 +1,6 @@
 //! The sidebar's 报税 section: the customer's filings of a tax period by tax type, with status,
-//! amounts and the deadline from the filing calendar (顺延 shown when it moved past the 15th),
+//! amounts and the deadline from the filing calendar (顺延 shown with its reason when it is later
+//! than the law's own day),
 //! and the 报税完成通知 composed from the period's filings once they are all done.
 
 use chrono::{Datelike, NaiveDate};
@@ -69,8 +70,10 @@ pub struct FilingLine {
     pub payable: Money,
     pub paid: Money,
     pub due_date: NaiveDate,
-    /// The deadline moved past the 15th (holidays: 顺延).
+    /// The deadline is later than the law's own day (顺延: holidays or a weekend) ...
     pub postponed: bool,
+    /// ... and why, e.g. 法定10月15日，遇国庆节、中秋节顺延.
+    pub postponed_note: Option<String>,
     /// No official calendar entry: our own estimate.
     pub provisional: bool,
     pub filed_at: Option<String>,
@@ -91,6 +94,21 @@ pub struct FilingsView {
 }
 
 /// The filings whose tax period ends in `period` (default: the latest with filings). Needs
+/// The day the law itself sets for a return of the period ending `period` (before any 顺延):
+/// the 15th of the next month for monthly and quarterly returns (增值税, 个税 withholding, CIT
+/// prepayment, 印花税), the end of the fifth month after the year for the annual CIT return
+/// (企业所得税法 art. 54); None where no single day applies.
+fn statutory_day(tax: tax_filing::TaxType, period: Period) -> Option<NaiveDate> {
+    match tax {
+        tax_filing::TaxType::VatSurcharge
+        | tax_filing::TaxType::CitPrepay
+        | tax_filing::TaxType::IitWithhold
+        | tax_filing::TaxType::Stamp => period.next().first_day().with_day(15),
+        tax_filing::TaxType::CitAnnual => Some(period.add_months(5).last_day()),
+        tax_filing::TaxType::FinReport | tax_filing::TaxType::Other => None,
+    }
+}
+
 /// `filing`.
 pub async fn view(
     ctx: &Ctx,
@@ -142,6 +160,8 @@ pub async fn view(
                 }
                 _ => (f.due_date, f.due_provisional),
             };
+            let postponement =
+                statutory_day(f.tax_type, selected).and_then(|day| cal.postponement(day, due));
             FilingLine {
                 id: f.id,
                 period_from: f.period_from.clone(),
@@ -152,9 +172,14 @@ pub async fn view(
                 status_label: status_label(f.status),
                 payable: Money::from_fen(f.payable_fen),
                 paid: Money::from_fen(f.paid_fen),
-                postponed: due.day() > 15
-                    && due.month() == selected.next().month()
-                    && due.year() == selected.next().year(),
+                postponed: postponement.is_some(),
+                postponed_note: postponement.map(|p| {
+                    format!(
+                        "法定{}，遇{}顺延",
+                        p.statutory.format("%-m月%-d日"),
+                        p.reason
+                    )
+                }),
                 due_date: due,
                 provisional,
                 filed_at: f

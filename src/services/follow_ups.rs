@@ -8,12 +8,12 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::db::entities::{attachment, employee, follow_up};
+use crate::db::entities::{employee, follow_up};
 use crate::domain::clock::SHANGHAI_OFFSET;
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
+use crate::services::attachments::{self, Owner};
 use crate::services::audit::{self, Object, Who};
-use crate::services::media_store;
 use crate::services::sessions::CurrentEmployee;
 use crate::services::sidebar::{self, Section};
 
@@ -28,15 +28,10 @@ pub struct Row {
     pub attachments: Vec<AttachmentRow>,
 }
 
-#[derive(Clone, Debug)]
-pub struct AttachmentRow {
-    pub id: i64,
-    pub name: String,
-    pub is_image: bool,
-}
+pub use crate::services::attachments::AttachmentRow;
 
 /// At most this many files per follow-up.
-pub const MAX_FILES: usize = 3;
+pub const MAX_FILES: usize = attachments::MAX_FILES;
 
 /// The Chinese name of a follow-up kind.
 pub fn kind_label(kind: follow_up::Kind) -> &'static str {
@@ -68,22 +63,8 @@ pub async fn list(ctx: &Ctx, who: &CurrentEmployee, customer_id: i64) -> AppResu
         .into_iter()
         .map(|e| (e.id, e.name))
         .collect();
-    let mut files: HashMap<i64, Vec<AttachmentRow>> = HashMap::new();
-    for a in attachment::Entity::find()
-        .filter(attachment::Column::FirmId.eq(who.firm_id))
-        .filter(attachment::Column::OwnerType.eq(OWNER))
-        .filter(attachment::Column::OwnerId.is_in(rows.iter().map(|r| r.id)))
-        .filter(attachment::Column::DeletedAt.is_null())
-        .order_by_asc(attachment::Column::Id)
-        .all(ctx.db.read())
-        .await?
-    {
-        files.entry(a.owner_id).or_default().push(AttachmentRow {
-            id: a.id,
-            is_image: a.mime.starts_with("image/"),
-            name: a.file_name,
-        });
-    }
+    let mut files =
+        attachments::list(ctx, who.firm_id, Owner::FollowUp, rows.iter().map(|r| r.id)).await?;
     Ok(rows
         .into_iter()
         .map(|r| Row {
@@ -100,8 +81,6 @@ pub async fn list(ctx: &Ctx, who: &CurrentEmployee, customer_id: i64) -> AppResu
         })
         .collect())
 }
-
-const OWNER: &str = "follow_up";
 
 #[derive(Clone, Debug)]
 pub struct NewFollowUp {
@@ -149,54 +128,18 @@ pub async fn add(
             Some(local.with_timezone(&Utc))
         }
     };
-    if input.files.len() > MAX_FILES {
-        return Err(AppError::Validation(format!(
-            "每条跟进最多{MAX_FILES}个附件"
-        )));
-    }
-    let checked = input
-        .files
-        .iter()
-        .map(|(name, bytes)| media_store::check(name.as_deref(), bytes))
-        .collect::<AppResult<Vec<_>>>()?;
+    let checked = attachments::check_all(&input.files)?;
     let now = ctx.now();
-    // Files first, under keys of our own; a failed transaction leaves unreferenced files only.
-    let store = &ctx.media;
-    let local = to_local_date(now);
-    let mut stored = Vec::with_capacity(checked.len());
-    for c in &checked {
-        let key = format!("{}/{}/{}", me.firm_id, local, uuid::Uuid::new_v4().simple());
-        store.put(&key, c.bytes).await?;
-        stored.push(key);
-    }
-    let txn = ctx.db.begin_write().await?;
-    let row = follow_up::ActiveModel {
-        firm_id: Set(me.firm_id),
-        customer_id: Set(customer.id),
-        employee_id: Set(Some(me.employee_id)),
-        kind: Set(kind),
-        content: Set(content),
-        next_at: Set(next_at),
-        created_at: Set(now),
-        updated_at: Set(now),
-        deleted_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    for (c, key) in checked.iter().zip(&stored) {
-        attachment::ActiveModel {
+    let stored = attachments::put_all(ctx, me.firm_id, checked).await?;
+    let saved = async {
+        let txn = ctx.db.begin_write().await?;
+        let row = follow_up::ActiveModel {
             firm_id: Set(me.firm_id),
-            owner_type: Set(OWNER.to_string()),
-            owner_id: Set(row.id),
-            file_name: Set(c.display_name.clone()),
-            mime: Set(c.mime.to_string()),
-            size_bytes: Set(c.bytes.len() as i64),
-            storage_key: Set(key.clone()),
-            sha256: Set(c.sha256.clone()),
-            media_id: Set(None),
-            media_expires_at: Set(None),
-            created_by: Set(Some(me.employee_id)),
+            customer_id: Set(customer.id),
+            employee_id: Set(Some(me.employee_id)),
+            kind: Set(kind),
+            content: Set(content),
+            next_at: Set(next_at),
             created_at: Set(now),
             updated_at: Set(now),
             deleted_at: Set(None),
@@ -204,48 +147,22 @@ pub async fn add(
         }
         .insert(&txn)
         .await?;
+        stored
+            .attach(&txn, me, Owner::FollowUp, row.id, now)
+            .await?;
+        audit::record_in(
+            &txn,
+            now,
+            who,
+            "follow_up.create",
+            Object::new("follow_up", row.id),
+            None,
+            Some(json!({ "customer_id": customer.id, "kind": row.kind, "next_at": row.next_at, "attachments": stored.len() })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(row)
     }
-    audit::record_in(
-        &txn,
-        now,
-        who,
-        "follow_up.create",
-        Object::new("follow_up", row.id),
-        None,
-        Some(json!({ "customer_id": customer.id, "kind": row.kind, "next_at": row.next_at, "attachments": checked.len() })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
-}
-
-fn to_local_date(at: DateTime<Utc>) -> String {
-    crate::domain::clock::to_local(at)
-        .format("%Y/%m")
-        .to_string()
-}
-
-/// An attachment of a follow-up and its bytes, for someone who may see that customer's
-/// follow-ups; 404 for anything else of another firm.
-pub async fn attachment(
-    ctx: &Ctx,
-    who: &CurrentEmployee,
-    id: i64,
-) -> AppResult<(attachment::Model, Vec<u8>)> {
-    let found = attachment::Entity::find_by_id(id)
-        .filter(attachment::Column::FirmId.eq(who.firm_id))
-        .filter(attachment::Column::OwnerType.eq(OWNER))
-        .filter(attachment::Column::DeletedAt.is_null())
-        .one(ctx.db.read())
-        .await?
-        .ok_or_else(|| AppError::NotFound("附件不存在".into()))?;
-    let owner = follow_up::Entity::find_by_id(found.owner_id)
-        .filter(follow_up::Column::FirmId.eq(who.firm_id))
-        .filter(follow_up::Column::DeletedAt.is_null())
-        .one(ctx.db.read())
-        .await?
-        .ok_or_else(|| AppError::NotFound("附件不存在".into()))?;
-    sidebar::customer_for(ctx, who, owner.customer_id, Section::FollowUps).await?;
-    let bytes = ctx.media.get(&found.storage_key).await?;
-    Ok((found, bytes))
+    .await;
+    stored.keep_if(ctx, saved).await
 }

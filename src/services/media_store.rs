@@ -22,6 +22,8 @@ pub const MAX_BYTES: usize = 10 * 1024 * 1024;
 pub trait MediaStore: Send + Sync {
     async fn put(&self, key: &str, bytes: &[u8]) -> AppResult<()>;
     async fn get(&self, key: &str) -> AppResult<Vec<u8>>;
+    /// Removes a file; a key that holds nothing is not an error (deleting twice is fine).
+    async fn delete(&self, key: &str) -> AppResult<()>;
 }
 
 /// The store `[media]` configures for this process.
@@ -110,6 +112,14 @@ impl MediaStore for ObjectMediaStore {
             Err(e) => return Err(AppError::internal(e)),
         };
         Ok(found.bytes().await.map_err(AppError::internal)?.to_vec())
+    }
+
+    async fn delete(&self, key: &str) -> AppResult<()> {
+        let path = path(key)?;
+        match self.inner.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(AppError::internal(e)),
+        }
     }
 }
 
@@ -210,6 +220,14 @@ mod tests {
             b"hello",
             "under data_dir/media"
         );
+        store.delete("1/2026/11/abc").await.unwrap();
+        assert!(!dir.path().join("media/1/2026/11/abc").exists());
+        assert!(matches!(
+            store.get("1/2026/11/abc").await,
+            Err(AppError::NotFound(_))
+        ));
+        store.delete("1/2026/11/abc").await.unwrap();
+        assert!(store.delete("../x").await.is_err());
         assert!(store.put("../x", b"x").await.is_err());
         assert!(store.get("1/../../x").await.is_err());
         assert!(matches!(

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod api_keys;
+pub mod attachments;
 pub mod audit;
 pub mod audit_log;
 pub mod backoffice;
@@ -40,6 +41,7 @@ pub mod message_templates;
 pub mod overview;
 pub mod passwords;
 pub mod payments;
+pub mod receipt_seal;
 pub mod receipts;
 pub mod reports;
 pub mod sends;

@@ -878,7 +878,7 @@ pub async fn receipt_data(
         handler: handler.unwrap_or_default(),
         note: rec.void_reason.clone().map(|r| format!("已作废：{r}")),
         void: rec.status == receipt::Status::Void,
-        seal_png: None,
+        seal_png: crate::services::receipt_seal::get(ctx, me.firm_id).await?,
     })
 }
 

@@ -183,3 +183,27 @@ pub async fn workbook(
     );
     Ok((filename, bytes))
 }
+
+/// The period's statements as one PNG image (file name and bytes); refused, like the workbook,
+/// when they do not balance.
+pub async fn image(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    customer_id: i64,
+    period: Period,
+) -> AppResult<(String, Vec<u8>)> {
+    let view = view(ctx, me, customer_id, Some(period)).await?;
+    if !view.imbalances.is_empty() {
+        let list: Vec<String> = view.imbalances.into_iter().map(|i| i.message).collect();
+        return Err(AppError::Validation(format!(
+            "报表数据不平衡，未生成图片：{}",
+            list.join("；")
+        )));
+    }
+    let image = crate::render::report::render(&view.statements, &me.firm_name)?;
+    let filename = format!(
+        "{}-{}财务报表.png",
+        view.statements.customer_name, view.period
+    );
+    Ok((filename, image.png))
+}

@@ -334,8 +334,10 @@ pub async fn compose(
                 if let Some(at) = rows.iter().filter_map(|f| f.filed_at).max() {
                     values.insert("filed_at", to_local(at).format("%Y-%m-%d").to_string());
                 }
+                // The statements are filed with the returns but are no tax to report.
                 let lines: Vec<String> = rows
                     .iter()
+                    .filter(|f| f.tax_type != tax_filing::TaxType::FinReport)
                     .map(|f| {
                         format!(
                             "{}：¥{}",

@@ -279,6 +279,7 @@ async fn a_receipt_is_uploaded_as_temporary_media_for_the_chat() {
             }],
             note: None,
             complete: true,
+            files: Vec::new(),
         },
     )
     .await

@@ -92,6 +92,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
             lines: lines.clone(),
             note: None,
             complete: false,
+            files: Vec::new(),
         },
     )
     .await
@@ -125,6 +126,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
             }],
             note: Some("房租发票补交".into()),
             complete: true,
+            files: Vec::new(),
         },
     )
     .await
@@ -168,6 +170,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
             }],
             note: None,
             complete: false,
+            files: Vec::new(),
         },
     )
     .await
@@ -240,9 +243,14 @@ async fn filings_show_the_calendar_deadline_with_its_postponement_and_the_notice
     assert_eq!(view.lines.len(), 2);
     let vat = &view.lines[0];
     assert_eq!(vat.tax_label, "增值税及附加税费");
-    // October 2026: the official calendar says the 26th (国庆 and 中秋), a 顺延.
+    // October 2026: the official calendar says the 26th (国庆节, October 1–7), a 顺延 said with
+    // its reason.
     assert_eq!(vat.due_date, NaiveDate::from_ymd_opt(2026, 10, 26).unwrap());
     assert!(vat.postponed && !vat.provisional);
+    assert_eq!(
+        vat.postponed_note.as_deref(),
+        Some("法定10月15日，遇国庆节顺延")
+    );
     assert!(view.notice.is_none());
     assert!(
         view.notice_blocked
@@ -600,4 +608,125 @@ async fn statements_balance_before_they_are_sent_and_read_back_from_xlsx() {
             .unwrap_err(),
         AppError::Forbidden(_)
     ));
+}
+
+#[tokio::test]
+async fn the_statements_go_out_as_an_image_only_when_they_balance() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00005").await;
+    use financial_report::ReportType::*;
+    report(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        IncomeStatement,
+        lines(
+            32,
+            &[
+                (1, 6_000_000, 54_000_000),
+                (30, 500_000, 900_000),
+                (32, 500_000, 900_000),
+            ],
+        ),
+    )
+    .await;
+    report(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        BalanceSheet,
+        lines(
+            53,
+            &[
+                (30, 12_345_678, 10_000_000),
+                (53, 12_345_678, 10_000_000),
+                (51, 1_900_000, 1_000_000),
+            ],
+        ),
+    )
+    .await;
+    let boss = app.signed_in("wwsec00005-boss").await;
+    let page = format!("/sidebar/customers/{customer_id}/reports");
+    let html = boss.fragment(&page).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("href=\"{page}/2026-10.png\"")),
+        "the image is offered beside the workbook: {html}"
+    );
+    let r = boss.get(&format!("{page}/2026-10.png")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with("%2Epng"),
+        "downloaded as a PNG file"
+    );
+    let png = r.bytes().await.unwrap();
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+    assert_eq!(
+        pixmap.width(),
+        (zhangfang::render::report::WIDTH * zhangfang::render::report::SCALE) as u32
+    );
+    assert!(pixmap.height() > pixmap.width(), "one tall image");
+
+    // Sending needs the CSRF header.
+    let send = boss.url(&format!("{page}/2026-10/image/media"));
+    let r = boss.client.post(&send).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Not balancing: no image, no send, the reason instead.
+    app.state
+        .db
+        .write()
+        .execute_unprepared("DELETE FROM financial_report WHERE report_type = 'balance_sheet'")
+        .await
+        .unwrap();
+    report(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        BalanceSheet,
+        lines(
+            53,
+            &[
+                (30, 12_345_678, 10_000_000),
+                (53, 12_345_600, 10_000_000),
+                (51, 1_900_000, 1_000_000),
+            ],
+        ),
+    )
+    .await;
+    let r = boss.get(&format!("{page}/2026-10.png")).await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("不平衡"), "{body}");
+    let token = boss.csrf_token("/sidebar").await;
+    let r = boss
+        .client
+        .post(&send)
+        .header("x-csrf-token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let html = boss.fragment(&page).await.text().await.unwrap();
+    assert!(!html.contains("2026-10.png") && html.contains("id=\"imbalances\""));
+
+    // Another firm's customer is not found; a staff member without 报表 is refused.
+    let other = app.signed_in("wwsec00005-plain").await;
+    assert_eq!(
+        other.get(&format!("{page}/2026-10.png")).await.status(),
+        403
+    );
+    let (_, foreign) = setup(&app, "wwsec00006").await;
+    assert_eq!(
+        boss.get(&format!("/sidebar/customers/{foreign}/reports/2026-10.png"))
+            .await
+            .status(),
+        404
+    );
 }

@@ -194,6 +194,13 @@ async fn every_scene_composes_and_unknown_ones_are_not_found() {
     .await;
     exec(
         &w.app,
+        "INSERT INTO tax_filing (firm_id, customer_id, period_from, period_to, tax_type, due_date, due_provisional, status, payable_fen, paid_fen, filed_at, created_at, updated_at) \
+         VALUES (?, ?, '2026-07', '2026-09', 'fin_report', '2026-10-26', FALSE, 'filed', 0, 0, ?, ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into(), now.into()],
+    )
+    .await;
+    exec(
+        &w.app,
         "INSERT INTO missing_invoice (firm_id, customer_id, period, doc_type, marked_at, created_at, updated_at) \
          VALUES (?, ?, '2026-10', '房租发票', ?, ?, ?)",
         vec![w.firm_id.into(), w.jia.into(), now.into(), now.into(), now.into()],
@@ -274,6 +281,15 @@ async fn every_scene_composes_and_unknown_ones_are_not_found() {
     assert!(
         html.contains("进项发票 3张 ¥1,200.00") && html.contains("合计5张，金额¥1,200.00"),
         "{html}"
+    );
+    let (_, html) = text(
+        boss.fragment(&format!("/sidebar/customers/{}/compose/filing_done", w.jia))
+            .await,
+    )
+    .await;
+    assert!(
+        html.contains("¥123.00") && !html.contains("财务报表："),
+        "the statements filed with the returns are not listed as a tax: {html}"
     );
     let (_, html) = text(
         boss.fragment(&format!("/sidebar/customers/{}/compose/report", w.jia))

@@ -45,6 +45,23 @@ async fn shot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("sidebar-{name}.png")), png).unwrap();
 }
 
+/// Waits until `sql` counts `expected`: the send log is written after the bridge reports the
+/// message sent, so the page may say 已发送 a moment before the row is there.
+async fn wait_count(app: &helpers::TestApp, sql: &str, expected: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = app.count(sql).await;
+        if n == expected {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql}: {n}, expected {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Clicks like a finger would, without the sticky tab bar getting in the way of WebDriver's
 /// hit test.
 async fn click(client: &Client, css: &str) {
@@ -444,13 +461,12 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
             .is_some_and(|l| l.iter().any(|m| m["msgtype"] == "image")),
         "{log}"
     );
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM message_log WHERE scene = 'receipt' AND msg_type = 'image'"
-        )
-        .await,
-        1
-    );
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'receipt' AND msg_type = 'image'",
+        1,
+    )
+    .await;
     // The shown image is the receipt itself.
     let shown = wait(c, "#demo-sent img.sent-image")
         .await
@@ -463,7 +479,8 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         "{shown}"
     );
 
-    // 收票: record documents in place, then share the detail image into the chat.
+    // 收票: record documents in place with a photo of them, then share the detail image into
+    // the chat.
     click(c, "#tab-collection").await;
     wait(c, "#section-collection #collection-form").await;
     wait(c, "#collection-form input[name=count_0]")
@@ -471,8 +488,24 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         .send_keys("4")
         .await
         .unwrap();
+    let photo = std::env::temp_dir().join(format!("zf-browser-invoice-{}.png", std::process::id()));
+    std::fs::write(&photo, PNG).unwrap();
+    wait(c, "#collection-form input[name=file1]")
+        .await
+        .send_keys(photo.to_str().unwrap())
+        .await
+        .unwrap();
     click(c, "#collection-form button[type=submit]").await;
     wait_text(c, "收票已保存").await;
+    wait(c, "#section-collection .attachments img.thumb").await;
+    c.execute(
+        "document.querySelector('#section-collection .attachments').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(c, "collection-photo").await;
+    let _ = std::fs::remove_file(&photo);
     let before = c
         .find_all(Locator::Css("#demo-sent li"))
         .await
@@ -507,17 +540,180 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         .await
         .expect("the workbook reaches the chat as a file");
     shot(c, "report-sent").await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'file'")
-            .await,
-        1
-    );
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'file'",
+        1,
+    )
+    .await;
+    // ... and as one image of the statements, for reading on a phone.
+    let before = c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len();
+    click(c, "#report-image [data-send-media]").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len()
+        <= before
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the statements image reaches the chat"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    shot(c, "report-image-sent").await;
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'report' AND msg_type = 'image'",
+        1,
+    )
+    .await;
 
-    assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM message_log WHERE scene = 'collection' AND msg_type = 'image'"
+    wait_count(
+        &app,
+        "SELECT COUNT(*) FROM message_log WHERE scene = 'collection' AND msg_type = 'image'",
+        1,
+    )
+    .await;
+}
+
+/// Opens a composer with `button`, sends what it composed through the demo bridge, and checks
+/// the message reached the preview panel and the send log.
+async fn compose_and_send(c: &Client, app: &helpers::TestApp, button: &str, scene: &str) {
+    click(c, button).await;
+    let composer = format!("#composer-{scene}");
+    let text = wait(c, &format!("{composer} textarea"))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(!text.trim().is_empty(), "{scene} composes a message");
+    shot(c, &format!("compose-{scene}")).await;
+    let before = c
+        .find_all(Locator::Css("#demo-sent li"))
+        .await
+        .unwrap()
+        .len();
+    click(c, &format!("{composer} [data-send]")).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let sent = c.find_all(Locator::Css("#demo-sent li")).await.unwrap();
+        if sent.len() > before {
+            let mut shown = Vec::new();
+            for li in &sent {
+                shown.push(li.text().await.unwrap());
+            }
+            let first_line = text.lines().next().unwrap_or_default().trim();
+            assert!(
+                shown.iter().any(|s| s.contains(first_line)),
+                "the preview shows the message: {shown:?} / {first_line:?}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the {scene} message reaches the chat"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_count(
+        app,
+        &format!("SELECT COUNT(*) FROM message_log WHERE scene = '{scene}' AND msg_type = 'text'"),
+        1,
+    )
+    .await;
+    // The last shot shows the message in the preview panel.
+    c.execute(
+        "var l = document.querySelector('#demo-sent'); if (l) l.scrollIntoView({block: 'start'});",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shot(c, &format!("{scene}-sent")).await;
+}
+
+#[tokio::test]
+async fn the_filing_notice_and_the_invoicing_reminder_are_sent_from_their_sections() {
+    let Some(b) = browser(360, 640).await else {
+        return;
+    };
+    let app = demo_app().await;
+    open_sidebar(&b.client, &app).await;
+    let c = &b.client;
+    wait(c, "#demo-chat").await;
+    c.execute(
+        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait(c, "#summary").await;
+
+    // 报税: the period's filings, then 报税完成通知 composed from them, offered once every return
+    // of the period is filed: the newest such period is picked with the period selector.
+    click(c, "#tab-filings").await;
+    wait(c, "#section-filings").await;
+    shot(c, "filings").await;
+    let periods = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#filings select[name=period] option')).map(o => o.value);",
+            vec![],
         )
-        .await,
-        1
+        .await
+        .unwrap();
+    let periods: Vec<String> = serde_json::from_value(periods).unwrap();
+    for p in &periods {
+        if c.find(Locator::Css("#compose-filing")).await.is_ok() {
+            break;
+        }
+        // The period on screen is the first; choosing it again would send a request whose
+        // answer could replace the selector under the next choice.
+        let on_screen = c
+            .find(Locator::Css(&format!(
+                "#filings select[name=period] option[value='{p}'][selected]"
+            )))
+            .await
+            .is_ok();
+        if on_screen {
+            continue;
+        }
+        c.execute(
+            "var s = document.querySelector('#filings select[name=period]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![json!(p)],
+        )
+        .await
+        .unwrap();
+        wait(
+            c,
+            &format!("#filings select[name=period] option[value='{p}'][selected]"),
+        )
+        .await;
+    }
+    shot(c, "filings-filed").await;
+    compose_and_send(c, &app, "#compose-filing", "filing_done").await;
+
+    // 发票: this month's VAT estimate, then 开票数据提醒.
+    click(c, "#tab-invoices").await;
+    wait(c, "#section-invoices").await;
+    shot(c, "invoices").await;
+    compose_and_send(c, &app, "#compose-invoicing", "invoicing").await;
+
+    let log: serde_json::Value = reqwest::get(app.url("/sandbox/_sandbox/chat-messages"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        log.as_array().is_some_and(|l| l.len() >= 2),
+        "both messages reached the sandbox's chat: {log}"
     );
+    b.client.clone().close().await.unwrap();
 }

@@ -27,6 +27,7 @@ mod m20261201_000501_add_payment_reversal;
 mod m20261201_000502_create_media_file;
 mod m20261201_000801_add_missing_invoice_external_id;
 mod m20261201_000901_add_callback_inbox_object_key;
+mod m20261201_001001_name_holidays;
 pub mod portable;
 
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000502_create_media_file::Migration),
             Box::new(m20261201_000801_add_missing_invoice_external_id::Migration),
             Box::new(m20261201_000901_add_callback_inbox_object_key::Migration),
+            Box::new(m20261201_001001_name_holidays::Migration),
         ]
     }
 }

@@ -37,6 +37,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/templates/{scene}/preview",
             web::post().to(templates::preview),
         )
+        .route("/receipt-seal", web::post().to(templates::seal_upload))
+        .route(
+            "/receipt-seal/remove",
+            web::post().to(templates::seal_remove),
+        )
+        .route("/receipt-seal.png", web::get().to(templates::seal_png))
         .route("/employees", web::get().to(employees::list))
         .route("/employees", web::post().to(employees::create))
         .route("/employees/{id}", web::get().to(employees::show))

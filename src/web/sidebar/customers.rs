@@ -372,6 +372,44 @@ pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// A form that may carry files: multipart (the named text fields and files `file1`…`file3`,
+/// empty file inputs skipped) when it has files, urlencoded otherwise.
+pub fn form_with_files(
+    req: &HttpRequest,
+    body: &[u8],
+    text: &[&str],
+) -> (
+    Vec<(String, String)>,
+    Vec<crate::services::attachments::Upload>,
+) {
+    use crate::sandbox::multipart::{boundary, find_part};
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(boundary) = boundary(content_type) else {
+        return (form_pairs(body), Vec::new());
+    };
+    let pairs = text
+        .iter()
+        .filter_map(|name| {
+            find_part(body, &boundary, name).map(|p| {
+                (
+                    name.to_string(),
+                    String::from_utf8_lossy(p.data).into_owned(),
+                )
+            })
+        })
+        .collect();
+    let files = (1..=crate::services::attachments::MAX_FILES)
+        .filter_map(|i| find_part(body, &boundary, &format!("file{i}")))
+        .filter(|p| !p.data.is_empty())
+        .map(|p| (p.filename, p.data.to_vec()))
+        .collect();
+    (pairs, files)
+}
+
 pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -518,37 +556,7 @@ pub async fn add_follow_up(
     path: web::Path<i64>,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    // A form with files comes as multipart (fields `file1`…`file3`), one without as urlencoded.
-    let (pairs, files) = match crate::sandbox::multipart::boundary(content_type) {
-        Some(boundary) => {
-            let text = |name: &str| {
-                crate::sandbox::multipart::find_part(&body, &boundary, name).map(|p| {
-                    (
-                        name.to_string(),
-                        String::from_utf8_lossy(p.data).into_owned(),
-                    )
-                })
-            };
-            let pairs: Vec<(String, String)> = ["csrf", "content", "kind", "next_date"]
-                .into_iter()
-                .filter_map(text)
-                .collect();
-            let files: Vec<(Option<String>, Vec<u8>)> = (1..=follow_ups::MAX_FILES)
-                .filter_map(|i| {
-                    crate::sandbox::multipart::find_part(&body, &boundary, &format!("file{i}"))
-                })
-                .filter(|p| !p.data.is_empty())
-                .map(|p| (p.filename, p.data.to_vec()))
-                .collect();
-            (pairs, files)
-        }
-        None => (form_pairs(&body), Vec::new()),
-    };
+    let (pairs, files) = form_with_files(&req, &body, &["csrf", "content", "kind", "next_date"]);
     crate::web::csrf::check_form(&req, field(&pairs, "csrf"))?;
     let customer_id = path.into_inner();
     let audit_who = Who::employee(&who, client_ip(&req));
@@ -579,14 +587,15 @@ pub async fn add_follow_up(
     )
 }
 
-/// `GET /sidebar/attachments/{id}`: a follow-up's file, for those who may see its customer's
-/// follow-ups. Images show inline, PDFs download.
+/// `GET /sidebar/attachments/{id}`: a follow-up's or a collection's file, for those who may see
+/// its customer in that section. Images show inline, PDFs download.
 pub async fn attachment(
     state: web::Data<AppState>,
     who: SidebarEmployee,
     path: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
-    let (file, bytes) = follow_ups::attachment(&state.ctx, &who, path.into_inner()).await?;
+    let (file, bytes) =
+        crate::services::attachments::fetch(&state.ctx, &who, path.into_inner()).await?;
     let disposition = if file.mime.starts_with("image/") {
         "inline"
     } else {

@@ -111,6 +111,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/sends", web::post().to(compose::record))
         .route("/attachments/{id}", web::get().to(customers::attachment))
+        .route(
+            "/customers/{customer_id}/reports/{period}.png",
+            web::get().to(sections::reports_png),
+        )
+        .route(
+            "/customers/{customer_id}/reports/{period}/image/media",
+            web::post().to(sections::reports_image_media),
+        )
         .app_data(web::PayloadConfig::new(
             crate::services::media_store::MAX_BYTES * crate::services::follow_ups::MAX_FILES
                 + 64 * 1024,

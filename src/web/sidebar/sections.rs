@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::customers::{ChatQuery, chat_params};
+use super::customers::{ChatQuery, chat_params, field, form_with_files};
 use super::{client_ip, redirect};
 use crate::domain::clock::today_local;
 use crate::domain::money::Money;
@@ -554,39 +554,30 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-#[derive(Deserialize)]
-pub struct CollectionForm {
-    #[serde(default)]
-    csrf: String,
-    period: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    complete: String,
-    /// `count_{i}` and `amount_{i}` per kind in [`collection::DOC_KINDS`] order.
-    #[serde(flatten)]
-    rest: HashMap<String, String>,
-}
-
-impl WithCsrf for CollectionForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
+/// The text fields of the 新增收票 form: `count_{i}` and `amount_{i}` per kind in
+/// [`collection::DOC_KINDS`] order besides the period, note and 保存并标记完成.
+fn collection_fields() -> Vec<String> {
+    let mut names: Vec<String> = ["csrf", "period", "note", "complete"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for i in 0..collection::DOC_KINDS.len() {
+        names.push(format!("count_{i}"));
+        names.push(format!("amount_{i}"));
     }
+    names
 }
 
-fn parse_collection(customer_id: i64, f: &CollectionForm) -> AppResult<collection::NewCollection> {
+fn parse_collection(
+    customer_id: i64,
+    pairs: &[(String, String)],
+    files: Vec<crate::services::attachments::Upload>,
+) -> AppResult<collection::NewCollection> {
+    let value = |name: &str| field(pairs, name).map(str::trim).filter(|s| !s.is_empty());
     let mut lines = Vec::new();
     for (i, kind) in collection::DOC_KINDS.iter().enumerate() {
-        let count = f
-            .rest
-            .get(&format!("count_{i}"))
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty());
-        let amount = f
-            .rest
-            .get(&format!("amount_{i}"))
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty());
+        let count = value(&format!("count_{i}"));
+        let amount = value(&format!("amount_{i}"));
         if count.is_none() && amount.is_none() {
             continue;
         }
@@ -608,14 +599,17 @@ fn parse_collection(customer_id: i64, f: &CollectionForm) -> AppResult<collectio
     }
     Ok(collection::NewCollection {
         customer_id,
-        period: Period::parse(f.period.trim())
+        period: Period::parse(value("period").unwrap_or(""))
             .map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into()))?,
         lines,
-        note: Some(f.note.clone()),
-        complete: !f.complete.is_empty(),
+        note: Some(field(pairs, "note").unwrap_or_default().to_string()),
+        complete: value("complete").is_some(),
+        files,
     })
 }
 
+/// 新增收票: 保存 or 保存并标记完成, with the documents' photos and scans when given (a form with
+/// files comes as multipart, one without as urlencoded).
 pub async fn collection_record(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -623,11 +617,15 @@ pub async fn collection_record(
     csrf: CsrfToken,
     path: web::Path<i64>,
     chat: web::Query<ChatQuery>,
-    form: CsrfForm<CollectionForm>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
+    let names = collection_fields();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (pairs, files) = form_with_files(&req, &body, &names);
+    crate::web::csrf::check_form(&req, field(&pairs, "csrf"))?;
     let customer_id = path.into_inner();
     let chat = chat.chat()?;
-    let result = match parse_collection(customer_id, &form) {
+    let result = match parse_collection(customer_id, &pairs, files) {
         Ok(input) => collection::record(&state, &who, client_ip(&req), input).await,
         Err(e) => Err(e),
     };
@@ -828,12 +826,56 @@ pub async fn reports_media(
     media_reply(&state, who.firm_id, &key, filename).await
 }
 
+/// The period's statements as one tall PNG, to download or open.
+pub async fn reports_png(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (filename, png) = reports::image(&state, &who, customer_id, period).await?;
+    Ok(download("image/png", &filename, png))
+}
+
+/// 发送报表图片: the period's statements as an image, kept and uploaded as WeCom temporary media
+/// for the chat bridge; refused like the workbook when they do not balance.
+pub async fn reports_image_media(
+    state: web::Data<AppState>,
+    who: SidebarEmployee,
+    _csrf: CsrfHeader,
+    path: web::Path<(i64, String)>,
+) -> AppResult<HttpResponse> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (filename, png) = reports::image(&state, &who, customer_id, period).await?;
+    let key = format!("report-image:{customer_id}:{period}");
+    crate::services::media::store(
+        state.db.write(),
+        who.firm_id,
+        crate::services::media::NewFile {
+            ref_key: &key,
+            kind: crate::db::entities::media_file::Kind::Image,
+            filename: &filename,
+            content_type: "image/png",
+            bytes: &png,
+        },
+        state.now(),
+    )
+    .await?;
+    media_reply(&state, who.firm_id, &key, filename).await
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "sidebar/sections/invoices.html", blocks = ["content"])]
 struct InvoicesPage {
     customer_id: i64,
     view: invoices::InvoicesView,
     chat: Option<ChatRef>,
+    /// 开票数据提醒 speaks of this month, so it is offered on this month's page only.
+    is_current: bool,
 }
 
 impl InvoicesPage {
@@ -855,15 +897,14 @@ pub async fn invoices_view(
     chat: web::Query<ChatQuery>,
 ) -> AppResult<HttpResponse> {
     let customer_id = path.into_inner();
-    let period = match period_param(query.period.as_deref())? {
-        Some(p) => p,
-        None => Period::of_date(today_local(state.now())),
-    };
+    let this_month = Period::of_date(today_local(state.now()));
+    let period = period_param(query.period.as_deref())?.unwrap_or(this_month);
     let view = invoices::view(&state, &who, customer_id, period).await?;
     let page = InvoicesPage {
         customer_id,
         view,
         chat: chat.chat()?,
+        is_current: period == this_month,
     };
     Ok(respond(
         &req,
