@@ -26,6 +26,7 @@ mod m20261201_000401_add_wecom_sync_progress;
 mod m20261201_000501_add_payment_reversal;
 mod m20261201_000502_create_media_file;
 mod m20261201_000801_add_missing_invoice_external_id;
+mod m20261201_001101_add_tax_filing_customer_index;
 pub mod portable;
 
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000501_add_payment_reversal::Migration),
             Box::new(m20261201_000502_create_media_file::Migration),
             Box::new(m20261201_000801_add_missing_invoice_external_id::Migration),
+            Box::new(m20261201_001101_add_tax_filing_customer_index::Migration),
         ]
     }
 }
