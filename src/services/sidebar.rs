@@ -8,7 +8,8 @@
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::db::entities::{
@@ -357,7 +358,39 @@ async fn remember(
     let same = last
         .as_ref()
         .is_some_and(|l| l.chat_type == chat_ref.type_code() && l.chat_key == chat_ref.key());
-    if !same {
+    let choice = wanted.filter(|id| stored.is_none_or(|s| s.customer_id != *id));
+    if same && choice.is_none() {
+        return Ok(());
+    }
+    if ctx.db.is_sqlite() {
+        // In WAL mode with synchronous = normal a commit does not wait for the disk anyway.
+        return store_context(ctx.db.write(), who, chat_ref, !same, choice, now).await;
+    }
+    // Which chat an employee last had open is a hint for the next visit, not a record: on
+    // PostgreSQL its commit need not wait for the WAL to reach the disk (one flush per panel
+    // view when the chat changed). The transaction stays atomic; a database crash can lose only
+    // the last moments' hints.
+    let txn = ctx.db.begin_write().await?;
+    txn.execute_raw(sea_orm::Statement::from_string(
+        ctx.db.backend(),
+        "SET LOCAL synchronous_commit = off",
+    ))
+    .await?;
+    store_context(&txn, who, chat_ref, !same, choice, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Upserts the last context (when `context` is set) and the choice for the chat.
+async fn store_context(
+    conn: &impl ConnectionTrait,
+    who: &CurrentEmployee,
+    chat_ref: &ChatRef,
+    context: bool,
+    choice: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if context {
         sidebar_last_context::Entity::insert(sidebar_last_context::ActiveModel {
             firm_id: Set(who.firm_id),
             employee_id: Set(who.employee_id),
@@ -377,12 +410,10 @@ async fn remember(
             ])
             .to_owned(),
         )
-        .exec(ctx.db.write())
+        .exec(conn)
         .await?;
     }
-    if let Some(id) = wanted
-        && stored.is_none_or(|s| s.customer_id != id)
-    {
+    if let Some(id) = choice {
         sidebar_chat_choice::Entity::insert(sidebar_chat_choice::ActiveModel {
             firm_id: Set(who.firm_id),
             employee_id: Set(who.employee_id),
@@ -404,7 +435,7 @@ async fn remember(
             ])
             .to_owned(),
         )
-        .exec(ctx.db.write())
+        .exec(conn)
         .await?;
     }
     Ok(())
