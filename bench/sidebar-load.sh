@@ -37,9 +37,9 @@ WARMUP=${WARMUP:-3s}
 CONNECTIONS=${CONNECTIONS:-16}
 THREADS=${THREADS:-2}
 IDS=${IDS:-2000}
-SECTIONS=${SECTIONS:-"basic service followups kb billing collection filings reports invoices"}
+SECTIONS=${SECTIONS-"basic service followups kb billing collection filings reports invoices"}
 BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-PORT=${PORT:-18090}
+PORT=${PORT:-18190}
 BIN=${BIN:-target/release/zhangfang}
 # FRESH=0 keeps the seeded database of an earlier run (with KEEP_WORK=1 and the same WORK; on
 # PostgreSQL the zf_sidebar_bench database), so two builds can be compared on the same data.
@@ -86,6 +86,10 @@ start_server() {
     sqlite) url="sqlite://$WORK/sqlite/zhangfang.db" ;;
     postgres) url=$(pg_url) ;;
   esac
+  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    echo "port $PORT is taken by another process; choose another with PORT=" >&2
+    return 1
+  fi
   local started
   started=$(date +%s.%N)
   ZHANGFANG_SERVER__LISTEN="127.0.0.1:$PORT" ZHANGFANG_SERVER__PUBLIC_URL="" \
