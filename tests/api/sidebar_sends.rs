@@ -351,7 +351,9 @@ async fn without_a_search_the_knowledge_base_shows_the_thirty_most_sent_articles
     for (n, uses) in [(32, 3i64), (5, 1)] {
         let id = w
             .app
-            .count(&format!("SELECT id FROM kb_article WHERE title = '问答〔{n:02}〕'"))
+            .count(&format!(
+                "SELECT id FROM kb_article WHERE title = '问答〔{n:02}〕'"
+            ))
             .await;
         exec(
             &w.app,
@@ -373,7 +375,10 @@ async fn without_a_search_the_knowledge_base_shows_the_thirty_most_sent_articles
         .into_iter()
         .map(|n| at(n).unwrap_or_else(|| panic!("article {n} is listed: {html}")))
         .collect();
-    assert!(order.windows(2).all(|p| p[0] < p[1]), "most sent first, then by age");
+    assert!(
+        order.windows(2).all(|p| p[0] < p[1]),
+        "most sent first, then by age"
+    );
     assert_eq!(at(30), None, "only thirty are shown");
     assert_eq!(at(31), None, "only thirty are shown");
     assert!(!html.contains("问答〔草稿〕"), "drafts are not offered");
