@@ -215,33 +215,7 @@ impl Corp {
         for group in tag_groups {
             corp.insert_tag_group(group);
         }
-        corp.shrink_to_fit();
         corp
-    }
-
-    /// Gives back the spare capacity the one-by-one construction left in every vector and map
-    /// (a contact's follows grow to room for four, a group's members to eight): at profile L
-    /// that is megabytes held for nothing. Later pushes grow them again as needed.
-    fn shrink_to_fit(&mut self) {
-        for contact in &mut self.contacts {
-            contact.follows.shrink_to_fit();
-            for follow in &mut contact.follows {
-                follow.info.tag_ids.shrink_to_fit();
-                follow.info.remark_mobiles.shrink_to_fit();
-            }
-        }
-        for group in &mut self.groups {
-            group.chat.members.shrink_to_fit();
-            group.chat.admin_list.shrink_to_fit();
-        }
-        for follows in self.member_follows.values_mut() {
-            follows.shrink_to_fit();
-        }
-        for groups in self.owner_groups.values_mut() {
-            groups.shrink_to_fit();
-        }
-        self.member_follows.shrink_to_fit();
-        self.owner_groups.shrink_to_fit();
     }
 
     fn add_member(&mut self, member: WecomMember) {
