@@ -160,6 +160,9 @@ impl Application {
             crate::seed::ensure_demo(&db, &secrets, clock.as_ref(), settings.demo.profile)
                 .await
                 .context("seeding the demo firm")?;
+            db.release_cached_statements()
+                .await
+                .context("releasing the seed's prepared statements")?;
             give_back_freed_memory();
         }
 
@@ -196,6 +199,10 @@ impl Application {
         } else {
             None
         };
+        // Building the sandbox's corp regenerates the seed's roster, which is dropped again.
+        if sandbox.is_some() {
+            give_back_freed_memory();
+        }
         let wecom_endpoints = match &sandbox {
             Some(_) => {
                 let public = format!(

@@ -153,6 +153,25 @@ impl Database {
         self.inner.backend == DbBackend::Sqlite
     }
 
+    /// Drops the statements the SQLite writer keeps prepared for reuse. A bulk load (seeding a
+    /// large demo firm) prepares multi-row INSERTs of thousands of parameters, and SQLite keeps
+    /// each one's compiled program in the connection until it is evicted: tens of MB at profile L
+    /// that nothing serving pages ever uses again. PostgreSQL keeps them in the server.
+    pub async fn release_cached_statements(&self) -> Result<(), DbErr> {
+        if self.is_sqlite() {
+            use sea_orm::sqlx::Connection as _;
+            let mut conn = self
+                .inner
+                .write
+                .get_sqlite_connection_pool()
+                .acquire()
+                .await
+                .map_err(sqlx_err)?;
+            conn.clear_cached_statements().await.map_err(sqlx_err)?;
+        }
+        Ok(())
+    }
+
     /// Connection for queries that do not write.
     pub fn read(&self) -> &DatabaseConnection {
         &self.inner.read

@@ -20,7 +20,9 @@ pub fn database() -> Arc<fontdb::Database> {
     static DB: OnceLock<Arc<fontdb::Database>> = OnceLock::new();
     DB.get_or_init(|| {
         let mut db = fontdb::Database::new();
-        db.load_font_data(FONT_DATA.to_vec());
+        // The compiled-in bytes themselves, not a heap copy of them: the 10 MB font then stays
+        // in the binary's read-only pages, which the kernel shares and can drop under pressure.
+        db.load_font_source(fontdb::Source::Binary(Arc::new(FONT_DATA)));
         db.set_sans_serif_family(FAMILY);
         db.set_serif_family(FAMILY);
         db.set_monospace_family(FAMILY);

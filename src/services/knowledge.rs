@@ -108,24 +108,44 @@ pub async fn list(
     if let Some(c) = category {
         find = find.filter(kb_article::Column::CategoryId.eq(c));
     }
-    let found = find
-        .order_by_asc(kb_article::Column::Id)
-        .limit(500)
-        .all(ctx.db.read())
-        .await?;
-    let uses: HashMap<i64, i64> = kb_article_use::Entity::find()
-        .filter(kb_article_use::Column::FirmId.eq(who.firm_id))
-        .filter(kb_article_use::Column::ArticleId.is_in(found.iter().map(|a| a.id)))
-        .all(ctx.db.read())
-        .await?
-        .into_iter()
-        .map(|u| (u.article_id, u.uses))
-        .collect();
+    let find = find.order_by_asc(kb_article::Column::Id).limit(500);
+    let found = if words.is_empty() {
+        // Without words every article scores 0 and only the use counts order them, so the
+        // candidates' ids are enough to rank; only the LIMIT shown are read whole.
+        let ids: Vec<i64> = find
+            .select_only()
+            .column(kb_article::Column::Id)
+            .into_tuple()
+            .all(ctx.db.read())
+            .await?;
+        let uses = uses_of(ctx, who.firm_id, &ids).await?;
+        let mut ranked: Vec<(i64, i64)> = ids
+            .into_iter()
+            .map(|id| (uses.get(&id).copied().unwrap_or(0), id))
+            .collect();
+        ranked.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+        ranked.truncate(LIMIT);
+        kb_article::Entity::find()
+            .filter(kb_article::Column::FirmId.eq(who.firm_id))
+            .filter(kb_article::Column::DeletedAt.is_null())
+            .filter(kb_article::Column::AuditStatus.eq(kb_article::AuditStatus::Approved))
+            .filter(kb_article::Column::Id.is_in(ranked.iter().map(|(_, id)| *id)))
+            .all(ctx.db.read())
+            .await?
+            .into_iter()
+            .map(|a| (0, uses.get(&a.id).copied().unwrap_or(0), a))
+            .collect::<Vec<_>>()
+    } else {
+        let found = find.all(ctx.db.read()).await?;
+        let ids: Vec<i64> = found.iter().map(|a| a.id).collect();
+        let uses = uses_of(ctx, who.firm_id, &ids).await?;
+        found
+            .into_iter()
+            .map(|a| (score(&a, &words), uses.get(&a.id).copied().unwrap_or(0), a))
+            .collect()
+    };
     let names: HashMap<i64, &str> = categories.iter().map(|c| (c.id, c.name.as_str())).collect();
-    let mut scored: Vec<(i64, i64, kb_article::Model)> = found
-        .into_iter()
-        .map(|a| (score(&a, &words), uses.get(&a.id).copied().unwrap_or(0), a))
-        .collect();
+    let mut scored: Vec<(i64, i64, kb_article::Model)> = found;
     scored.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.id.cmp(&y.2.id)));
     let articles = scored
         .into_iter()
@@ -149,6 +169,18 @@ pub async fn list(
             .collect(),
         articles,
     })
+}
+
+/// How often each of these articles was sent.
+async fn uses_of(ctx: &Ctx, firm_id: i64, ids: &[i64]) -> AppResult<HashMap<i64, i64>> {
+    Ok(kb_article_use::Entity::find()
+        .filter(kb_article_use::Column::FirmId.eq(firm_id))
+        .filter(kb_article_use::Column::ArticleId.is_in(ids.iter().copied()))
+        .all(ctx.db.read())
+        .await?
+        .into_iter()
+        .map(|u| (u.article_id, u.uses))
+        .collect())
 }
 
 /// One approved article of the firm; 404 otherwise.

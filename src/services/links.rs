@@ -2,6 +2,7 @@
 //! one or several customers (one boss may own several companies; one group may serve several).
 //! The sidebar and the back office both link and unlink through here; every change is audited.
 
+use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
@@ -69,13 +70,24 @@ pub async fn group_by_chat_id(
 
 /// The customers a chat is linked to, by name.
 pub async fn customers_of(ctx: &Ctx, firm_id: i64, chat: Chat) -> AppResult<Vec<customer::Model>> {
-    let ids = linked_ids(ctx.db.read(), firm_id, chat).await?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    // One query with the links as a subquery: the panel asks this on every view.
+    let linked = match chat {
+        Chat::Contact(id) => Query::select()
+            .column(customer_external_link::Column::CustomerId)
+            .from(customer_external_link::Entity)
+            .and_where(customer_external_link::Column::FirmId.eq(firm_id))
+            .and_where(customer_external_link::Column::ExternalContactId.eq(id))
+            .to_owned(),
+        Chat::Group(id) => Query::select()
+            .column(customer_group_link::Column::CustomerId)
+            .from(customer_group_link::Entity)
+            .and_where(customer_group_link::Column::FirmId.eq(firm_id))
+            .and_where(customer_group_link::Column::GroupChatId.eq(id))
+            .to_owned(),
+    };
     Ok(customer::Entity::find()
         .filter(customer::Column::FirmId.eq(firm_id))
-        .filter(customer::Column::Id.is_in(ids))
+        .filter(customer::Column::Id.in_subquery(linked))
         .filter(customer::Column::DeletedAt.is_null())
         .order_by_asc(customer::Column::Name)
         .all(ctx.db.read())

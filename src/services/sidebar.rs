@@ -8,13 +8,14 @@
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use crate::db::entities::{
     contact, customer, receivable, service_contract, sidebar_chat_choice, sidebar_last_context,
-    tax_filing,
 };
+use crate::db::statement;
 use crate::domain::billing::{Owed, arrears_as_of};
 use crate::domain::money::Money;
 use crate::domain::period::Period;
@@ -357,7 +358,39 @@ async fn remember(
     let same = last
         .as_ref()
         .is_some_and(|l| l.chat_type == chat_ref.type_code() && l.chat_key == chat_ref.key());
-    if !same {
+    let choice = wanted.filter(|id| stored.is_none_or(|s| s.customer_id != *id));
+    if same && choice.is_none() {
+        return Ok(());
+    }
+    if ctx.db.is_sqlite() {
+        // In WAL mode with synchronous = normal a commit does not wait for the disk anyway.
+        return store_context(ctx.db.write(), who, chat_ref, !same, choice, now).await;
+    }
+    // Which chat an employee last had open is a hint for the next visit, not a record: on
+    // PostgreSQL its commit need not wait for the WAL to reach the disk (one flush per panel
+    // view when the chat changed). The transaction stays atomic; a database crash can lose only
+    // the last moments' hints.
+    let txn = ctx.db.begin_write().await?;
+    txn.execute_raw(sea_orm::Statement::from_string(
+        ctx.db.backend(),
+        "SET LOCAL synchronous_commit = off",
+    ))
+    .await?;
+    store_context(&txn, who, chat_ref, !same, choice, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Upserts the last context (when `context` is set) and the choice for the chat.
+async fn store_context(
+    conn: &impl ConnectionTrait,
+    who: &CurrentEmployee,
+    chat_ref: &ChatRef,
+    context: bool,
+    choice: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if context {
         sidebar_last_context::Entity::insert(sidebar_last_context::ActiveModel {
             firm_id: Set(who.firm_id),
             employee_id: Set(who.employee_id),
@@ -377,12 +410,10 @@ async fn remember(
             ])
             .to_owned(),
         )
-        .exec(ctx.db.write())
+        .exec(conn)
         .await?;
     }
-    if let Some(id) = wanted
-        && stored.is_none_or(|s| s.customer_id != id)
-    {
+    if let Some(id) = choice {
         sidebar_chat_choice::Entity::insert(sidebar_chat_choice::ActiveModel {
             firm_id: Set(who.firm_id),
             employee_id: Set(who.employee_id),
@@ -404,7 +435,7 @@ async fn remember(
             ])
             .to_owned(),
         )
-        .exec(ctx.db.write())
+        .exec(conn)
         .await?;
     }
     Ok(())
@@ -449,16 +480,23 @@ pub fn contract_end(contract: &service_contract::Model) -> Option<NaiveDate> {
 
 /// The customer's receivables as the billing rules see them (void and deleted ones left out).
 pub async fn owed(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<(Owed, String)>> {
-    let rows = receivable::Entity::find()
+    let rows = live_receivables(firm_id, customer_id)
+        .all(ctx.db.read())
+        .await?;
+    Ok(as_owed(rows))
+}
+
+fn live_receivables(firm_id: i64, customer_id: i64) -> sea_orm::Select<receivable::Entity> {
+    receivable::Entity::find()
         .filter(receivable::Column::FirmId.eq(firm_id))
         .filter(receivable::Column::CustomerId.eq(customer_id))
         .filter(receivable::Column::DeletedAt.is_null())
         .filter(receivable::Column::Status.ne(receivable::Status::Void))
         .order_by_asc(receivable::Column::DueDate)
-        .all(ctx.db.read())
-        .await?;
-    Ok(rows
-        .into_iter()
+}
+
+fn as_owed(rows: Vec<receivable::Model>) -> Vec<(Owed, String)> {
+    rows.into_iter()
         .filter_map(|r| {
             Some((
                 Owed {
@@ -472,7 +510,15 @@ pub async fn owed(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<(O
                 r.fee_item,
             ))
         })
-        .collect())
+        .collect()
+}
+
+/// The summary's figures besides arrears, read in one statement.
+#[derive(FromQueryResult)]
+struct Figures {
+    end_period: Option<String>,
+    missing_invoices: i64,
+    filings_due: i64,
 }
 
 /// The at-a-glance summary of a customer the caller may see.
@@ -482,36 +528,60 @@ pub async fn summary(
     customer: customer::Model,
 ) -> AppResult<Summary> {
     let today = ctx.clock.today_local();
-    let contract = bookkeeping_contract(ctx, who.firm_id, customer.id).await?;
-    let service_end = contract.as_ref().and_then(contract_end);
-    let owed: Vec<Owed> = owed(ctx, who.firm_id, customer.id)
-        .await?
-        .into_iter()
-        .map(|(o, _)| o)
-        .collect();
-    let missing_invoices = crate::db::entities::missing_invoice::Entity::find()
-        .filter(crate::db::entities::missing_invoice::Column::FirmId.eq(who.firm_id))
-        .filter(crate::db::entities::missing_invoice::Column::CustomerId.eq(customer.id))
-        .filter(crate::db::entities::missing_invoice::Column::ResolvedAt.is_null())
-        .filter(crate::db::entities::missing_invoice::Column::DeletedAt.is_null())
-        .count(ctx.db.read())
-        .await?;
-    let filings_due = tax_filing::Entity::find()
-        .filter(tax_filing::Column::FirmId.eq(who.firm_id))
-        .filter(tax_filing::Column::CustomerId.eq(customer.id))
-        .filter(
-            tax_filing::Column::Status
-                .is_in([tax_filing::Status::Pending, tax_filing::Status::Overdue]),
-        )
-        .filter(tax_filing::Column::DueDate.lte(today + Duration::days(10)))
-        .count(ctx.db.read())
-        .await?;
+    // The panel shows this on every view, so the service end (the same contract as
+    // `bookkeeping_contract`), the open missing invoices and the filings due within 10 days come
+    // in one round trip.
+    let figures = Figures::find_by_statement(statement(
+        ctx.db.backend(),
+        "SELECT \
+           (SELECT end_period FROM service_contract \
+             WHERE firm_id = ? AND customer_id = ? AND deleted_at IS NULL \
+               AND service_type = 'bookkeeping' AND status IN ('active', 'expired') \
+             ORDER BY end_period DESC LIMIT 1) AS end_period, \
+           (SELECT COUNT(*) FROM missing_invoice \
+             WHERE firm_id = ? AND customer_id = ? AND resolved_at IS NULL \
+               AND deleted_at IS NULL) AS missing_invoices, \
+           (SELECT COUNT(*) FROM tax_filing \
+             WHERE firm_id = ? AND customer_id = ? AND status IN ('pending', 'overdue') \
+               AND due_date <= ?) AS filings_due",
+        [
+            who.firm_id.into(),
+            customer.id.into(),
+            who.firm_id.into(),
+            customer.id.into(),
+            who.firm_id.into(),
+            customer.id.into(),
+            (today + Duration::days(10)).into(),
+        ],
+    ))
+    .one(ctx.db.read())
+    .await?
+    .ok_or_else(|| AppError::internal("summary figures missing"))?;
+    let service_end = figures
+        .end_period
+        .as_deref()
+        .and_then(|p| Period::parse(p).ok())
+        .map(Period::last_day);
+    // Only receivables due by today with something still open count towards arrears
+    // (`Owed::open` is never negative), so only those are read.
+    let owed: Vec<Owed> = as_owed(
+        live_receivables(who.firm_id, customer.id)
+            .filter(receivable::Column::DueDate.lte(today))
+            .filter(
+                Expr::col(receivable::Column::PaidFen).lt(Expr::col(receivable::Column::AmountFen)),
+            )
+            .all(ctx.db.read())
+            .await?,
+    )
+    .into_iter()
+    .map(|(o, _)| o)
+    .collect();
     Ok(Summary {
         days_left: service_end.map(|end| (end - today).num_days()),
         service_end,
         arrears: arrears_as_of(&owed, today),
-        missing_invoices,
-        filings_due,
+        missing_invoices: u64::try_from(figures.missing_invoices).unwrap_or(0),
+        filings_due: u64::try_from(figures.filings_due).unwrap_or(0),
         tabs: tabs_for(who),
         customer,
     })

@@ -350,6 +350,57 @@ async fn every_scene_composes_and_unknown_ones_are_not_found() {
 }
 
 #[tokio::test]
+async fn without_a_search_the_knowledge_base_shows_the_thirty_most_sent_articles_first() {
+    let w = world().await;
+    let now = w.app.clock_now();
+    exec(&w.app, "INSERT INTO kb_category (firm_id, name, created_at, updated_at) VALUES (?, '常见问题', ?, ?)", vec![w.firm_id.into(), now.into(), now.into()]).await;
+    let cat = w.app.count("SELECT MAX(id) FROM kb_category").await;
+    for n in 1..=32 {
+        exec(
+            &w.app,
+            "INSERT INTO kb_article (firm_id, category_id, title, content, audit_status, created_at, updated_at) VALUES (?, ?, ?, '正文', 'approved', ?, ?)",
+            vec![w.firm_id.into(), cat.into(), format!("问答〔{n:02}〕").into(), now.into(), now.into()],
+        )
+        .await;
+    }
+    exec(&w.app, "INSERT INTO kb_article (firm_id, category_id, title, content, audit_status, created_at, updated_at) VALUES (?, ?, '问答〔草稿〕', '正文', 'draft', ?, ?)", vec![w.firm_id.into(), cat.into(), now.into(), now.into()]).await;
+    for (n, uses) in [(32, 3i64), (5, 1)] {
+        let id = w
+            .app
+            .count(&format!(
+                "SELECT id FROM kb_article WHERE title = '问答〔{n:02}〕'"
+            ))
+            .await;
+        exec(
+            &w.app,
+            "INSERT INTO kb_article_use (firm_id, article_id, uses, last_used_at) VALUES (?, ?, ?, ?)",
+            vec![w.firm_id.into(), id.into(), uses.into(), now.into()],
+        )
+        .await;
+    }
+    let staff = w.app.signed_in("staff").await;
+    let (status, html) = text(
+        staff
+            .fragment(&format!("/sidebar/customers/{}/kb", w.jia))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let at = |n: u32| html.find(&format!("问答〔{n:02}〕"));
+    let order: Vec<usize> = [32, 5, 1, 2, 3, 4, 6, 29]
+        .into_iter()
+        .map(|n| at(n).unwrap_or_else(|| panic!("article {n} is listed: {html}")))
+        .collect();
+    assert!(
+        order.windows(2).all(|p| p[0] < p[1]),
+        "most sent first, then by age"
+    );
+    assert_eq!(at(30), None, "only thirty are shown");
+    assert_eq!(at(31), None, "only thirty are shown");
+    assert!(!html.contains("问答〔草稿〕"), "drafts are not offered");
+}
+
+#[tokio::test]
 async fn a_knowledge_article_is_found_filled_for_the_customer_sent_and_counted() {
     let w = world().await;
     let now = w.app.clock_now();

@@ -28,6 +28,7 @@ mod m20261201_000502_create_media_file;
 mod m20261201_000801_add_missing_invoice_external_id;
 mod m20261201_000901_add_callback_inbox_object_key;
 mod m20261201_001001_name_holidays;
+mod m20261201_001101_add_tax_filing_customer_index;
 pub mod portable;
 
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000801_add_missing_invoice_external_id::Migration),
             Box::new(m20261201_000901_add_callback_inbox_object_key::Migration),
             Box::new(m20261201_001001_name_holidays::Migration),
+            Box::new(m20261201_001101_add_tax_filing_customer_index::Migration),
         ]
     }
 }
