@@ -125,6 +125,8 @@ pub struct Composed {
 #[derive(Clone, Debug, Default)]
 pub struct ComposeInput {
     pub article_id: Option<i64>,
+    /// The tax period (`period_to`) a filing notice is about; the latest filed one when `None`.
+    pub period: Option<Period>,
 }
 
 fn cycle_label(c: service_contract::BillingCycle) -> (&'static str, i64) {
@@ -326,11 +328,17 @@ pub async fn compose(
                 .order_by_desc(tax_filing::Column::PeriodTo)
                 .all(ctx.db.read())
                 .await?;
-            if let Some(latest) = filed.first() {
-                let period = latest.period_to.clone();
+            // The period the 报税 section shows, or else the latest one filed.
+            let chosen = match input.period {
+                Some(p) => filed.iter().find(|f| f.period_to == p.to_string()),
+                None => filed.first(),
+            };
+            if let Some(chosen) = chosen {
+                let period = chosen.period_to.clone();
                 let rows: Vec<_> = filed.iter().filter(|f| f.period_to == period).collect();
                 let total: Money = rows.iter().map(|f| Money::from_fen(f.payable_fen)).sum();
-                values.insert("period", period);
+                let shown = Period::parse(&period).map_or(period.clone(), Period::to_chinese);
+                values.insert("period", shown);
                 if let Some(at) = rows.iter().filter_map(|f| f.filed_at).max() {
                     values.insert("filed_at", to_local(at).format("%Y-%m-%d").to_string());
                 }

@@ -291,6 +291,36 @@ async fn every_scene_composes_and_unknown_ones_are_not_found() {
         html.contains("¥123.00") && !html.contains("财务报表："),
         "the statements filed with the returns are not listed as a tax: {html}"
     );
+    assert!(html.contains("2026年09月"), "the period in words: {html}");
+    // The 报税 section asks for the period it shows, not the latest one filed.
+    exec(
+        &w.app,
+        "INSERT INTO tax_filing (firm_id, customer_id, period_from, period_to, tax_type, due_date, due_provisional, status, payable_fen, paid_fen, filed_at, created_at, updated_at) \
+         VALUES (?, ?, '2026-04', '2026-06', 'vat_surcharge', '2026-07-15', FALSE, 'paid', 45600, 45600, ?, ?, ?)",
+        vec![w.firm_id.into(), w.jia.into(), now.into(), now.into(), now.into()],
+    )
+    .await;
+    let (_, html) = text(
+        boss.fragment(&format!(
+            "/sidebar/customers/{}/compose/filing_done?period=2026-06",
+            w.jia
+        ))
+        .await,
+    )
+    .await;
+    assert!(
+        html.contains("¥456.00") && html.contains("2026年06月") && !html.contains("¥123.00"),
+        "{html}"
+    );
+    let (status, _) = text(
+        boss.fragment(&format!(
+            "/sidebar/customers/{}/compose/filing_done?period=2026-6",
+            w.jia
+        ))
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
     let (_, html) = text(
         boss.fragment(&format!("/sidebar/customers/{}/compose/report", w.jia))
             .await,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::customers::{ChatQuery, field, form_pairs};
 use super::{client_ip, page_or_fragment};
+use crate::domain::period::Period;
 use crate::error::{AppError, AppResult};
 use crate::services::audit::Who;
 use crate::services::sends::{self, AlreadySent, ComposeInput, Composed};
@@ -36,6 +37,7 @@ pub struct ComposeQuery {
     chat_type: Option<String>,
     chat_key: Option<String>,
     article: Option<i64>,
+    period: Option<String>,
 }
 
 pub async fn compose(
@@ -60,6 +62,13 @@ pub async fn compose(
         &scene,
         ComposeInput {
             article_id: query.article,
+            period: query
+                .period
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map(Period::parse)
+                .transpose()
+                .map_err(|_| AppError::BadRequest("税款所属期应写作YYYY-MM".into()))?,
         },
     )
     .await?;
