@@ -24,6 +24,7 @@ pub fn still_usable(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 }
 
 /// A file to keep.
+#[derive(Clone, Copy)]
 pub struct NewFile<'a> {
     pub ref_key: &'a str,
     pub kind: media_file::Kind,

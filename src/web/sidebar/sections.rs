@@ -781,20 +781,34 @@ pub async fn reports_view(
     ))
 }
 
+/// The customer and the period of a report route; the period is required.
+fn report_path(path: web::Path<(i64, String)>) -> AppResult<(i64, Period)> {
+    let (customer_id, period) = path.into_inner();
+    let period =
+        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    Ok((customer_id, period))
+}
+
+/// Keeps a generated file under its key and answers its WeCom media id for the chat bridge.
+async fn keep_and_reply(
+    state: &AppState,
+    firm_id: i64,
+    file: crate::services::media::NewFile<'_>,
+) -> AppResult<HttpResponse> {
+    crate::services::media::store(state.db.write(), firm_id, file, state.now()).await?;
+    media_reply(state, firm_id, file.ref_key, file.filename.to_string()).await
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 pub async fn reports_xlsx(
     state: web::Data<AppState>,
     who: SidebarEmployee,
     path: web::Path<(i64, String)>,
 ) -> AppResult<HttpResponse> {
-    let (customer_id, period) = path.into_inner();
-    let period =
-        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (customer_id, period) = report_path(path)?;
     let (filename, bytes) = reports::workbook(&state, &who, customer_id, period).await?;
-    Ok(download(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &filename,
-        bytes,
-    ))
+    Ok(download(XLSX, &filename, bytes))
 }
 
 /// 发送报表: the period's workbook, kept and uploaded as WeCom temporary media (a file) for the
@@ -805,25 +819,17 @@ pub async fn reports_media(
     _csrf: CsrfHeader,
     path: web::Path<(i64, String)>,
 ) -> AppResult<HttpResponse> {
-    let (customer_id, period) = path.into_inner();
-    let period =
-        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (customer_id, period) = report_path(path)?;
     let (filename, bytes) = reports::workbook(&state, &who, customer_id, period).await?;
     let key = format!("report:{customer_id}:{period}");
-    crate::services::media::store(
-        state.db.write(),
-        who.firm_id,
-        crate::services::media::NewFile {
-            ref_key: &key,
-            kind: crate::db::entities::media_file::Kind::File,
-            filename: &filename,
-            content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            bytes: &bytes,
-        },
-        state.now(),
-    )
-    .await?;
-    media_reply(&state, who.firm_id, &key, filename).await
+    let file = crate::services::media::NewFile {
+        ref_key: &key,
+        kind: crate::db::entities::media_file::Kind::File,
+        filename: &filename,
+        content_type: XLSX,
+        bytes: &bytes,
+    };
+    keep_and_reply(&state, who.firm_id, file).await
 }
 
 /// The period's statements as one tall PNG, to download or open.
@@ -832,9 +838,7 @@ pub async fn reports_png(
     who: SidebarEmployee,
     path: web::Path<(i64, String)>,
 ) -> AppResult<HttpResponse> {
-    let (customer_id, period) = path.into_inner();
-    let period =
-        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (customer_id, period) = report_path(path)?;
     let (filename, png) = reports::image(&state, &who, customer_id, period).await?;
     Ok(download("image/png", &filename, png))
 }
@@ -847,25 +851,17 @@ pub async fn reports_image_media(
     _csrf: CsrfHeader,
     path: web::Path<(i64, String)>,
 ) -> AppResult<HttpResponse> {
-    let (customer_id, period) = path.into_inner();
-    let period =
-        period_param(Some(&period))?.ok_or_else(|| AppError::Validation("请选择期间".into()))?;
+    let (customer_id, period) = report_path(path)?;
     let (filename, png) = reports::image(&state, &who, customer_id, period).await?;
     let key = format!("report-image:{customer_id}:{period}");
-    crate::services::media::store(
-        state.db.write(),
-        who.firm_id,
-        crate::services::media::NewFile {
-            ref_key: &key,
-            kind: crate::db::entities::media_file::Kind::Image,
-            filename: &filename,
-            content_type: "image/png",
-            bytes: &png,
-        },
-        state.now(),
-    )
-    .await?;
-    media_reply(&state, who.firm_id, &key, filename).await
+    let file = crate::services::media::NewFile {
+        ref_key: &key,
+        kind: crate::db::entities::media_file::Kind::Image,
+        filename: &filename,
+        content_type: "image/png",
+        bytes: &png,
+    };
+    keep_and_reply(&state, who.firm_id, file).await
 }
 
 #[derive(Template, WebTemplate)]
