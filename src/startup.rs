@@ -74,6 +74,7 @@ pub struct Application {
     server: Server,
     state: Data<AppState>,
     inbox_task: tokio::task::JoinHandle<()>,
+    hints_task: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -254,6 +255,10 @@ impl Application {
                 queue_depth: ctx.settings.wecom.callback_queue_depth.max(1),
             },
         );
+        let hints_task = tokio::spawn(crate::services::context_hints::flush_loop(
+            ctx.context_hints.clone(),
+            ctx.db.clone(),
+        ));
         let state = Data::new(AppState {
             started_at: clock.now(),
             ctx,
@@ -301,6 +306,7 @@ impl Application {
             server,
             state,
             inbox_task,
+            hints_task,
         })
     }
 
@@ -320,6 +326,7 @@ impl Application {
             server,
             state,
             inbox_task,
+            hints_task,
             ..
         } = self;
         let worker = state
@@ -333,6 +340,10 @@ impl Application {
             worker.shutdown().await;
         }
         let db = state.db.clone();
+        hints_task.abort();
+        if let Err(e) = state.ctx.context_hints.flush(&db).await {
+            tracing::warn!(error = %e, "the sidebar's last contexts were not written");
+        }
         // The writer stops once the last sender (inside the state) is gone.
         drop(state);
         if tokio::time::timeout(Duration::from_secs(10), inbox_task)

@@ -33,6 +33,8 @@ use crate::config::{DatabaseSettings, SqliteSynchronous as SyncSetting};
 
 /// How often the background task folds the WAL back into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+/// How often SQLite's planner statistics are refreshed (see [`Database::refresh_statistics`]).
+const OPTIMIZE_INTERVAL: Duration = Duration::from_secs(3600);
 /// Arbitrary but fixed key for `pg_advisory_xact_lock` around migrations ("zf" + "migr").
 const MIGRATION_LOCK_KEY: i64 = 0x7a66_6d69_6772;
 
@@ -233,6 +235,25 @@ impl Database {
         Ok(())
     }
 
+    /// Brings the query planner's table statistics up to date; called after bulk loads (a seed,
+    /// an import) and, on SQLite, at start and every [`OPTIMIZE_INTERVAL`]. Without statistics
+    /// SQLite guesses, and at firm scale it guesses wrong: it answered "the customers linked to
+    /// this chat" by walking every customer of the firm in name order instead of the chat's
+    /// links. `PRAGMA optimize` analyses only the tables that changed a lot since the last time,
+    /// each from a bounded sample (`analysis_limit`), so it costs milliseconds.
+    pub async fn refresh_statistics(&self) -> Result<(), DbErr> {
+        match &self.inner.checkpointer {
+            Some(c) => optimize(&c.pool, true).await.map_err(sqlx_err),
+            None if self.inner.backend == DbBackend::Postgres => self
+                .inner
+                .write
+                .execute_unprepared("ANALYZE")
+                .await
+                .map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     pub async fn close(&self) {
         if let Some(c) = &self.inner.checkpointer {
             c.task.abort();
@@ -300,11 +321,35 @@ fn is_busy(e: &sea_orm::sqlx::Error) -> bool {
 }
 
 /// PASSIVE checkpoints never block the writer or readers; they copy what they can.
+/// `PRAGMA optimize` on SQLite, as its documentation advises for long-lived connections: with
+/// `0x10002` at start (also analyses tables never analysed), plain later. Each table is read only
+/// in part (`analysis_limit`).
+async fn optimize(pool: &SqlitePool, first: bool) -> Result<(), sea_orm::sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    sea_orm::sqlx::query("PRAGMA analysis_limit = 1000")
+        .execute(&mut *conn)
+        .await?;
+    let pragma = if first {
+        "PRAGMA optimize = 0x10002"
+    } else {
+        "PRAGMA optimize"
+    };
+    sea_orm::sqlx::query(pragma).execute(&mut *conn).await?;
+    Ok(())
+}
+
 async fn checkpoint_loop(pool: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut optimized: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
+        if optimized.is_none_or(|at| at.elapsed() >= OPTIMIZE_INTERVAL) {
+            if let Err(e) = optimize(&pool, optimized.is_none()).await {
+                tracing::debug!(error = %e, "PRAGMA optimize skipped");
+            }
+            optimized = Some(std::time::Instant::now());
+        }
         if let Err(e) = sea_orm::sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&pool)
             .await

@@ -261,6 +261,7 @@ pub async fn run(
     if db.is_sqlite() {
         db.checkpoint().await?;
     }
+    db.refresh_statistics().await?;
     let mut all_rows = vec![("firm", 1), ("wecom_app", 1)];
     all_rows.extend(rows);
     Ok(SeedReport {

@@ -54,6 +54,8 @@ pub struct Ctx {
     pub sms: Arc<dyn SmsSender>,
     /// Where attachments are kept.
     pub media: Arc<dyn crate::services::media_store::MediaStore>,
+    /// The sidebar's last contexts noted by this process and not yet written.
+    pub context_hints: Arc<crate::services::context_hints::ContextHints>,
 }
 
 impl Ctx {
@@ -93,6 +95,7 @@ impl Ctx {
             endpoints,
             sms,
             media,
+            context_hints: Default::default(),
         })
     }
 

@@ -17,6 +17,7 @@ pub mod calendar_admin;
 pub mod callbacks;
 pub mod chat_admin;
 pub mod collection;
+pub mod context_hints;
 pub mod ctx;
 pub mod customer_profile;
 pub mod dashboard;

@@ -2,7 +2,7 @@
 //! their checks, the workbook to send, and the chart of the last twelve periods' revenue, net
 //! profit and tax.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::db::entities::{financial_report, tax_filing};
@@ -72,10 +72,20 @@ pub async fn view(
         (None, None) => Period::of_date(crate::domain::clock::today_local(ctx.now())).prev(),
     };
     let from = selected.add_months(-11);
+    // The selected month's statements, and for the chart only the income statements of the
+    // eleven months before it: each row's lines are a JSON document decoded whole.
     let rows = financial_report::Entity::find()
         .filter(financial_report::Column::FirmId.eq(me.firm_id))
         .filter(financial_report::Column::CustomerId.eq(customer.id))
         .filter(financial_report::Column::Period.between(from.to_string(), selected.to_string()))
+        .filter(
+            Condition::any()
+                .add(financial_report::Column::Period.eq(selected.to_string()))
+                .add(
+                    financial_report::Column::ReportType
+                        .eq(financial_report::ReportType::IncomeStatement),
+                ),
+        )
         .all(db)
         .await?;
     let key = selected.to_string();

@@ -16,7 +16,7 @@ use crate::db::entities::{
     contact, customer, receivable, service_contract, sidebar_chat_choice, sidebar_last_context,
 };
 use crate::db::statement;
-use crate::domain::billing::{Owed, arrears_as_of};
+use crate::domain::billing::Owed;
 use crate::domain::money::Money;
 use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
@@ -343,7 +343,8 @@ pub async fn panel(
     })
 }
 
-/// Stores the last context and the choice, each only when it differs from what is stored.
+/// Notes the last context (written in batches, see [`crate::services::context_hints`]) and stores the choice
+/// when it differs from what is stored.
 async fn remember(
     ctx: &Ctx,
     who: &CurrentEmployee,
@@ -352,97 +353,68 @@ async fn remember(
     stored: Option<&sidebar_chat_choice::Model>,
 ) -> AppResult<()> {
     let now = ctx.now();
-    let last = sidebar_last_context::Entity::find_by_id((who.firm_id, who.employee_id))
-        .one(ctx.db.read())
-        .await?;
-    let same = last
-        .as_ref()
-        .is_some_and(|l| l.chat_type == chat_ref.type_code() && l.chat_key == chat_ref.key());
-    let choice = wanted.filter(|id| stored.is_none_or(|s| s.customer_id != *id));
-    if same && choice.is_none() {
+    ctx.context_hints
+        .note(who.firm_id, who.employee_id, chat_ref, now);
+    let Some(choice) = wanted.filter(|id| stored.is_none_or(|s| s.customer_id != *id)) else {
         return Ok(());
-    }
+    };
     if ctx.db.is_sqlite() {
         // In WAL mode with synchronous = normal a commit does not wait for the disk anyway.
-        return store_context(ctx.db.write(), who, chat_ref, !same, choice, now).await;
+        return store_choice(ctx.db.write(), who, chat_ref, choice, now).await;
     }
-    // Which chat an employee last had open is a hint for the next visit, not a record: on
-    // PostgreSQL its commit need not wait for the WAL to reach the disk (one flush per panel
-    // view when the chat changed). The transaction stays atomic; a database crash can lose only
-    // the last moments' hints.
+    // Which company an employee picked for a chat is a preference, not a record: on PostgreSQL
+    // its commit need not wait for the WAL to reach the disk. The transaction stays atomic; a
+    // database crash can lose only the last moments' choices.
     let txn = ctx.db.begin_write().await?;
     txn.execute_raw(sea_orm::Statement::from_string(
         ctx.db.backend(),
         "SET LOCAL synchronous_commit = off",
     ))
     .await?;
-    store_context(&txn, who, chat_ref, !same, choice, now).await?;
+    store_choice(&txn, who, chat_ref, choice, now).await?;
     txn.commit().await?;
     Ok(())
 }
 
-/// Upserts the last context (when `context` is set) and the choice for the chat.
-async fn store_context(
+/// Upserts the customer chosen for the chat.
+async fn store_choice(
     conn: &impl ConnectionTrait,
     who: &CurrentEmployee,
     chat_ref: &ChatRef,
-    context: bool,
-    choice: Option<i64>,
+    id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    if context {
-        sidebar_last_context::Entity::insert(sidebar_last_context::ActiveModel {
-            firm_id: Set(who.firm_id),
-            employee_id: Set(who.employee_id),
-            chat_type: Set(chat_ref.type_code().to_string()),
-            chat_key: Set(chat_ref.key().to_string()),
-            updated_at: Set(now),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                sidebar_last_context::Column::FirmId,
-                sidebar_last_context::Column::EmployeeId,
-            ])
-            .update_columns([
-                sidebar_last_context::Column::ChatType,
-                sidebar_last_context::Column::ChatKey,
-                sidebar_last_context::Column::UpdatedAt,
-            ])
-            .to_owned(),
-        )
-        .exec(conn)
-        .await?;
-    }
-    if let Some(id) = choice {
-        sidebar_chat_choice::Entity::insert(sidebar_chat_choice::ActiveModel {
-            firm_id: Set(who.firm_id),
-            employee_id: Set(who.employee_id),
-            chat_type: Set(chat_ref.type_code().to_string()),
-            chat_key: Set(chat_ref.key().to_string()),
-            customer_id: Set(id),
-            updated_at: Set(now),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                sidebar_chat_choice::Column::FirmId,
-                sidebar_chat_choice::Column::EmployeeId,
-                sidebar_chat_choice::Column::ChatType,
-                sidebar_chat_choice::Column::ChatKey,
-            ])
-            .update_columns([
-                sidebar_chat_choice::Column::CustomerId,
-                sidebar_chat_choice::Column::UpdatedAt,
-            ])
-            .to_owned(),
-        )
-        .exec(conn)
-        .await?;
-    }
+    sidebar_chat_choice::Entity::insert(sidebar_chat_choice::ActiveModel {
+        firm_id: Set(who.firm_id),
+        employee_id: Set(who.employee_id),
+        chat_type: Set(chat_ref.type_code().to_string()),
+        chat_key: Set(chat_ref.key().to_string()),
+        customer_id: Set(id),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            sidebar_chat_choice::Column::FirmId,
+            sidebar_chat_choice::Column::EmployeeId,
+            sidebar_chat_choice::Column::ChatType,
+            sidebar_chat_choice::Column::ChatKey,
+        ])
+        .update_columns([
+            sidebar_chat_choice::Column::CustomerId,
+            sidebar_chat_choice::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(conn)
+    .await?;
     Ok(())
 }
 
 /// The chat the employee last had the sidebar open beside, if any.
 pub async fn last_context(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<Option<ChatRef>> {
+    if let Some(noted) = ctx.context_hints.pending(who.firm_id, who.employee_id) {
+        return Ok(Some(noted));
+    }
     Ok(
         sidebar_last_context::Entity::find_by_id((who.firm_id, who.employee_id))
             .one(ctx.db.read())
@@ -513,12 +485,13 @@ fn as_owed(rows: Vec<receivable::Model>) -> Vec<(Owed, String)> {
         .collect()
 }
 
-/// The summary's figures besides arrears, read in one statement.
+/// The summary's figures, read in one statement.
 #[derive(FromQueryResult)]
 struct Figures {
     end_period: Option<String>,
     missing_invoices: i64,
     filings_due: i64,
+    arrears_fen: i64,
 }
 
 /// The at-a-glance summary of a customer the caller may see.
@@ -529,8 +502,9 @@ pub async fn summary(
 ) -> AppResult<Summary> {
     let today = ctx.clock.today_local();
     // The panel shows this on every view, so the service end (the same contract as
-    // `bookkeeping_contract`), the open missing invoices and the filings due within 10 days come
-    // in one round trip.
+    // `bookkeeping_contract`), the open missing invoices, the filings due within 10 days and the
+    // arrears come in one round trip. Arrears are what is still open (never negative per item,
+    // as `Owed::open`) on the live receivables due by today, as `arrears_as_of` sums them.
     let figures = Figures::find_by_statement(statement(
         ctx.db.backend(),
         "SELECT \
@@ -543,7 +517,10 @@ pub async fn summary(
                AND deleted_at IS NULL) AS missing_invoices, \
            (SELECT COUNT(*) FROM tax_filing \
              WHERE firm_id = ? AND customer_id = ? AND status IN ('pending', 'overdue') \
-               AND due_date <= ?) AS filings_due",
+               AND due_date <= ?) AS filings_due, \
+           (SELECT CAST(COALESCE(SUM(amount_fen - paid_fen), 0) AS BIGINT) FROM receivable \
+             WHERE firm_id = ? AND customer_id = ? AND deleted_at IS NULL AND status <> ? \
+               AND due_date <= ? AND paid_fen < amount_fen) AS arrears_fen",
         [
             who.firm_id.into(),
             customer.id.into(),
@@ -552,6 +529,10 @@ pub async fn summary(
             who.firm_id.into(),
             customer.id.into(),
             (today + Duration::days(10)).into(),
+            who.firm_id.into(),
+            customer.id.into(),
+            sea_orm::ActiveEnum::to_value(&receivable::Status::Void).into(),
+            today.into(),
         ],
     ))
     .one(ctx.db.read())
@@ -562,24 +543,10 @@ pub async fn summary(
         .as_deref()
         .and_then(|p| Period::parse(p).ok())
         .map(Period::last_day);
-    // Only receivables due by today with something still open count towards arrears
-    // (`Owed::open` is never negative), so only those are read.
-    let owed: Vec<Owed> = as_owed(
-        live_receivables(who.firm_id, customer.id)
-            .filter(receivable::Column::DueDate.lte(today))
-            .filter(
-                Expr::col(receivable::Column::PaidFen).lt(Expr::col(receivable::Column::AmountFen)),
-            )
-            .all(ctx.db.read())
-            .await?,
-    )
-    .into_iter()
-    .map(|(o, _)| o)
-    .collect();
     Ok(Summary {
         days_left: service_end.map(|end| (end - today).num_days()),
         service_end,
-        arrears: arrears_as_of(&owed, today),
+        arrears: Money::from_fen(figures.arrears_fen),
         missing_invoices: u64::try_from(figures.missing_invoices).unwrap_or(0),
         filings_due: u64::try_from(figures.filings_due).unwrap_or(0),
         tabs: tabs_for(who),

@@ -208,6 +208,16 @@ impl TestApp {
             .await
     }
 
+    /// Writes the sidebar's noted last contexts now instead of at the next tick.
+    pub async fn flush_context_hints(&self) {
+        self.state
+            .ctx
+            .context_hints
+            .flush(&self.state.db)
+            .await
+            .unwrap();
+    }
+
     pub async fn add_firm_with_agent(
         &self,
         corp_id: &str,

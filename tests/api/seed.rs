@@ -513,3 +513,27 @@ async fn every_seeded_customers_statements_pass_the_reports_check() {
         "statements were checked for {checked} customers"
     );
 }
+
+#[tokio::test]
+async fn seeding_leaves_the_planner_statistics_of_the_seeded_tables() {
+    let app = spawn_app().await;
+    seed_demo(&app).await;
+    // Without them SQLite read a chat's linked customers by walking the firm's customers.
+    let analysed = match app.backend() {
+        sea_orm::DbBackend::Sqlite => {
+            app.count(
+                "SELECT COUNT(*) FROM sqlite_stat1 \
+                 WHERE tbl IN ('customer', 'customer_external_link', 'receivable')",
+            )
+            .await
+        }
+        _ => {
+            app.count(
+                "SELECT COUNT(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL \
+                 AND relname IN ('customer', 'customer_external_link', 'receivable')",
+            )
+            .await
+        }
+    };
+    assert!(analysed >= 3, "{analysed}");
+}

@@ -215,6 +215,7 @@ async fn a_contact_panel_shows_the_company_switches_and_remembers_the_choice_wit
         1
     );
     // Views that change nothing write nothing.
+    w.app.flush_context_hints().await;
     let before = zhangfang_string(
         &w.app,
         "SELECT CAST(updated_at AS TEXT) FROM sidebar_last_context",
@@ -224,6 +225,7 @@ async fn a_contact_panel_shows_the_company_switches_and_remembers_the_choice_wit
     boss.fragment(&format!("/sidebar/contact/wmBOSS?customer={}", w.jia))
         .await;
     boss.fragment("/sidebar/contact/wmBOSS").await;
+    w.app.flush_context_hints().await;
     assert_eq!(
         zhangfang_string(
             &w.app,
@@ -264,6 +266,62 @@ async fn the_shell_paints_the_last_chat_from_the_server() {
     assert_eq!(status, 200);
     assert!(html.contains("上海甲乙贸易有限公司"), "{html}");
     assert!(html.contains("data-chat-key=\"wrGROUP\""));
+}
+
+#[tokio::test]
+async fn last_contexts_are_written_in_batches_and_an_older_hint_never_replaces_a_newer_one() {
+    use zhangfang::services::context_hints::ContextHints;
+    use zhangfang::services::sidebar::ChatRef;
+    let w = world().await;
+    let boss = w.app.signed_in("boss").await;
+    let boss_id = w
+        .app
+        .count("SELECT id FROM employee WHERE wecom_userid = 'boss'")
+        .await;
+    boss.fragment("/sidebar/group/wrGROUP").await;
+    w.app.flush_context_hints().await;
+    let stored = "SELECT chat_key FROM sidebar_last_context";
+    assert_eq!(zhangfang_string(&w.app, stored).await, "wrGROUP");
+
+    // Another instance that noted an earlier view only now writes it: the newer one stays.
+    let db = &w.app.state.db;
+    let other = ContextHints::default();
+    let earlier = w.app.clock_now() - chrono::Duration::seconds(1);
+    other.note(
+        w.firm_id,
+        boss_id,
+        &ChatRef::Contact("wmBOSS".into()),
+        earlier,
+    );
+    assert_eq!(other.flush(db).await.unwrap(), 1);
+    assert_eq!(zhangfang_string(&w.app, stored).await, "wrGROUP");
+
+    // A later one is written, beside a hint of an employee deleted since: it does not hold the
+    // batch up. This instance, with nothing pending, reads what the other wrote.
+    let later = w.app.clock_now() + chrono::Duration::seconds(1);
+    other.note(
+        w.firm_id,
+        boss_id,
+        &ChatRef::Contact("wmBOSS".into()),
+        later,
+    );
+    other.note(
+        w.firm_id,
+        9_999_999,
+        &ChatRef::Contact("wmBOSS".into()),
+        later,
+    );
+    assert_eq!(other.flush(db).await.unwrap(), 2);
+    assert!(other.is_empty());
+    assert_eq!(zhangfang_string(&w.app, stored).await, "wmBOSS");
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM sidebar_last_context")
+            .await,
+        1
+    );
+    let (_, html) = text(boss.get("/sidebar").await).await;
+    assert!(html.contains("data-chat-key=\"wmBOSS\""), "{html}");
 }
 
 #[tokio::test]

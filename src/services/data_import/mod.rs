@@ -699,6 +699,13 @@ where
     .await?;
     txn.commit().await?;
     report.saved = true;
+    // A large import changes the tables' shape: the planner's statistics should follow. The
+    // import is saved either way.
+    if report.created > 0
+        && let Err(e) = ctx.db.refresh_statistics().await
+    {
+        tracing::warn!(error = %e, "refreshing planner statistics after an import failed");
+    }
     Ok(report)
 }
 
