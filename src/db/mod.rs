@@ -184,6 +184,19 @@ impl Database {
         &self.inner.write
     }
 
+    /// A write transaction for what may be lost in a database crash (hints, preferences): on
+    /// PostgreSQL its commit does not wait for the WAL to reach the disk (`synchronous_commit =
+    /// off` for this transaction; it stays atomic). On SQLite, in WAL mode with `synchronous =
+    /// normal`, no commit waits for the disk anyway.
+    pub async fn begin_write_without_flush(&self) -> Result<DatabaseTransaction, DbErr> {
+        let txn = self.begin_write().await?;
+        if !self.is_sqlite() {
+            txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+                .await?;
+        }
+        Ok(txn)
+    }
+
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite, a plain transaction on PostgreSQL.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
         let options = TransactionOptions {

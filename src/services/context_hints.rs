@@ -107,15 +107,8 @@ impl ContextHints {
 }
 
 async fn write(db: &Database, hints: &[((i64, i64), Hint)]) -> Result<(), DbErr> {
-    let txn = db.begin_write().await?;
-    if !db.is_sqlite() {
-        // Hints need not wait for the WAL to reach the disk (see the module comment).
-        txn.execute_raw(sea_orm::Statement::from_string(
-            db.backend(),
-            "SET LOCAL synchronous_commit = off",
-        ))
-        .await?;
-    }
+    // Hints need not survive a database crash (see the module comment).
+    let txn = db.begin_write_without_flush().await?;
     for chunk in hints.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
             "INSERT INTO sidebar_last_context (firm_id, employee_id, chat_type, chat_key, updated_at) \
@@ -154,8 +147,8 @@ async fn write(db: &Database, hints: &[((i64, i64), Hint)]) -> Result<(), DbErr>
     txn.commit().await
 }
 
-/// Writes the hints every [`FLUSH_EVERY`] until the hints are dropped elsewhere and the task is
-/// aborted; a failed write is logged and retried on the next tick.
+/// Writes the hints every [`FLUSH_EVERY`] until the task is aborted (shutdown writes the rest);
+/// a failed write is logged and retried on the next tick.
 pub async fn flush_loop(hints: std::sync::Arc<ContextHints>, db: Database) {
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -358,19 +358,8 @@ async fn remember(
     let Some(choice) = wanted.filter(|id| stored.is_none_or(|s| s.customer_id != *id)) else {
         return Ok(());
     };
-    if ctx.db.is_sqlite() {
-        // In WAL mode with synchronous = normal a commit does not wait for the disk anyway.
-        return store_choice(ctx.db.write(), who, chat_ref, choice, now).await;
-    }
-    // Which company an employee picked for a chat is a preference, not a record: on PostgreSQL
-    // its commit need not wait for the WAL to reach the disk. The transaction stays atomic; a
-    // database crash can lose only the last moments' choices.
-    let txn = ctx.db.begin_write().await?;
-    txn.execute_raw(sea_orm::Statement::from_string(
-        ctx.db.backend(),
-        "SET LOCAL synchronous_commit = off",
-    ))
-    .await?;
+    // Which company an employee picked for a chat is a preference, not a record.
+    let txn = ctx.db.begin_write_without_flush().await?;
     store_choice(&txn, who, chat_ref, choice, now).await?;
     txn.commit().await?;
     Ok(())

@@ -256,6 +256,54 @@ async fn zhangfang_string(app: &TestApp, sql: &str) -> String {
 }
 
 #[tokio::test]
+async fn the_panel_counts_as_arrears_only_what_is_open_and_due_on_live_receivables() {
+    let w = world().await;
+    let today = w.app.clock_now().date_naive();
+    let past = today - chrono::Duration::days(10);
+    let future = today + chrono::Duration::days(30);
+    let now = w.app.clock_now();
+    // (amount, paid, due, status, deleted): only the first counts, and only its open 600 yuan;
+    // an overpaid one does not reduce it.
+    for (amount, paid, due, status, deleted) in [
+        (100_000_i64, 40_000_i64, past, "partial", false),
+        (50_000, 70_000, past, "paid", false),
+        (30_000, 0, past, "void", false),
+        (20_000, 0, past, "open", true),
+        (80_000, 0, future, "open", false),
+    ] {
+        exec(
+            &w.app,
+            "INSERT INTO receivable (firm_id, customer_id, period_from, period_to, amount_fen, \
+             paid_fen, due_date, status, created_at, updated_at, deleted_at) \
+             VALUES (?, ?, '2026-10', '2026-10', ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                w.firm_id.into(),
+                w.jia.into(),
+                amount.into(),
+                paid.into(),
+                due.into(),
+                status.into(),
+                now.into(),
+                now.into(),
+                if deleted { Some(now) } else { None }.into(),
+            ],
+        )
+        .await;
+    }
+    let boss = w.app.signed_in("boss").await;
+    let (status, html) = text(
+        boss.fragment(&format!("/sidebar/contact/wmBOSS?customer={}", w.jia))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("欠费：<strong class=\"bad\">¥600.00</strong>"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn the_shell_paints_the_last_chat_from_the_server() {
     let w = world().await;
     let boss = w.app.signed_in("boss").await;
