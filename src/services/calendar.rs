@@ -2,8 +2,9 @@
 //! one, otherwise a provisional date computed from the stored holidays (domain::tax_calendar).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::db::Database;
@@ -33,6 +34,42 @@ impl Calendar {
         tax_calendar::postponement(statutory, deadline, &self.holidays, &|day| {
             self.names.get(&day).cloned()
         })
+    }
+}
+
+/// How long an instance keeps the calendar it read. A change on this instance is seen at once
+/// ([`CalendarCache::invalidate`]); another instance sees it within this time.
+pub const CALENDAR_TTL: TimeDelta = TimeDelta::seconds(60);
+
+/// The stored calendar as this process last read it: the 报税 section needs it on every view,
+/// and it changes a few times a year.
+#[derive(Default)]
+pub struct CalendarCache {
+    entry: RwLock<Option<(DateTime<Utc>, Arc<Calendar>)>>,
+}
+
+impl CalendarCache {
+    /// The calendar, read again when the copy held is older than [`CALENDAR_TTL`].
+    pub async fn get(&self, db: &Database, now: DateTime<Utc>) -> AppResult<Arc<Calendar>> {
+        if let Ok(entry) = self.entry.read()
+            && let Some((read_at, cal)) = entry.as_ref()
+            && now >= *read_at
+            && now - *read_at < CALENDAR_TTL
+        {
+            return Ok(cal.clone());
+        }
+        let cal = Arc::new(load(db).await?);
+        if let Ok(mut entry) = self.entry.write() {
+            *entry = Some((now, cal.clone()));
+        }
+        Ok(cal)
+    }
+
+    /// Forgets the copy held, after a change to the stored calendar.
+    pub fn invalidate(&self) {
+        if let Ok(mut entry) = self.entry.write() {
+            *entry = None;
+        }
     }
 }
 

@@ -165,6 +165,7 @@ pub async fn set_deadline(
     )
     .await?;
     txn.commit().await?;
+    ctx.calendar.invalidate();
     Ok(())
 }
 
@@ -219,5 +220,6 @@ pub async fn set_day(
     )
     .await?;
     txn.commit().await?;
+    ctx.calendar.invalidate();
     Ok(())
 }

@@ -5,12 +5,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::entities::{employee, invoice_collection, missing_invoice, service_period};
+use crate::db::statement;
 use crate::domain::clock::to_local;
 use crate::domain::money::Money;
 use crate::domain::period::Period;
@@ -84,14 +86,31 @@ pub async fn overview(
     let customer = access::customer(ctx, me, customer_id).await?;
     let from = through.add_months(-11);
     let db = ctx.db.read();
-    let records = invoice_collection::Entity::find()
-        .filter(invoice_collection::Column::FirmId.eq(me.firm_id))
-        .filter(invoice_collection::Column::CustomerId.eq(customer.id))
-        .filter(invoice_collection::Column::DeletedAt.is_null())
-        .filter(invoice_collection::Column::Period.between(from.to_string(), through.to_string()))
-        .order_by_desc(invoice_collection::Column::ReceivedAt)
-        .all(db)
-        .await?;
+    // With the name of who received each: a join, not every employee of the firm.
+    let mut records = Vec::new();
+    for row in db
+        .query_all_raw(statement(
+            ctx.db.backend(),
+            "SELECT r.*, e.name AS received_by_name FROM invoice_collection r \
+             LEFT JOIN employee e ON e.firm_id = r.firm_id AND e.id = r.received_by \
+             WHERE r.firm_id = ? AND r.customer_id = ? AND r.deleted_at IS NULL \
+               AND r.period BETWEEN ? AND ? \
+             ORDER BY r.received_at DESC",
+            [
+                me.firm_id.into(),
+                customer.id.into(),
+                from.to_string().into(),
+                through.to_string().into(),
+            ],
+        ))
+        .await?
+    {
+        let name: Option<String> = row.try_get("", "received_by_name")?;
+        records.push((
+            invoice_collection::Model::from_query_result(&row, "")?,
+            name,
+        ));
+    }
     let missing = missing_invoice::Entity::find()
         .filter(missing_invoice::Column::FirmId.eq(me.firm_id))
         .filter(missing_invoice::Column::CustomerId.eq(customer.id))
@@ -105,12 +124,11 @@ pub async fn overview(
         .filter(service_period::Column::Period.between(from.to_string(), through.to_string()))
         .all(db)
         .await?;
-    let names = employee_names(ctx, me.firm_id).await?;
     let mut files = attachments::list(
         ctx,
         me.firm_id,
         Owner::Collection,
-        records.iter().map(|r| r.id),
+        records.iter().map(|(r, _)| r.id),
     )
     .await?;
     let mut out = Vec::new();
@@ -129,10 +147,10 @@ pub async fn overview(
             status: status.to_string(),
             records: records
                 .iter()
-                .filter(|r| r.period == key)
-                .map(|r| Record {
+                .filter(|(r, _)| r.period == key)
+                .map(|(r, name)| Record {
                     attachments: files.remove(&r.id).unwrap_or_default(),
-                    ..record_of(r, &names)
+                    ..record_of(r, name.clone())
                 })
                 .collect(),
             missing: missing
@@ -153,24 +171,25 @@ pub async fn overview(
     Ok(out)
 }
 
-async fn employee_names(ctx: &Ctx, firm_id: i64) -> AppResult<Vec<(i64, String)>> {
-    Ok(employee::Entity::find()
+/// The name of the employee who received a record.
+async fn employee_name(ctx: &Ctx, firm_id: i64, id: Option<i64>) -> AppResult<Option<String>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(employee::Entity::find_by_id(id)
         .filter(employee::Column::FirmId.eq(firm_id))
         .select_only()
-        .column(employee::Column::Id)
         .column(employee::Column::Name)
-        .into_tuple::<(i64, String)>()
-        .all(ctx.db.read())
+        .into_tuple::<String>()
+        .one(ctx.db.read())
         .await?)
 }
 
-fn record_of(r: &invoice_collection::Model, names: &[(i64, String)]) -> Record {
+fn record_of(r: &invoice_collection::Model, received_by: Option<String>) -> Record {
     Record {
         id: r.id,
         received_at: r.received_at,
-        received_by: r
-            .received_by
-            .and_then(|id| names.iter().find(|(e, _)| *e == id).map(|(_, n)| n.clone())),
+        received_by,
         lines: serde_json::from_value(r.lines.clone()).unwrap_or_default(),
         total_count: r.total_count,
         total: Money::from_fen(r.total_fen),
@@ -379,8 +398,8 @@ pub async fn detail(
         .await?
         .ok_or_else(|| AppError::NotFound("收票记录不存在".into()))?;
     let customer = access::customer(ctx, me, row.customer_id).await?;
-    let names = employee_names(ctx, me.firm_id).await?;
-    let record = record_of(&row, &names);
+    let name = employee_name(ctx, me.firm_id, row.received_by).await?;
+    let record = record_of(&row, name);
     let open_missing = missing_invoice::Entity::find()
         .filter(missing_invoice::Column::FirmId.eq(me.firm_id))
         .filter(missing_invoice::Column::CustomerId.eq(customer.id))

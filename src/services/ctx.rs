@@ -56,6 +56,8 @@ pub struct Ctx {
     pub media: Arc<dyn crate::services::media_store::MediaStore>,
     /// The sidebar's last contexts noted by this process and not yet written.
     pub context_hints: Arc<crate::services::context_hints::ContextHints>,
+    /// The filing calendar as last read (see [`crate::services::calendar::CALENDAR_TTL`]).
+    pub calendar: Arc<crate::services::calendar::CalendarCache>,
 }
 
 impl Ctx {
@@ -96,6 +98,7 @@ impl Ctx {
             sms,
             media,
             context_hints: Default::default(),
+            calendar: Default::default(),
         })
     }
 

@@ -14,7 +14,7 @@ use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::sessions::CurrentEmployee;
-use crate::services::{Ctx, access, calendar};
+use crate::services::{Ctx, access};
 
 pub fn tax_label(t: tax_filing::TaxType) -> &'static str {
     match t {
@@ -144,7 +144,7 @@ pub async fn view(
         .order_by_asc(tax_filing::Column::TaxType)
         .all(db)
         .await?;
-    let cal = calendar::load(&ctx.db).await?;
+    let cal = ctx.calendar.get(&ctx.db, ctx.now()).await?;
     let lines: Vec<FilingLine> = rows
         .iter()
         .map(|f| {

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use crate::db::entities::{customer, invoice};
+use crate::db::statement;
 use crate::domain::clock::to_local;
 use crate::domain::money::Money;
 use crate::domain::period::{FilingPeriod, Period, VatPeriodKind};
@@ -133,10 +134,36 @@ fn is_special(k: invoice::Kind) -> bool {
     matches!(k, invoice::Kind::Special | invoice::Kind::SpecialDigital)
 }
 
+/// A general taxpayer's invoices of one period that count alike in the estimate, with their
+/// tax summed: one invoice of the period shown, or a group of an earlier period as
+/// [`earlier_tallies`] reads them.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct TaxTally {
+    pub period: String,
+    pub direction: invoice::Direction,
+    pub status: invoice::Status,
+    pub deductible: bool,
+    pub use_confirmed: bool,
+    pub tax_fen: i64,
+}
+
+impl From<&invoice::Model> for TaxTally {
+    fn from(r: &invoice::Model) -> Self {
+        Self {
+            period: r.period.clone(),
+            direction: r.direction,
+            status: r.status,
+            deductible: r.deductible,
+            use_confirmed: r.use_confirmed_at.is_some(),
+            tax_fen: r.tax_fen,
+        }
+    }
+}
+
 /// The general taxpayer's estimate for `period`, carrying 留抵 forward month by month from up to
 /// two years earlier.
 pub fn general_estimate(
-    rows: &[invoice::Model],
+    rows: &[TaxTally],
     period: Period,
 ) -> Result<GeneralVatEstimate, vat::VatError> {
     let mut prior = Money::ZERO;
@@ -158,7 +185,7 @@ pub fn general_estimate(
                 tax: Money::from_fen(r.tax_fen),
                 status: status_of(r.status),
                 deductible: r.deductible,
-                use_confirmed: r.use_confirmed_at.is_some(),
+                use_confirmed: r.use_confirmed,
             })
             .collect();
         let estimate = vat::estimate_general(&vat::GeneralVatInput {
@@ -173,6 +200,36 @@ pub fn general_estimate(
         prior = estimate.carry_forward;
         p = p.next();
     }
+}
+
+/// The general taxpayer's invoices from `from` up to (not including) `to`, summed per period and
+/// per way they count: the estimate sums each group's tax anyway, and a page reads a few dozen
+/// groups instead of two years of invoices.
+async fn earlier_tallies(
+    ctx: &Ctx,
+    firm_id: i64,
+    customer_id: i64,
+    from: Period,
+    to: Period,
+) -> AppResult<Vec<TaxTally>> {
+    Ok(TaxTally::find_by_statement(statement(
+        ctx.db.backend(),
+        "SELECT period, direction, status, deductible, \
+           use_confirmed_at IS NOT NULL AS use_confirmed, \
+           CAST(SUM(tax_fen) AS BIGINT) AS tax_fen \
+         FROM invoice \
+         WHERE firm_id = ? AND customer_id = ? AND deleted_at IS NULL \
+           AND period >= ? AND period < ? \
+         GROUP BY period, direction, status, deductible, use_confirmed_at IS NOT NULL",
+        [
+            firm_id.into(),
+            customer_id.into(),
+            from.to_string().into(),
+            to.to_string().into(),
+        ],
+    ))
+    .all(ctx.db.read())
+    .await?)
 }
 
 /// The small-scale estimate for the filing period (month or quarter to date) containing `period`.
@@ -204,7 +261,18 @@ pub async fn view(
 ) -> AppResult<InvoicesView> {
     me.require(Permission::Invoice)?;
     let customer = access::customer(ctx, me, customer_id).await?;
-    let from = period.add_months(-CARRY_MONTHS);
+    let general = customer.taxpayer_type == customer::TaxpayerType::General;
+    let kind = match customer.vat_period {
+        customer::VatPeriod::Month => VatPeriodKind::Month,
+        customer::VatPeriod::Quarter => VatPeriodKind::Quarter,
+    };
+    // The page lists the period's invoices; a small-scale estimate also needs the earlier months
+    // of its filing period, whole (a quarter at most), a general one the sums of two years before.
+    let from = if general {
+        period
+    } else {
+        FilingPeriod::containing(kind, period).from
+    };
     let rows = invoice::Entity::find()
         .filter(invoice::Column::FirmId.eq(me.firm_id))
         .filter(invoice::Column::CustomerId.eq(customer.id))
@@ -226,14 +294,18 @@ pub async fn view(
         .copied()
         .filter(|r| r.direction == invoice::Direction::In)
         .collect();
-    let general = customer.taxpayer_type == customer::TaxpayerType::General;
-    let kind = match customer.vat_period {
-        customer::VatPeriod::Month => VatPeriodKind::Month,
-        customer::VatPeriod::Quarter => VatPeriodKind::Quarter,
-    };
     let as_of = to_local(ctx.now()).format("%m月%d日").to_string();
     let (estimate, reminder) = if general {
-        match general_estimate(&rows, period) {
+        let mut tallies = earlier_tallies(
+            ctx,
+            me.firm_id,
+            customer.id,
+            period.add_months(-CARRY_MONTHS),
+            period,
+        )
+        .await?;
+        tallies.extend(of_period.iter().map(|r| TaxTally::from(*r)));
+        match general_estimate(&tallies, period) {
             Ok(e) => {
                 let text = format!(
                     "截至{as_of}，「{}」本月销项税额¥{}，可抵扣进项税额¥{}，上期留抵¥{}，预计应纳增值税¥{}（{ESTIMATE_LABEL}）。本月如有采购请索取增值税专用发票，需开票请把购买方名称、税号、品名、金额发我。",

@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder};
 
-use crate::db::entities::{kb_article, kb_article_use, kb_category};
+use crate::db::entities::{kb_article, kb_category};
+use crate::db::statement;
 use crate::domain::permissions::Permission;
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
@@ -38,7 +38,8 @@ pub struct Listing {
 /// At most this many articles answer.
 pub const LIMIT: usize = 30;
 
-fn like(q: &str) -> LikeExpr {
+/// `%q%` with LIKE's wildcards in `q` escaped by `\\`.
+fn like_pattern(q: &str) -> String {
     let mut s = String::from("%");
     for ch in q.chars() {
         if matches!(ch, '%' | '_' | '\\') {
@@ -47,11 +48,22 @@ fn like(q: &str) -> LikeExpr {
         s.push(ch);
     }
     s.push('%');
-    LikeExpr::new(s).escape('\\')
+    s
+}
+
+/// An approved article with how often it was sent, as the listing ranks it.
+#[derive(FromQueryResult)]
+struct Candidate {
+    id: i64,
+    title: String,
+    content: String,
+    keywords: String,
+    category_id: i64,
+    uses: i64,
 }
 
 /// How well an article matches the words: a title hit weighs most, then keywords, then text.
-fn score(a: &kb_article::Model, words: &[&str]) -> i64 {
+fn score(a: &Candidate, words: &[&str]) -> i64 {
     words
         .iter()
         .map(|w| {
@@ -70,6 +82,9 @@ fn score(a: &kb_article::Model, words: &[&str]) -> i64 {
         .sum()
 }
 
+/// At most this many articles matching the words are read to be scored.
+const CANDIDATES: usize = 500;
+
 /// Approved articles matching every word of `q` (or, without `q`, the category's), best match
 /// first and then the most sent.
 pub async fn list(
@@ -79,6 +94,10 @@ pub async fn list(
     category: Option<i64>,
 ) -> AppResult<Listing> {
     who.require(Permission::KbView)?;
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    if q.is_some_and(|q| q.chars().count() > 60) {
+        return Err(AppError::BadRequest("搜索内容太长".into()));
+    }
     let categories = kb_category::Entity::find()
         .filter(kb_category::Column::FirmId.eq(who.firm_id))
         .filter(kb_category::Column::DeletedAt.is_null())
@@ -86,76 +105,68 @@ pub async fn list(
         .order_by_asc(kb_category::Column::Id)
         .all(ctx.db.read())
         .await?;
-    let q = q.map(str::trim).filter(|q| !q.is_empty());
-    if q.is_some_and(|q| q.chars().count() > 60) {
-        return Err(AppError::BadRequest("搜索内容太长".into()));
-    }
     let words: Vec<&str> = q
         .map(|q| q.split_whitespace().take(5).collect())
         .unwrap_or_default();
-    let mut find = kb_article::Entity::find()
-        .filter(kb_article::Column::FirmId.eq(who.firm_id))
-        .filter(kb_article::Column::DeletedAt.is_null())
-        .filter(kb_article::Column::AuditStatus.eq(kb_article::AuditStatus::Approved));
+    let mut filter =
+        String::from("a.firm_id = ? AND a.deleted_at IS NULL AND a.audit_status = 'approved'");
+    let mut values: Vec<sea_orm::Value> = vec![who.firm_id.into()];
     for w in &words {
-        find = find.filter(
-            Condition::any()
-                .add(Expr::col(kb_article::Column::Title).like(like(w)))
-                .add(Expr::col(kb_article::Column::Keywords).like(like(w)))
-                .add(Expr::col(kb_article::Column::Content).like(like(w))),
+        filter.push_str(
+            " AND (a.title LIKE ? ESCAPE '\\' OR a.keywords LIKE ? ESCAPE '\\' \
+             OR a.content LIKE ? ESCAPE '\\')",
         );
+        let pattern = like_pattern(w);
+        values.extend([
+            pattern.clone().into(),
+            pattern.clone().into(),
+            pattern.into(),
+        ]);
     }
     if let Some(c) = category {
-        find = find.filter(kb_article::Column::CategoryId.eq(c));
+        filter.push_str(" AND a.category_id = ?");
+        values.push(c.into());
     }
-    let find = find.order_by_asc(kb_article::Column::Id).limit(500);
-    let found = if words.is_empty() {
-        // Without words every article scores 0 and only the use counts order them, so the
-        // candidates' ids are enough to rank; only the LIMIT shown are read whole.
-        let ids: Vec<i64> = find
-            .select_only()
-            .column(kb_article::Column::Id)
-            .into_tuple()
-            .all(ctx.db.read())
-            .await?;
-        let uses = uses_of(ctx, who.firm_id, &ids).await?;
-        let mut ranked: Vec<(i64, i64)> = ids
-            .into_iter()
-            .map(|id| (uses.get(&id).copied().unwrap_or(0), id))
-            .collect();
-        ranked.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-        ranked.truncate(LIMIT);
-        kb_article::Entity::find()
-            .filter(kb_article::Column::FirmId.eq(who.firm_id))
-            .filter(kb_article::Column::DeletedAt.is_null())
-            .filter(kb_article::Column::AuditStatus.eq(kb_article::AuditStatus::Approved))
-            .filter(kb_article::Column::Id.is_in(ranked.iter().map(|(_, id)| *id)))
+    let uses = "LEFT JOIN kb_article_use u ON u.firm_id = a.firm_id AND u.article_id = a.id";
+    let sql = if words.is_empty() {
+        // Every article scores 0, so the use counts alone rank them: ranked on ids and counts
+        // first, and only the LIMIT shown are read whole.
+        format!(
+            "SELECT a.id, a.title, a.content, a.keywords, a.category_id, r.uses \
+             FROM (SELECT a.id, COALESCE(u.uses, 0) AS uses FROM kb_article a {uses} \
+                   WHERE {filter} ORDER BY uses DESC, a.id LIMIT {LIMIT}) r \
+             JOIN kb_article a ON a.id = r.id \
+             ORDER BY r.uses DESC, a.id"
+        )
+    } else {
+        format!(
+            "SELECT a.id, a.title, a.content, a.keywords, a.category_id, \
+               COALESCE(u.uses, 0) AS uses \
+             FROM kb_article a {uses} WHERE {filter} ORDER BY a.id LIMIT {CANDIDATES}"
+        )
+    };
+    let mut scored: Vec<(i64, Candidate)> =
+        Candidate::find_by_statement(statement(ctx.db.backend(), &sql, values))
             .all(ctx.db.read())
             .await?
             .into_iter()
-            .map(|a| (0, uses.get(&a.id).copied().unwrap_or(0), a))
-            .collect::<Vec<_>>()
-    } else {
-        let found = find.all(ctx.db.read()).await?;
-        let ids: Vec<i64> = found.iter().map(|a| a.id).collect();
-        let uses = uses_of(ctx, who.firm_id, &ids).await?;
-        found
-            .into_iter()
-            .map(|a| (score(&a, &words), uses.get(&a.id).copied().unwrap_or(0), a))
-            .collect()
-    };
+            .map(|a| (score(&a, &words), a))
+            .collect();
+    scored.sort_by(|x, y| {
+        y.0.cmp(&x.0)
+            .then(y.1.uses.cmp(&x.1.uses))
+            .then(x.1.id.cmp(&y.1.id))
+    });
     let names: HashMap<i64, &str> = categories.iter().map(|c| (c.id, c.name.as_str())).collect();
-    let mut scored: Vec<(i64, i64, kb_article::Model)> = found;
-    scored.sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.id.cmp(&y.2.id)));
     let articles = scored
         .into_iter()
         .take(LIMIT)
-        .map(|(_, uses, a)| Article {
+        .map(|(_, a)| Article {
             category: names.get(&a.category_id).copied().unwrap_or("").to_string(),
             id: a.id,
             title: a.title,
             content: a.content,
-            uses,
+            uses: a.uses,
         })
         .collect();
     Ok(Listing {
@@ -169,18 +180,6 @@ pub async fn list(
             .collect(),
         articles,
     })
-}
-
-/// How often each of these articles was sent.
-async fn uses_of(ctx: &Ctx, firm_id: i64, ids: &[i64]) -> AppResult<HashMap<i64, i64>> {
-    Ok(kb_article_use::Entity::find()
-        .filter(kb_article_use::Column::FirmId.eq(firm_id))
-        .filter(kb_article_use::Column::ArticleId.is_in(ids.iter().copied()))
-        .all(ctx.db.read())
-        .await?
-        .into_iter()
-        .map(|u| (u.article_id, u.uses))
-        .collect())
 }
 
 /// One approved article of the firm; 404 otherwise.

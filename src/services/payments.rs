@@ -12,8 +12,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -518,8 +518,24 @@ pub struct Arrears {
 pub async fn arrears(ctx: &Ctx, me: &CurrentEmployee, customer_id: i64) -> AppResult<Arrears> {
     me.require(Permission::Billing)?;
     let customer = access::customer(ctx, me, customer_id).await?;
+    arrears_of(ctx, me.firm_id, customer).await
+}
+
+/// The 收款 section: the arrears and the payment history, with one access check. Needs `billing`.
+pub async fn overview(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    customer_id: i64,
+) -> AppResult<(Arrears, Vec<PaymentLine>)> {
+    me.require(Permission::Billing)?;
+    let customer = access::customer(ctx, me, customer_id).await?;
+    let history = history_of(ctx, me.firm_id, customer.id).await?;
+    Ok((arrears_of(ctx, me.firm_id, customer).await?, history))
+}
+
+async fn arrears_of(ctx: &Ctx, firm_id: i64, customer: customer::Model) -> AppResult<Arrears> {
     let today = today_local(ctx.now());
-    let rows = live_receivables(ctx.db.read(), me.firm_id, customer.id, false).await?;
+    let rows = live_receivables(ctx.db.read(), firm_id, customer.id, false).await?;
     let owed = rows.iter().map(owed_of).collect::<AppResult<Vec<_>>>()?;
     let receivables: Vec<ReceivableLine> = rows
         .iter()
@@ -539,7 +555,7 @@ pub async fn arrears(ctx: &Ctx, me: &CurrentEmployee, customer_id: i64) -> AppRe
         })
         .collect();
     let contracts = service_contract::Entity::find()
-        .filter(service_contract::Column::FirmId.eq(me.firm_id))
+        .filter(service_contract::Column::FirmId.eq(firm_id))
         .filter(service_contract::Column::CustomerId.eq(customer.id))
         .filter(service_contract::Column::DeletedAt.is_null())
         .order_by_desc(service_contract::Column::StartPeriod)
@@ -603,27 +619,41 @@ pub async fn history(
 ) -> AppResult<Vec<PaymentLine>> {
     me.require(Permission::Billing)?;
     let customer = access::customer(ctx, me, customer_id).await?;
+    history_of(ctx, me.firm_id, customer.id).await
+}
+
+/// How many payments the history shows, newest first.
+const HISTORY_LIMIT: u64 = 200;
+
+async fn history_of(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<PaymentLine>> {
     let db = ctx.db.read();
     let payments = payment::Entity::find()
-        .filter(payment::Column::FirmId.eq(me.firm_id))
-        .filter(payment::Column::CustomerId.eq(customer.id))
+        .filter(payment::Column::FirmId.eq(firm_id))
+        .filter(payment::Column::CustomerId.eq(customer_id))
         .filter(payment::Column::DeletedAt.is_null())
         .order_by_desc(payment::Column::PaidAt)
         .order_by_desc(payment::Column::Id)
-        .limit(200)
+        .limit(HISTORY_LIMIT)
         .all(db)
         .await?;
-    let ids: Vec<i64> = payments.iter().map(|p| p.id).collect();
+    // The customer's receipts and allocations by the customer, not by a list of payment ids:
+    // the same prepared statement whatever the number of payments.
     let receipts = receipt::Entity::find()
-        .filter(receipt::Column::FirmId.eq(me.firm_id))
-        .filter(receipt::Column::PaymentId.is_in(ids.clone()))
+        .filter(receipt::Column::FirmId.eq(firm_id))
+        .filter(receipt::Column::CustomerId.eq(customer_id))
+        .order_by_asc(receipt::Column::Id)
         .all(db)
         .await?;
-    let allocations = payment_allocation::Entity::find()
-        .filter(payment_allocation::Column::FirmId.eq(me.firm_id))
-        .filter(payment_allocation::Column::PaymentId.is_in(ids))
-        .all(db)
-        .await?;
+    let allocations = payment_allocation::Model::find_by_statement(statement(
+        ctx.db.backend(),
+        "SELECT a.* FROM payment_allocation a \
+         JOIN payment p ON p.firm_id = a.firm_id AND p.id = a.payment_id \
+         WHERE p.firm_id = ? AND p.customer_id = ? AND p.deleted_at IS NULL \
+         ORDER BY a.payment_id, a.receivable_id",
+        [firm_id.into(), customer_id.into()],
+    ))
+    .all(db)
+    .await?;
     Ok(payments
         .into_iter()
         .map(|p| {

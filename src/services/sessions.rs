@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::db::entities::{employee, employee_permission, web_session};
+use crate::db::entities::{employee, web_session};
 use crate::db::{Database, statement};
 use crate::domain::permissions::{Permission, Permissions};
 use crate::error::{AppError, AppResult};
@@ -149,10 +149,12 @@ struct SessionRow {
     data_scope: employee::DataScope,
     corp_id: String,
     firm_name: String,
+    /// A staff member's permission codes, comma-separated.
+    perm_codes: Option<String>,
 }
 
 /// The signed-in employee for a cookie token, if the session, the employee and the firm are all
-/// still good: one query for the three, one more for a staff member's permissions.
+/// still good, with the employee's permissions: one query.
 pub async fn authenticate(
     db: &Database,
     token: &str,
@@ -174,12 +176,18 @@ pub async fn authenticate(
     } else {
         " AND f.is_demo = FALSE"
     };
+    let aggregate = match db.backend() {
+        sea_orm::DbBackend::Postgres => "string_agg(p.perm_code, ',')",
+        _ => "group_concat(p.perm_code, ',')",
+    };
     let found = SessionRow::find_by_statement(statement(
         db.backend(),
         &format!(
             "SELECT s.firm_id, s.employee_id, s.created_at, s.last_seen_at, \
                 e.name, e.role, e.wecom_userid, e.data_scope, \
-                f.corp_id, f.name AS firm_name \
+                f.corp_id, f.name AS firm_name, \
+                (SELECT {aggregate} FROM employee_permission p \
+                  WHERE p.firm_id = s.firm_id AND p.employee_id = s.employee_id) AS perm_codes \
          FROM web_session s \
          JOIN employee e ON e.firm_id = s.firm_id AND e.id = s.employee_id \
          JOIN firm f ON f.id = s.firm_id \
@@ -205,15 +213,7 @@ pub async fn authenticate(
     let permissions = if is_admin {
         Permissions::everything()
     } else {
-        let codes: Vec<String> = employee_permission::Entity::find()
-            .filter(employee_permission::Column::FirmId.eq(row.firm_id))
-            .filter(employee_permission::Column::EmployeeId.eq(row.employee_id))
-            .all(db.read())
-            .await?
-            .into_iter()
-            .map(|p| p.perm_code)
-            .collect();
-        Permissions::from_codes(codes.iter().map(String::as_str))
+        Permissions::from_codes(row.perm_codes.as_deref().unwrap_or("").split(','))
     };
     let mut last_seen_at = row.last_seen_at;
     if now - row.last_seen_at >= TOUCH_EVERY {

@@ -275,8 +275,7 @@ pub async fn panel(
     chat_ref: &ChatRef,
     wanted: Option<i64>,
 ) -> AppResult<Panel> {
-    let chat = find_chat(ctx, who.firm_id, chat_ref).await?;
-    let linked = links::customers_of(ctx, who.firm_id, chat.chat).await?;
+    let (chat, linked, stored) = chat_with_customers(ctx, who, chat_ref).await?;
     let visible: Vec<customer::Model> = if who.sees_all_customers() || linked.is_empty() {
         linked.clone()
     } else {
@@ -297,14 +296,6 @@ pub async fn panel(
     if linked.is_empty() && !who.sees_all_customers() && !in_chat(ctx, who, chat.chat).await? {
         return Err(AppError::Forbidden("您不在该聊天中，无法查看".into()));
     }
-    let stored = sidebar_chat_choice::Entity::find_by_id((
-        who.firm_id,
-        who.employee_id,
-        chat_ref.type_code().to_string(),
-        chat_ref.key().to_string(),
-    ))
-    .one(ctx.db.read())
-    .await?;
     let chosen = match wanted {
         Some(id) => {
             if !linked.iter().any(|c| c.id == id) {
@@ -318,12 +309,11 @@ pub async fn panel(
             Some(found)
         }
         None => stored
-            .as_ref()
-            .and_then(|s| visible.iter().find(|c| c.id == s.customer_id))
+            .and_then(|id| visible.iter().find(|c| c.id == id))
             .or_else(|| visible.first())
             .cloned(),
     };
-    remember(ctx, who, chat_ref, wanted, stored.as_ref()).await?;
+    remember(ctx, who, chat_ref, wanted, stored).await?;
     let current = match chosen {
         Some(c) => Some(summary(ctx, who, c).await?),
         None => None,
@@ -343,6 +333,108 @@ pub async fn panel(
     })
 }
 
+/// One row of [`chat_with_customers`]: the chat, the employee's stored choice for it, and one
+/// linked live customer (columns prefixed `c_`; all null when the chat has none).
+#[derive(FromQueryResult)]
+struct ChatRow {
+    chat_id: i64,
+    chat_name: String,
+    stored_choice: Option<i64>,
+}
+
+/// The customer's columns as `c.col AS c_col, …`, for reading a `customer::Model` with the prefix
+/// `c_` out of a joined row.
+fn customer_columns() -> &'static str {
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        use sea_orm::{IdenStatic as _, Iterable as _};
+        customer::Column::iter()
+            .map(|c| format!("c.{0} AS c_{0}", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The chat, its live linked customers by name and the employee's stored choice for it, in one
+/// round trip (the panel asks on every view): 404 for a chat the firm does not have.
+async fn chat_with_customers(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    chat_ref: &ChatRef,
+) -> AppResult<(ChatInfo, Vec<customer::Model>, Option<i64>)> {
+    let (chats, key_column, links, link_column, missing) = match chat_ref {
+        ChatRef::Contact(_) => (
+            "wecom_external_contact",
+            "external_userid",
+            "customer_external_link",
+            "external_contact_id",
+            "未找到该微信联系人，请等待同步或联系管理员同步",
+        ),
+        ChatRef::Group(_) => (
+            "wecom_group_chat",
+            "chat_id",
+            "customer_group_link",
+            "group_chat_id",
+            "未找到该客户群，请等待同步或联系管理员同步",
+        ),
+    };
+    let rows = ctx
+        .db
+        .read()
+        .query_all_raw(statement(
+            ctx.db.backend(),
+            &format!(
+                "SELECT x.id AS chat_id, x.name AS chat_name, \
+                   (SELECT s.customer_id FROM sidebar_chat_choice s \
+                     WHERE s.firm_id = x.firm_id AND s.employee_id = ? AND s.chat_type = ? \
+                       AND s.chat_key = x.{key_column}) AS stored_choice, \
+                   {columns} \
+                 FROM {chats} x \
+                 LEFT JOIN {links} l ON l.firm_id = x.firm_id AND l.{link_column} = x.id \
+                 LEFT JOIN customer c ON c.firm_id = l.firm_id AND c.id = l.customer_id \
+                   AND c.deleted_at IS NULL \
+                 WHERE x.firm_id = ? AND x.{key_column} = ? \
+                 ORDER BY c.name, c.id",
+                columns = customer_columns(),
+            ),
+            [
+                who.employee_id.into(),
+                chat_ref.type_code().into(),
+                who.firm_id.into(),
+                chat_ref.key().into(),
+            ],
+        ))
+        .await?;
+    let Some(first) = rows.first() else {
+        return Err(AppError::NotFound(missing.into()));
+    };
+    let head = ChatRow::from_query_result(first, "")?;
+    let mut customers = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if let Some(c) = customer::Model::from_query_result_optional(row, "c_")? {
+            customers.push(c);
+        }
+    }
+    let chat = match chat_ref {
+        ChatRef::Contact(_) => Chat::Contact(head.chat_id),
+        ChatRef::Group(_) => Chat::Group(head.chat_id),
+    };
+    let name = if chat_ref.is_group() && head.chat_name.is_empty() {
+        "未命名客户群".to_string()
+    } else {
+        head.chat_name
+    };
+    Ok((
+        ChatInfo {
+            chat,
+            chat_ref: chat_ref.clone(),
+            name,
+        },
+        customers,
+        head.stored_choice,
+    ))
+}
+
 /// Notes the last context (written in batches, see [`crate::services::context_hints`]) and stores the choice
 /// when it differs from what is stored.
 async fn remember(
@@ -350,12 +442,12 @@ async fn remember(
     who: &CurrentEmployee,
     chat_ref: &ChatRef,
     wanted: Option<i64>,
-    stored: Option<&sidebar_chat_choice::Model>,
+    stored: Option<i64>,
 ) -> AppResult<()> {
     let now = ctx.now();
     ctx.context_hints
         .note(who.firm_id, who.employee_id, chat_ref, now);
-    let Some(choice) = wanted.filter(|id| stored.is_none_or(|s| s.customer_id != *id)) else {
+    let Some(choice) = wanted.filter(|id| stored != Some(*id)) else {
         return Ok(());
     };
     // Which company an employee picked for a chat is a preference, not a record.

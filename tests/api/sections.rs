@@ -281,6 +281,71 @@ async fn filings_show_the_calendar_deadline_with_its_postponement_and_the_notice
     ));
 }
 
+#[tokio::test]
+async fn a_calendar_change_shows_at_once_here_and_within_a_minute_on_another_instance() {
+    let app = spawn_app().await;
+    let other = app.another_instance().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00002").await;
+    app.add_employee(
+        firm_id,
+        NewEmployee {
+            name: "超级管理员",
+            userid: Some("wwsec00002-super"),
+            role: Role::SuperAdmin,
+            ..Default::default()
+        },
+    )
+    .await;
+    filing(
+        &app,
+        firm_id,
+        customer_id,
+        tax_filing::TaxType::VatSurcharge,
+        tax_filing::Status::Pending,
+        0,
+    )
+    .await;
+    let me = app.current_employee("wwsec00002-boss").await;
+    let due = |view: filings::FilingsView| view.lines[0].due_date;
+    let official = NaiveDate::from_ymd_opt(2026, 10, 26).unwrap();
+    for instance in [&app, &other] {
+        let view = filings::view(&instance.state, &me, customer_id, None)
+            .await
+            .unwrap();
+        assert_eq!(due(view), official);
+    }
+    let moved = NaiveDate::from_ymd_opt(2026, 10, 27).unwrap();
+    let boss = app.current_employee("wwsec00002-super").await;
+    zhangfang::services::calendar_admin::set_deadline(
+        &app.state,
+        &boss,
+        None,
+        2026,
+        10,
+        Some(moved),
+        "测试",
+    )
+    .await
+    .unwrap();
+    let here = filings::view(&app.state, &me, customer_id, None)
+        .await
+        .unwrap();
+    assert_eq!(due(here), moved, "the instance that made the change");
+    let there = filings::view(&other.state, &me, customer_id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        due(there),
+        official,
+        "another instance keeps its copy a while"
+    );
+    app.clock.advance(chrono::Duration::seconds(61));
+    let there = filings::view(&other.state, &me, customer_id, None)
+        .await
+        .unwrap();
+    assert_eq!(due(there), moved, "and reads it again within a minute");
+}
+
 use sea_orm::ConnectionTrait;
 
 #[allow(clippy::too_many_arguments)]
@@ -462,6 +527,118 @@ async fn the_vat_estimate_follows_the_taxpayer_type_and_the_threshold() {
             .unwrap_err(),
         AppError::Forbidden(_)
     ));
+}
+
+/// Sets an invoice's status and whether its use was confirmed, by its amount (unique in the test).
+async fn mark(app: &TestApp, amount_fen: i64, status: &str, confirmed: bool) {
+    let confirmed = if confirmed {
+        "use_confirmed_at"
+    } else {
+        "NULL"
+    };
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "UPDATE invoice SET status = '{status}', use_confirmed_at = {confirmed} \
+             WHERE amount_fen = {amount_fen}"
+        ))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_carry_forward_counts_earlier_months_invoice_by_invoice_rules() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00003").await;
+    let me = app.current_employee("wwsec00003-boss").await;
+    app.state
+        .db
+        .write()
+        .execute_unprepared(&format!(
+            "UPDATE customer SET taxpayer_type = 'general', vat_period = 'month' WHERE id = {customer_id}"
+        ))
+        .await
+        .unwrap();
+    use invoice::{Direction::*, Kind::*};
+    // 2026-08: output tax 1,300 + 130 (a red letter takes 260 back, a void one counts nothing);
+    // deductible, confirmed input 3,900; an unconfirmed and a non-deductible one do not count.
+    for (direction, amount, deductible) in [
+        (Out, 1_000_000, false),
+        (Out, 100_001, false),
+        (Out, 200_000, false),
+        (Out, 300_000, false),
+        (In, 3_000_000, true),
+        (In, 4_000_000, true),
+        (In, 5_000_000, false),
+    ] {
+        inv(
+            &app,
+            firm_id,
+            customer_id,
+            "2026-08",
+            direction,
+            SpecialDigital,
+            amount,
+            1300,
+            deductible,
+        )
+        .await;
+    }
+    mark(&app, 200_000, "red", false).await;
+    mark(&app, 300_000, "void", false).await;
+    mark(&app, 4_000_000, "normal", false).await;
+    // 2026-08: 1,300 + 130 - 260 - 3,900 = -2,730 carried. 2026-09: output 650, a red-letter
+    // input takes 130 back (inputs fall to -130, so the month owes 780 against the 2,730
+    // carried): 1,950 carried into 2026-10.
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-09",
+        Out,
+        Ordinary,
+        500_000,
+        1300,
+        false,
+    )
+    .await;
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-09",
+        In,
+        Special,
+        100_000,
+        1300,
+        true,
+    )
+    .await;
+    mark(&app, 100_000, "red", true).await;
+    inv(
+        &app,
+        firm_id,
+        customer_id,
+        "2026-10",
+        Out,
+        Special,
+        2_000_000,
+        1300,
+        false,
+    )
+    .await;
+    let view = invoices::view(&app.state, &me, customer_id, p("2026-10"))
+        .await
+        .unwrap();
+    let invoices::Estimate::General(e) = &view.estimate else {
+        panic!("{:?}", view.estimate)
+    };
+    assert_eq!(e.prior_credit, Money::from_yuan(1_950));
+    assert_eq!(e.output_tax, Money::from_yuan(2_600));
+    assert_eq!(e.payable, Money::from_yuan(650));
+    // Only the period's own invoices are listed.
+    assert_eq!((view.outputs.len(), view.inputs.len()), (1, 0));
 }
 
 fn lines(rows: usize, values: &[(usize, i64, i64)]) -> serde_json::Value {

@@ -431,6 +431,49 @@ async fn without_a_search_the_knowledge_base_shows_the_thirty_most_sent_articles
 }
 
 #[tokio::test]
+async fn the_most_sent_article_leads_the_knowledge_base_however_many_there_are() {
+    let w = world().await;
+    let now = w.app.clock_now();
+    exec(&w.app, "INSERT INTO kb_category (firm_id, name, created_at, updated_at) VALUES (?, '常见问题', ?, ?)", vec![w.firm_id.into(), now.into(), now.into()]).await;
+    let cat = w.app.count("SELECT MAX(id) FROM kb_category").await;
+    // More approved articles than the search reads as candidates; the most sent is among the
+    // last.
+    exec(
+        &w.app,
+        "INSERT INTO kb_article (firm_id, category_id, title, content, audit_status, created_at, updated_at) \
+         SELECT ?, ?, '批量〔' || n || '〕', '正文', 'approved', ?, ? \
+         FROM (WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 600) \
+               SELECT n FROM seq) s",
+        vec![w.firm_id.into(), cat.into(), now.into(), now.into()],
+    )
+    .await;
+    let id = w
+        .app
+        .count("SELECT id FROM kb_article WHERE title = '批量〔550〕'")
+        .await;
+    exec(
+        &w.app,
+        "INSERT INTO kb_article_use (firm_id, article_id, uses, last_used_at) VALUES (?, ?, 7, ?)",
+        vec![w.firm_id.into(), id.into(), now.into()],
+    )
+    .await;
+    let staff = w.app.signed_in("staff").await;
+    let (status, html) = text(
+        staff
+            .fragment(&format!("/sidebar/customers/{}/kb", w.jia))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let first = html
+        .find("批量〔550〕")
+        .expect("the most sent article is listed");
+    let next = html.find("批量〔1〕").expect("then the oldest");
+    assert!(first < next, "most sent first");
+    assert!(!html.contains("批量〔31〕"), "only thirty are shown");
+}
+
+#[tokio::test]
 async fn a_knowledge_article_is_found_filled_for_the_customer_sent_and_counted() {
     let w = world().await;
     let now = w.app.clock_now();

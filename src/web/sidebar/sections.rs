@@ -166,8 +166,7 @@ async fn billing_page(
     csrf: String,
     chat: Option<ChatRef>,
 ) -> AppResult<BillingPage> {
-    let arrears = payments::arrears(state, who, customer_id).await?;
-    let history = payments::history(state, who, customer_id).await?;
+    let (arrears, history) = payments::overview(state, who, customer_id).await?;
     Ok(BillingPage {
         arrears,
         history,
