@@ -69,7 +69,9 @@ pub struct Statement {
 impl Statement {
     /// Parses the stored `lines` JSON (`[{"line","item","col1","col2"}, …]`).
     pub fn from_json(kind: Kind, value: &serde_json::Value) -> Result<Statement, String> {
-        let lines: Vec<Line> = serde_json::from_value(value.clone())
+        // Read from the borrowed document: the sidebar decodes a year of these per view, and a
+        // clone of each tree cost more than the decoding.
+        let lines = Vec::<Line>::deserialize(value)
             .map_err(|e| format!("{}的数据格式不正确：{e}", kind.title()))?;
         if lines.len() != kind.rows() {
             return Err(format!(

@@ -190,7 +190,7 @@ fn record_of(r: &invoice_collection::Model, received_by: Option<String>) -> Reco
         id: r.id,
         received_at: r.received_at,
         received_by,
-        lines: serde_json::from_value(r.lines.clone()).unwrap_or_default(),
+        lines: Vec::<Line>::deserialize(&r.lines).unwrap_or_default(),
         total_count: r.total_count,
         total: Money::from_fen(r.total_fen),
         note: r.note.clone(),

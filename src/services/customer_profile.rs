@@ -4,10 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set,
+};
 use serde_json::json;
 
-use crate::db::entities::{contact, customer, customer_tag, tag, tag_group};
+use crate::db::entities::{contact, customer, customer_tag, tag};
+use crate::db::statement;
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
 use crate::services::audit::{self, Object, Who};
@@ -16,7 +19,7 @@ use crate::services::sidebar::{self, ChatRef, Section};
 use crate::wecom::api::MarkTagRequest;
 
 /// A tag of the firm, and whether the customer carries it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromQueryResult)]
 pub struct TagChoice {
     pub id: i64,
     pub name: String,
@@ -59,41 +62,22 @@ pub async fn basic(ctx: &Ctx, who: &CurrentEmployee, customer_id: i64) -> AppRes
 }
 
 async fn tag_choices(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<TagChoice>> {
-    let groups = tag_group::Entity::find()
-        .filter(tag_group::Column::FirmId.eq(firm_id))
-        .filter(tag_group::Column::DeletedAt.is_null())
-        .order_by_asc(tag_group::Column::Sort)
-        .order_by_asc(tag_group::Column::Id)
-        .all(ctx.db.read())
-        .await?;
-    let tags = tag::Entity::find()
-        .filter(tag::Column::FirmId.eq(firm_id))
-        .filter(tag::Column::DeletedAt.is_null())
-        .order_by_asc(tag::Column::Sort)
-        .order_by_asc(tag::Column::Id)
-        .all(ctx.db.read())
-        .await?;
-    let selected: BTreeSet<i64> = customer_tag::Entity::find()
-        .filter(customer_tag::Column::FirmId.eq(firm_id))
-        .filter(customer_tag::Column::CustomerId.eq(customer_id))
-        .all(ctx.db.read())
-        .await?
-        .into_iter()
-        .map(|t| t.tag_id)
-        .collect();
-    let mut out = Vec::with_capacity(tags.len());
-    for g in &groups {
-        for t in tags.iter().filter(|t| t.group_id == g.id) {
-            out.push(TagChoice {
-                id: t.id,
-                name: t.name.clone(),
-                group: g.name.clone(),
-                selected: selected.contains(&t.id),
-                wecom: t.wecom_tag_id.is_some(),
-            });
-        }
-    }
-    Ok(out)
+    // The firm's live tags in their groups' order, each marked when the customer carries it:
+    // one statement for what the 基础资料 section shows on every view.
+    Ok(TagChoice::find_by_statement(statement(
+        ctx.db.backend(),
+        "SELECT t.id, t.name, g.name AS \"group\", \
+           EXISTS (SELECT 1 FROM customer_tag c \
+             WHERE c.firm_id = t.firm_id AND c.customer_id = ? AND c.tag_id = t.id) AS selected, \
+           t.wecom_tag_id IS NOT NULL AS wecom \
+         FROM tag t \
+         JOIN tag_group g ON g.firm_id = t.firm_id AND g.id = t.group_id AND g.deleted_at IS NULL \
+         WHERE t.firm_id = ? AND t.deleted_at IS NULL \
+         ORDER BY g.sort, g.id, t.sort, t.id",
+        [customer_id.into(), firm_id.into()],
+    ))
+    .all(ctx.db.read())
+    .await?)
 }
 
 /// A contact to add.

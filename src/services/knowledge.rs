@@ -129,14 +129,25 @@ pub async fn list(
     }
     let uses = "LEFT JOIN kb_article_use u ON u.firm_id = a.firm_id AND u.article_id = a.id";
     let sql = if words.is_empty() {
-        // Every article scores 0, so the use counts alone rank them: ranked on ids and counts
-        // first, and only the LIMIT shown are read whole.
+        // Every article scores 0, so the use counts alone rank them: the most sent, then the
+        // oldest never sent, each read in rank order only as far as the page goes (the firm's
+        // and the category's indexes keep the ids in order), and only the LIMIT shown whole.
+        values.extend(values.clone());
         format!(
             "SELECT a.id, a.title, a.content, a.keywords, a.category_id, r.uses \
-             FROM (SELECT a.id, COALESCE(u.uses, 0) AS uses FROM kb_article a {uses} \
-                   WHERE {filter} ORDER BY uses DESC, a.id LIMIT {LIMIT}) r \
+             FROM (SELECT id, uses FROM \
+                     (SELECT a.id, u.uses FROM kb_article_use u \
+                      JOIN kb_article a ON a.firm_id = u.firm_id AND a.id = u.article_id \
+                      WHERE u.uses > 0 AND {filter} \
+                      ORDER BY u.uses DESC, a.id LIMIT {LIMIT}) AS used \
+                   UNION ALL \
+                   SELECT id, uses FROM \
+                     (SELECT a.id, 0 AS uses FROM kb_article a \
+                      WHERE {filter} AND NOT EXISTS (SELECT 1 FROM kb_article_use u \
+                        WHERE u.firm_id = a.firm_id AND u.article_id = a.id AND u.uses > 0) \
+                      ORDER BY a.id LIMIT {LIMIT}) AS never) r \
              JOIN kb_article a ON a.id = r.id \
-             ORDER BY r.uses DESC, a.id"
+             ORDER BY r.uses DESC, a.id LIMIT {LIMIT}"
         )
     } else {
         format!(

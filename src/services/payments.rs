@@ -627,23 +627,37 @@ const HISTORY_LIMIT: u64 = 200;
 
 async fn history_of(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<PaymentLine>> {
     let db = ctx.db.read();
-    let payments = payment::Entity::find()
-        .filter(payment::Column::FirmId.eq(firm_id))
-        .filter(payment::Column::CustomerId.eq(customer_id))
-        .filter(payment::Column::DeletedAt.is_null())
-        .order_by_desc(payment::Column::PaidAt)
-        .order_by_desc(payment::Column::Id)
-        .limit(HISTORY_LIMIT)
-        .all(db)
-        .await?;
-    // The customer's receipts and allocations by the customer, not by a list of payment ids:
-    // the same prepared statement whatever the number of payments.
-    let receipts = receipt::Entity::find()
-        .filter(receipt::Column::FirmId.eq(firm_id))
-        .filter(receipt::Column::CustomerId.eq(customer_id))
-        .order_by_asc(receipt::Column::Id)
-        .all(db)
-        .await?;
+    // Each payment with its receipt (one is issued per confirmation; the first if ever more).
+    let mut payments = Vec::new();
+    for row in db
+        .query_all_raw(statement(
+            ctx.db.backend(),
+            &format!(
+                "SELECT p.*, r.id AS receipt_id, r.receipt_no AS receipt_no, \
+                   r.status AS receipt_status \
+                 FROM payment p \
+                 LEFT JOIN receipt r ON r.firm_id = p.firm_id AND r.id = \
+                   (SELECT MIN(f.id) FROM receipt f \
+                     WHERE f.firm_id = p.firm_id AND f.payment_id = p.id) \
+                 WHERE p.firm_id = ? AND p.customer_id = ? AND p.deleted_at IS NULL \
+                 ORDER BY p.paid_at DESC, p.id DESC LIMIT {HISTORY_LIMIT}"
+            ),
+            [firm_id.into(), customer_id.into()],
+        ))
+        .await?
+    {
+        let receipt_id: Option<i64> = row.try_get("", "receipt_id")?;
+        let receipt_no: Option<String> = row.try_get("", "receipt_no")?;
+        let receipt_status: Option<receipt::Status> = row.try_get("", "receipt_status")?;
+        payments.push((
+            payment::Model::from_query_result(&row, "")?,
+            receipt_id,
+            receipt_no,
+            receipt_status,
+        ));
+    }
+    // The allocations by the customer, not by a list of payment ids: the same prepared
+    // statement whatever the number of payments.
     let allocations = payment_allocation::Model::find_by_statement(statement(
         ctx.db.backend(),
         "SELECT a.* FROM payment_allocation a \
@@ -656,28 +670,25 @@ async fn history_of(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<
     .await?;
     Ok(payments
         .into_iter()
-        .map(|p| {
-            let rec = receipts.iter().find(|r| r.payment_id == p.id);
-            PaymentLine {
-                id: p.id,
-                amount: Money::from_fen(p.amount_fen),
-                method: p.method,
-                method_label: method_label(p.method),
-                paid_at: p.paid_at,
-                payer: p.payer,
-                confirmed_by: p.confirmed_by,
-                confirmed_at: p.confirmed_at,
-                reversed_at: p.reversed_at,
-                reversal_reason: p.reversal_reason,
-                receipt_id: rec.map(|r| r.id),
-                receipt_no: rec.map(|r| r.receipt_no.clone()),
-                receipt_void: rec.is_some_and(|r| r.status == receipt::Status::Void),
-                allocations: allocations
-                    .iter()
-                    .filter(|a| a.payment_id == p.id)
-                    .map(|a| (a.receivable_id, Money::from_fen(a.amount_fen)))
-                    .collect(),
-            }
+        .map(|(p, receipt_id, receipt_no, receipt_status)| PaymentLine {
+            id: p.id,
+            amount: Money::from_fen(p.amount_fen),
+            method: p.method,
+            method_label: method_label(p.method),
+            paid_at: p.paid_at,
+            payer: p.payer,
+            confirmed_by: p.confirmed_by,
+            confirmed_at: p.confirmed_at,
+            reversed_at: p.reversed_at,
+            reversal_reason: p.reversal_reason,
+            receipt_id,
+            receipt_no,
+            receipt_void: receipt_status == Some(receipt::Status::Void),
+            allocations: allocations
+                .iter()
+                .filter(|a| a.payment_id == p.id)
+                .map(|a| (a.receivable_id, Money::from_fen(a.amount_fen)))
+                .collect(),
         })
         .collect())
 }
