@@ -69,10 +69,18 @@ pub struct Statement {
 impl Statement {
     /// Parses the stored `lines` JSON (`[{"line","item","col1","col2"}, …]`).
     pub fn from_json(kind: Kind, value: &serde_json::Value) -> Result<Statement, String> {
-        // Read from the borrowed document: the sidebar decodes a year of these per view, and a
-        // clone of each tree cost more than the decoding.
-        let lines = Vec::<Line>::deserialize(value)
-            .map_err(|e| format!("{}的数据格式不正确：{e}", kind.title()))?;
+        // Read from the borrowed document: a clone of each tree cost more than the decoding.
+        Self::checked(kind, Vec::<Line>::deserialize(value))
+    }
+
+    /// The same from the JSON text, without building a document first (the sidebar's 报表
+    /// decodes a year of these on every view).
+    pub fn from_json_text(kind: Kind, text: &str) -> Result<Statement, String> {
+        Self::checked(kind, serde_json::from_str::<Vec<Line>>(text))
+    }
+
+    fn checked(kind: Kind, lines: serde_json::Result<Vec<Line>>) -> Result<Statement, String> {
+        let lines = lines.map_err(|e| format!("{}的数据格式不正确：{e}", kind.title()))?;
         if lines.len() != kind.rows() {
             return Err(format!(
                 "{}应有{}行，存储的数据有{}行",
@@ -236,5 +244,24 @@ pub(crate) mod tests {
     fn stored_json_with_the_wrong_shape_is_refused() {
         let err = Statement::from_json(Kind::IncomeStatement, &serde_json::json!([])).unwrap_err();
         assert!(err.contains("应有32行"));
+        let err = Statement::from_json_text(Kind::IncomeStatement, "[]").unwrap_err();
+        assert!(err.contains("应有32行"));
+        let err = Statement::from_json_text(Kind::IncomeStatement, "{\"line\": 1}").unwrap_err();
+        assert!(err.contains("利润表的数据格式不正确"), "{err}");
+    }
+
+    #[test]
+    fn the_json_text_reads_as_the_document_does() {
+        let lines: Vec<serde_json::Value> = (1..=32)
+            .map(|n| serde_json::json!({"line": n, "item": format!("项目{n}"), "col1": n * 100, "col2": -n}))
+            .collect();
+        let value = serde_json::Value::Array(lines);
+        let from_text =
+            Statement::from_json_text(Kind::IncomeStatement, &value.to_string()).unwrap();
+        assert_eq!(
+            from_text,
+            Statement::from_json(Kind::IncomeStatement, &value).unwrap()
+        );
+        assert_eq!(from_text.row(32).map(|l| l.col1), Some(3200));
     }
 }

@@ -2,10 +2,11 @@
 //! their checks, the workbook to send, and the chart of the last twelve periods' revenue, net
 //! profit and tax.
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::db::entities::{financial_report, tax_filing};
+use crate::db::statement;
 use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
 use crate::domain::statements::{Imbalance, Kind, Statement};
@@ -14,6 +15,14 @@ use crate::render::chart::{self, ChartPoint};
 use crate::render::statements::Statements;
 use crate::services::sessions::CurrentEmployee;
 use crate::services::{Ctx, access};
+
+/// A stored statement's lines as JSON text, decoded straight into [`Statement`].
+#[derive(FromQueryResult)]
+struct StoredLines {
+    period: String,
+    report_type: financial_report::ReportType,
+    lines: String,
+}
 
 #[derive(Clone, Debug)]
 pub struct ReportsView {
@@ -74,20 +83,22 @@ pub async fn view(
     let from = selected.add_months(-11);
     // The selected month's statements, and for the chart only the income statements of the
     // eleven months before it: each row's lines are a JSON document decoded whole.
-    let rows = financial_report::Entity::find()
-        .filter(financial_report::Column::FirmId.eq(me.firm_id))
-        .filter(financial_report::Column::CustomerId.eq(customer.id))
-        .filter(financial_report::Column::Period.between(from.to_string(), selected.to_string()))
-        .filter(
-            Condition::any()
-                .add(financial_report::Column::Period.eq(selected.to_string()))
-                .add(
-                    financial_report::Column::ReportType
-                        .eq(financial_report::ReportType::IncomeStatement),
-                ),
-        )
-        .all(db)
-        .await?;
+    let rows = StoredLines::find_by_statement(statement(
+        ctx.db.backend(),
+        "SELECT period, report_type, CAST(lines AS TEXT) AS lines FROM financial_report \
+         WHERE firm_id = ? AND customer_id = ? AND period BETWEEN ? AND ? \
+           AND (period = ? OR report_type = ?)",
+        [
+            me.firm_id.into(),
+            customer.id.into(),
+            from.to_string().into(),
+            selected.to_string().into(),
+            selected.to_string().into(),
+            sea_orm::ActiveEnum::to_value(&financial_report::ReportType::IncomeStatement).into(),
+        ],
+    ))
+    .all(db)
+    .await?;
     let key = selected.to_string();
     let mut statements = Statements {
         customer_name: customer.name.clone(),
@@ -99,7 +110,7 @@ pub async fn view(
     let mut imbalances = Vec::new();
     for r in rows.iter().filter(|r| r.period == key) {
         let kind = kind_of(r.report_type);
-        match Statement::from_json(kind, &r.lines) {
+        match Statement::from_json_text(kind, &r.lines) {
             Ok(s) => match kind {
                 Kind::BalanceSheet => statements.balance = Some(s),
                 Kind::IncomeStatement => statements.income = Some(s),
@@ -130,7 +141,7 @@ pub async fn view(
             .find(|r| {
                 r.period == k && r.report_type == financial_report::ReportType::IncomeStatement
             })
-            .and_then(|r| Statement::from_json(Kind::IncomeStatement, &r.lines).ok());
+            .and_then(|r| Statement::from_json_text(Kind::IncomeStatement, &r.lines).ok());
         if let Some(is) = income {
             points.push(ChartPoint {
                 period: k.clone(),
