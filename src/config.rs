@@ -136,6 +136,8 @@ pub struct DatabaseSettings {
     pub url: DatabaseUrl,
     pub max_connections: u32,
     pub sqlite_read_connections: u32,
+    /// Page cache of each SQLite read connection, in KiB.
+    pub sqlite_read_cache_kib: u32,
     pub sqlite_synchronous: SqliteSynchronous,
 }
 

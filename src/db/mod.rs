@@ -99,7 +99,10 @@ impl Database {
         let reader = sqlite_pool()
             .max_connections(settings.sqlite_read_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(base.clone().pragma("query_only", "ON"))
+            .connect_with(base.clone().pragma("query_only", "ON").pragma(
+                "cache_size",
+                format!("-{}", settings.sqlite_read_cache_kib.max(64)),
+            ))
             .await
             .map_err(sqlx_err)?;
         let maintenance = sqlite_pool()
@@ -505,6 +508,7 @@ mod tests {
             )),
             max_connections: 4,
             sqlite_read_connections: 2,
+            sqlite_read_cache_kib: 512,
             sqlite_synchronous: SyncSetting::Normal,
         };
         let db = Database::connect(&settings).await.expect("connect");
@@ -519,6 +523,14 @@ mod tests {
         assert_eq!(qpsg(read).await, 1, "read connections");
         assert_eq!(qpsg(write).await, 1, "the writer");
         assert_eq!(qpsg(maintenance).await, 1, "the maintenance connection");
+        let cache: i64 = sea_orm::sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(read)
+            .await
+            .expect("cache size");
+        assert_eq!(
+            cache, -512,
+            "a reader's page cache is as configured, in KiB"
+        );
     }
 
     #[test]

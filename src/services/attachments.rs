@@ -171,10 +171,20 @@ pub async fn list(
 ) -> AppResult<HashMap<i64, Vec<AttachmentRow>>> {
     use sea_orm::QueryOrder;
     let mut files: HashMap<i64, Vec<AttachmentRow>> = HashMap::new();
+    let mut ids: Vec<i64> = owner_ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let Some(&last) = ids.last() else {
+        return Ok(files);
+    };
+    // Every length of an IN list is a statement of its own, prepared and cached by each read
+    // connection: padded (with a repeated id) to a power of two, a page's lists take a few
+    // shapes instead of one per count.
+    ids.resize(ids.len().next_power_of_two(), last);
     for a in attachment::Entity::find()
         .filter(attachment::Column::FirmId.eq(firm_id))
         .filter(attachment::Column::OwnerType.eq(owner.code()))
-        .filter(attachment::Column::OwnerId.is_in(owner_ids))
+        .filter(attachment::Column::OwnerId.is_in(ids))
         .filter(attachment::Column::DeletedAt.is_null())
         .order_by_asc(attachment::Column::Id)
         .all(ctx.db.read())

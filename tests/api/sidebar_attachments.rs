@@ -36,6 +36,37 @@ pub async fn post(
 }
 
 #[tokio::test]
+async fn every_follow_up_of_the_list_shows_its_own_files_whatever_their_number() {
+    let w = world().await;
+    let staff = w.app.signed_in("staff").await;
+    let token = staff.csrf_token("/sidebar").await;
+    // Three follow-ups with files and one without: the list asks for the files of four
+    // records, which is not a power of two.
+    for files in [
+        vec![("一月.pdf", b"%PDF-1.4 a".to_vec())],
+        vec![],
+        vec![
+            ("二月.pdf", b"%PDF-1.4 b".to_vec()),
+            ("二月附表.pdf", b"%PDF-1.4 c".to_vec()),
+        ],
+        vec![("三月.pdf", b"%PDF-1.4 d".to_vec())],
+    ] {
+        let r = post(&staff, w.jia, &token, files).await;
+        assert_eq!(r.status(), 200);
+    }
+    let r = staff
+        .fragment(&format!("/sidebar/customers/{}/followups", w.jia))
+        .await;
+    let html = r.text().await.unwrap();
+    for name in ["一月.pdf", "二月.pdf", "二月附表.pdf", "三月.pdf"] {
+        assert_eq!(html.matches(name).count(), 1, "{name} once: {html}");
+    }
+    // Newest first, each file under its own follow-up.
+    let at = |name: &str| html.find(name).unwrap();
+    assert!(at("三月.pdf") < at("二月.pdf") && at("二月附表.pdf") < at("一月.pdf"));
+}
+
+#[tokio::test]
 async fn a_follow_up_keeps_its_image_and_pdf_and_shows_them_to_the_team_only() {
     let w = world().await;
     let staff = w.app.signed_in("staff").await;
