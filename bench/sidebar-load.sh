@@ -9,8 +9,12 @@
 # - starts the release server with `[demo] profile = "L"` on an empty data directory and its own
 #   database (SQLite under WORK, or a fresh `zf_sidebar_bench` database at BENCH_DATABASE_URL's
 #   server), and waits for /healthz (answered once the L seed is in);
-# - signs in as the demo firm's first bound employee who sees every customer, through the in-app
-#   WeCom sandbox's OAuth exactly as a browser does (signin -> authorize -> pick -> callback),
+# - plays WeCom with a sandbox of its own (`zhangfang sandbox`, SANDBOX=external, the default) made
+#   from the seed the demo firm records, so the server's memory is the server's, as in production
+#   where WeCom runs elsewhere; SANDBOX=in-app measures the demo as `cargo run` starts it, with
+#   the sandbox inside the server;
+# - signs in as the demo firm's first bound employee who sees every customer, through the
+#   sandbox's OAuth exactly as a browser does (signin -> authorize -> pick -> callback),
 #   keeping the session cookie;
 # - takes IDS different external_userids linked to customers (and the customers behind them)
 #   from the database, in a fixed shuffled order, and has wrk walk them (bench/wrk_paths.lua),
@@ -40,6 +44,8 @@ IDS=${IDS:-2000}
 SECTIONS=${SECTIONS-"basic service followups kb billing collection filings reports invoices"}
 BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18190}
+SANDBOX=${SANDBOX:-external}
+SANDBOX_PORT=${SANDBOX_PORT:-$((PORT + 1))}
 BIN=${BIN:-target/release/zhangfang}
 # FRESH=0 keeps the seeded database of an earlier run (with KEEP_WORK=1 and the same WORK; on
 # PostgreSQL the zf_sidebar_bench database), so two builds can be compared on the same data.
@@ -56,6 +62,7 @@ mkdir -p "$RESULTS" "$WORK"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 report="$RESULTS/sidebar-$stamp.md"
 server_pid=""
+sandbox_pid=""
 sampler=""
 cleanup() {
   [ -z "$sampler" ] || kill "$sampler" 2>/dev/null || true
@@ -90,9 +97,13 @@ start_server() {
     echo "port $PORT is taken by another process; choose another with PORT=" >&2
     return 1
   fi
-  local started
+  local started wecom=()
+  if [ "$SANDBOX" = external ]; then
+    local at="http://127.0.0.1:$SANDBOX_PORT"
+    wecom=(ZHANGFANG_WECOM__API_BASE="$at" ZHANGFANG_WECOM__OAUTH_BASE="$at" ZHANGFANG_WECOM__LOGIN_BASE="$at")
+  fi
   started=$(date +%s.%N)
-  ZHANGFANG_SERVER__LISTEN="127.0.0.1:$PORT" ZHANGFANG_SERVER__PUBLIC_URL="" \
+  env "${wecom[@]}" ZHANGFANG_SERVER__LISTEN="127.0.0.1:$PORT" ZHANGFANG_SERVER__PUBLIC_URL="" \
     ZHANGFANG_SERVER__DATA_DIR="$WORK/$db/data" ZHANGFANG_DATABASE__URL="$url" \
     ZHANGFANG_DEMO__ENABLED=true ZHANGFANG_DEMO__PROFILE=L ZHANGFANG_LOG__FILTER=warn \
     "$BIN" serve >"$WORK/$db/server.log" 2>&1 &
@@ -115,6 +126,40 @@ stop_server() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
+  if [ -n "$sandbox_pid" ]; then
+    kill "$sandbox_pid" 2>/dev/null || true
+    wait "$sandbox_pid" 2>/dev/null || true
+    sandbox_pid=""
+  fi
+}
+
+# The WeCom sandbox as its own process, playing the corp of the seed the demo firm records.
+start_sandbox() {
+  local firm=$1 profile seed as_of
+  case "$db" in
+    sqlite) read -r profile seed as_of < <(sql "SELECT json_extract(settings, '$.seed.profile'), \
+      json_extract(settings, '$.seed.seed'), json_extract(settings, '$.seed.as_of') FROM firm WHERE id = $firm" | tr '|' ' ') ;;
+    postgres) read -r profile seed as_of < <(psql -X -At -F ' ' "$(pg_url)" -c "SELECT settings->'seed'->>'profile', \
+      settings->'seed'->>'seed', settings->'seed'->>'as_of' FROM firm WHERE id = $firm") ;;
+  esac
+  printf '{"profile": "%s", "seed": %s, "as_of": "%s", "trusted_redirect_hosts": ["127.0.0.1:%s"]}\n' \
+    "$profile" "$seed" "$as_of" "$PORT" >"$WORK/$db/sandbox.json"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$SANDBOX_PORT") 2>/dev/null; then
+    echo "port $SANDBOX_PORT is taken by another process; choose another with SANDBOX_PORT=" >&2
+    return 1
+  fi
+  ZHANGFANG_LOG__FILTER=warn "$BIN" sandbox --listen "127.0.0.1:$SANDBOX_PORT" \
+    --seed "$WORK/$db/sandbox.json" >"$WORK/$db/sandbox.log" 2>&1 &
+  sandbox_pid=$!
+  local deadline=$((SECONDS + 120))
+  until (exec 3<>"/dev/tcp/127.0.0.1/$SANDBOX_PORT") 2>/dev/null; do
+    kill -0 "$sandbox_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || {
+      echo "the sandbox did not start; its log:" >&2
+      tail -20 "$WORK/$db/sandbox.log" >&2
+      return 1
+    }
+    sleep 0.1
+  done
 }
 
 # Sign-in as a browser does it in demo mode: /sidebar/signin redirects to the sandbox's OAuth
@@ -183,6 +228,7 @@ run() {
   echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (sections -d$SECTION_DURATION) after a $WARMUP warm-up; one-connection runs wrk -t1 -c1 -d$DURATION; $IDS different chats / customers walked in turn"
   echo "- RSS: the server's VmRSS sampled every 200 ms during each window, median / max"
+  echo "- WeCom: $([ "$SANDBOX" = external ] && echo 'a sandbox in its own process (not counted in RSS), as WeCom is in production' || echo 'the sandbox inside the server (demo mode), counted in RSS')"
   echo
   echo "| db | page | connections | pages/s | p50 ms | p99 ms | non-2xx | RSS MB (median / max) | load avg (1 min) |"
   echo "|---|---|---|---|---|---|---|---|---|"
@@ -192,6 +238,7 @@ for db in $DBS; do
   echo "== $db: starting with profile L"
   start_server
   firm=$(sql "SELECT id FROM firm WHERE is_demo = TRUE ORDER BY id LIMIT 1")
+  [ "$SANDBOX" != external ] || start_sandbox "$firm"
   userid=$(sql "SELECT wecom_userid FROM employee WHERE firm_id = $firm AND wecom_userid IS NOT NULL \
     AND status = 'active' AND deleted_at IS NULL AND (role IN ('super_admin', 'admin') OR data_scope = 'all') \
     ORDER BY id LIMIT 1")
