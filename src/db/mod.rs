@@ -420,6 +420,16 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))
 }
 
+/// SQL for the values of `expr` over a group joined by commas in the order of `order_by`
+/// (`group_concat` on SQLite, `string_agg` on PostgreSQL): a few related rows read with their
+/// parent in one statement instead of a second one.
+pub fn comma_joined(backend: DbBackend, expr: &str, order_by: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("string_agg({expr}, ',' ORDER BY {order_by})"),
+        _ => format!("group_concat({expr}, ',' ORDER BY {order_by})"),
+    }
+}
+
 /// A raw statement written with `?` placeholders; PostgreSQL gets them numbered `$1, $2, …`.
 /// The SQL must not contain a literal `?` of its own.
 pub fn statement(

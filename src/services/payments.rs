@@ -627,14 +627,22 @@ const HISTORY_LIMIT: u64 = 200;
 
 async fn history_of(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<PaymentLine>> {
     let db = ctx.db.read();
-    // Each payment with its receipt (one is issued per confirmation; the first if ever more).
+    // Each payment with its receipt (one is issued per confirmation; the first if ever more) and
+    // its allocations as "receivable:fen,…".
+    let allocations = crate::db::comma_joined(
+        ctx.db.backend(),
+        "CAST(a.receivable_id AS TEXT) || ':' || CAST(a.amount_fen AS TEXT)",
+        "a.receivable_id",
+    );
     let mut payments = Vec::new();
     for row in db
         .query_all_raw(statement(
             ctx.db.backend(),
             &format!(
                 "SELECT p.*, r.id AS receipt_id, r.receipt_no AS receipt_no, \
-                   r.status AS receipt_status \
+                   r.status AS receipt_status, \
+                   (SELECT {allocations} FROM payment_allocation a \
+                     WHERE a.firm_id = p.firm_id AND a.payment_id = p.id) AS allocations \
                  FROM payment p \
                  LEFT JOIN receipt r ON r.firm_id = p.firm_id AND r.id = \
                    (SELECT MIN(f.id) FROM receipt f \
@@ -649,48 +657,49 @@ async fn history_of(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<
         let receipt_id: Option<i64> = row.try_get("", "receipt_id")?;
         let receipt_no: Option<String> = row.try_get("", "receipt_no")?;
         let receipt_status: Option<receipt::Status> = row.try_get("", "receipt_status")?;
+        let allocations: Option<String> = row.try_get("", "allocations")?;
         payments.push((
             payment::Model::from_query_result(&row, "")?,
             receipt_id,
             receipt_no,
             receipt_status,
+            parse_allocations(allocations.as_deref().unwrap_or(""))?,
         ));
     }
-    // The allocations by the customer, not by a list of payment ids: the same prepared
-    // statement whatever the number of payments.
-    let allocations = payment_allocation::Model::find_by_statement(statement(
-        ctx.db.backend(),
-        "SELECT a.* FROM payment_allocation a \
-         JOIN payment p ON p.firm_id = a.firm_id AND p.id = a.payment_id \
-         WHERE p.firm_id = ? AND p.customer_id = ? AND p.deleted_at IS NULL \
-         ORDER BY a.payment_id, a.receivable_id",
-        [firm_id.into(), customer_id.into()],
-    ))
-    .all(db)
-    .await?;
     Ok(payments
         .into_iter()
-        .map(|(p, receipt_id, receipt_no, receipt_status)| PaymentLine {
-            id: p.id,
-            amount: Money::from_fen(p.amount_fen),
-            method: p.method,
-            method_label: method_label(p.method),
-            paid_at: p.paid_at,
-            payer: p.payer,
-            confirmed_by: p.confirmed_by,
-            confirmed_at: p.confirmed_at,
-            reversed_at: p.reversed_at,
-            reversal_reason: p.reversal_reason,
-            receipt_id,
-            receipt_no,
-            receipt_void: receipt_status == Some(receipt::Status::Void),
-            allocations: allocations
-                .iter()
-                .filter(|a| a.payment_id == p.id)
-                .map(|a| (a.receivable_id, Money::from_fen(a.amount_fen)))
-                .collect(),
-        })
+        .map(
+            |(p, receipt_id, receipt_no, receipt_status, allocations)| PaymentLine {
+                id: p.id,
+                amount: Money::from_fen(p.amount_fen),
+                method: p.method,
+                method_label: method_label(p.method),
+                paid_at: p.paid_at,
+                payer: p.payer,
+                confirmed_by: p.confirmed_by,
+                confirmed_at: p.confirmed_at,
+                reversed_at: p.reversed_at,
+                reversal_reason: p.reversal_reason,
+                receipt_id,
+                receipt_no,
+                receipt_void: receipt_status == Some(receipt::Status::Void),
+                allocations,
+            },
+        )
         .collect())
+}
+
+/// "receivable:fen,…" as the payment history reads a payment's allocations.
+fn parse_allocations(joined: &str) -> AppResult<Vec<(i64, Money)>> {
+    joined
+        .split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.split_once(':')
+                .and_then(|(id, fen)| Some((id.parse().ok()?, Money::from_fen(fen.parse().ok()?))))
+                .ok_or_else(|| AppError::internal(format!("allocation \"{part}\"")))
+        })
+        .collect()
 }
 
 /// What a 催款提醒 asks for: the service periods and the amount the manager settled on.
@@ -964,4 +973,20 @@ pub fn receipt_media_key(rec: &receipt::Model) -> String {
             "valid"
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocations_read_back_as_written_and_garbage_is_an_error() {
+        assert_eq!(parse_allocations("").unwrap(), Vec::new());
+        assert_eq!(
+            parse_allocations("7:120000,12:5").unwrap(),
+            vec![(7, Money::from_fen(120_000)), (12, Money::from_fen(5))]
+        );
+        assert!(parse_allocations("7:12x").is_err());
+        assert!(parse_allocations("7").is_err());
+    }
 }

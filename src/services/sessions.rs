@@ -176,10 +176,7 @@ pub async fn authenticate(
     } else {
         " AND f.is_demo = FALSE"
     };
-    let aggregate = match db.backend() {
-        sea_orm::DbBackend::Postgres => "string_agg(p.perm_code, ',')",
-        _ => "group_concat(p.perm_code, ',')",
-    };
+    let aggregate = crate::db::comma_joined(db.backend(), "p.perm_code", "p.perm_code");
     let found = SessionRow::find_by_statement(statement(
         db.backend(),
         &format!(
