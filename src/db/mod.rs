@@ -420,6 +420,25 @@ fn sqlx_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))
 }
 
+/// `%q%` for `LIKE … ESCAPE '\'`: matches `q` anywhere, its own `%`, `_` and `\` taken literally.
+pub fn contains_pattern(q: &str) -> String {
+    let mut escaped = String::with_capacity(q.len() + 2);
+    escaped.push('%');
+    for ch in q.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(ch);
+    }
+    escaped.push('%');
+    escaped
+}
+
+/// [`contains_pattern`] as a sea-query LIKE expression with its escape character.
+pub fn contains_like(q: &str) -> sea_orm::sea_query::LikeExpr {
+    sea_orm::sea_query::LikeExpr::new(contains_pattern(q)).escape('\\')
+}
+
 /// SQL for the values of `expr` over a group joined by commas in the order of `order_by`
 /// (`group_concat` on SQLite, `string_agg` on PostgreSQL): a few related rows read with their
 /// parent in one statement instead of a second one.
@@ -541,6 +560,12 @@ mod tests {
             cache, -512,
             "a reader's page cache is as configured, in KiB"
         );
+    }
+
+    #[test]
+    fn a_contains_pattern_takes_wildcards_literally() {
+        assert_eq!(contains_pattern("鑫犇"), "%鑫犇%");
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 
     #[test]

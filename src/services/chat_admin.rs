@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db::entities::{
@@ -253,19 +253,6 @@ pub struct MembersPage {
     pub stray: Vec<employee::Model>,
 }
 
-fn like(q: &str) -> LikeExpr {
-    let mut escaped = String::with_capacity(q.len() + 2);
-    escaped.push('%');
-    for ch in q.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(ch);
-    }
-    escaped.push('%');
-    LikeExpr::new(escaped).escape('\\')
-}
-
 fn clean_query(q: &str) -> AppResult<String> {
     let q = q.trim();
     if q.chars().count() > MAX_QUERY_CHARS {
@@ -312,7 +299,7 @@ fn followed_contacts(
                 Expr::col((external_follow::Entity, external_follow::Column::TagIds)),
                 t("TEXT"),
             ))
-            .like(like(&format!("\"{tag_id}\""))),
+            .like(crate::db::contains_like(&format!("\"{tag_id}\""))),
         );
     }
     Query::select()
@@ -365,9 +352,18 @@ pub async fn contacts(
             .add(external_follow::Column::DeletedAt.is_null())
             .add(
                 Condition::any()
-                    .add(Expr::col(external_follow::Column::Remark).like(like(&q)))
-                    .add(Expr::col(external_follow::Column::RemarkCorpName).like(like(&q)))
-                    .add(Expr::col(external_follow::Column::Description).like(like(&q))),
+                    .add(
+                        Expr::col(external_follow::Column::Remark)
+                            .like(crate::db::contains_like(&q)),
+                    )
+                    .add(
+                        Expr::col(external_follow::Column::RemarkCorpName)
+                            .like(crate::db::contains_like(&q)),
+                    )
+                    .add(
+                        Expr::col(external_follow::Column::Description)
+                            .like(crate::db::contains_like(&q)),
+                    ),
             );
         if let Some(own) = own_userid(me) {
             remarks = remarks.add(external_follow::Column::Userid.eq(own));
@@ -379,9 +375,18 @@ pub async fn contacts(
             .to_owned();
         query = query.filter(
             Condition::any()
-                .add(Expr::col(wecom_external_contact::Column::Name).like(like(&q)))
-                .add(Expr::col(wecom_external_contact::Column::CorpName).like(like(&q)))
-                .add(Expr::col(wecom_external_contact::Column::CorpFullName).like(like(&q)))
+                .add(
+                    Expr::col(wecom_external_contact::Column::Name)
+                        .like(crate::db::contains_like(&q)),
+                )
+                .add(
+                    Expr::col(wecom_external_contact::Column::CorpName)
+                        .like(crate::db::contains_like(&q)),
+                )
+                .add(
+                    Expr::col(wecom_external_contact::Column::CorpFullName)
+                        .like(crate::db::contains_like(&q)),
+                )
                 .add(wecom_external_contact::Column::Id.in_subquery(remarked)),
         );
     }
@@ -615,7 +620,7 @@ pub async fn groups(
                             Expr::col((external_follow::Entity, external_follow::Column::TagIds)),
                             t("TEXT"),
                         ))
-                        .like(like(&format!("\"{wecom_tag}\""))),
+                        .like(crate::db::contains_like(&format!("\"{wecom_tag}\""))),
                     ),
             )
             .to_owned();
@@ -648,13 +653,13 @@ pub async fn groups(
             .cond_where(
                 Condition::all()
                     .add(wecom_member::Column::FirmId.eq(me.firm_id))
-                    .add(Expr::col(wecom_member::Column::Name).like(like(&q))),
+                    .add(Expr::col(wecom_member::Column::Name).like(crate::db::contains_like(&q))),
             )
             .to_owned();
         query = query.filter(
             Condition::any()
-                .add(Expr::col(wecom_group_chat::Column::Name).like(like(&q)))
-                .add(Expr::col(wecom_group_chat::Column::Notice).like(like(&q)))
+                .add(Expr::col(wecom_group_chat::Column::Name).like(crate::db::contains_like(&q)))
+                .add(Expr::col(wecom_group_chat::Column::Notice).like(crate::db::contains_like(&q)))
                 .add(wecom_group_chat::Column::OwnerUserid.in_subquery(owners)),
         );
     }
@@ -874,11 +879,17 @@ pub async fn candidates(
         .filter(access::visible_customers(me))
         .filter(
             Condition::any()
-                .add(Expr::col((customer::Entity, customer::Column::Name)).like(like(&q)))
-                .add(Expr::col((customer::Entity, customer::Column::ShortName)).like(like(&q)))
+                .add(
+                    Expr::col((customer::Entity, customer::Column::Name))
+                        .like(crate::db::contains_like(&q)),
+                )
+                .add(
+                    Expr::col((customer::Entity, customer::Column::ShortName))
+                        .like(crate::db::contains_like(&q)),
+                )
                 .add(
                     Expr::col((customer::Entity, customer::Column::Uscc))
-                        .like(like(&q.to_uppercase())),
+                        .like(crate::db::contains_like(&q.to_uppercase())),
                 ),
         )
         .order_by_asc(customer::Column::Name)
@@ -961,8 +972,14 @@ pub async fn customers(
     if !q.is_empty() {
         query = query.filter(
             Condition::any()
-                .add(Expr::col((customer::Entity, customer::Column::Name)).like(like(&q)))
-                .add(Expr::col((customer::Entity, customer::Column::ShortName)).like(like(&q))),
+                .add(
+                    Expr::col((customer::Entity, customer::Column::Name))
+                        .like(crate::db::contains_like(&q)),
+                )
+                .add(
+                    Expr::col((customer::Entity, customer::Column::ShortName))
+                        .like(crate::db::contains_like(&q)),
+                ),
         );
     }
     if let Some(id) = filter.manager {
@@ -1242,8 +1259,8 @@ pub async fn members(ctx: &Ctx, me: &CurrentEmployee, q: &str) -> AppResult<Memb
     if !q.is_empty() {
         query = query.filter(
             Condition::any()
-                .add(Expr::col(wecom_member::Column::Name).like(like(&q)))
-                .add(Expr::col(wecom_member::Column::Userid).like(like(&q))),
+                .add(Expr::col(wecom_member::Column::Name).like(crate::db::contains_like(&q)))
+                .add(Expr::col(wecom_member::Column::Userid).like(crate::db::contains_like(&q))),
         );
     }
     let members = query

@@ -38,19 +38,6 @@ pub struct Listing {
 /// At most this many articles answer.
 pub const LIMIT: usize = 30;
 
-/// `%q%` with LIKE's wildcards in `q` escaped by `\\`.
-fn like_pattern(q: &str) -> String {
-    let mut s = String::from("%");
-    for ch in q.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            s.push('\\');
-        }
-        s.push(ch);
-    }
-    s.push('%');
-    s
-}
-
 /// An approved article with how often it was sent, as the listing ranks it.
 #[derive(FromQueryResult)]
 struct Candidate {
@@ -116,7 +103,7 @@ pub async fn list(
             " AND (a.title LIKE ? ESCAPE '\\' OR a.keywords LIKE ? ESCAPE '\\' \
              OR a.content LIKE ? ESCAPE '\\')",
         );
-        let pattern = like_pattern(w);
+        let pattern = crate::db::contains_pattern(w);
         values.extend([
             pattern.clone().into(),
             pattern.clone().into(),

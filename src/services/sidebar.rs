@@ -6,7 +6,7 @@
 //! written only when they change.
 
 use chrono::{Duration, NaiveDate};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -647,19 +647,6 @@ pub struct Hit {
 /// At most this many customers answer a search.
 pub const SEARCH_LIMIT: u64 = 20;
 
-fn like_pattern(q: &str) -> LikeExpr {
-    let mut escaped = String::with_capacity(q.len() + 2);
-    escaped.push('%');
-    for ch in q.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(ch);
-    }
-    escaped.push('%');
-    LikeExpr::new(escaped).escape('\\')
-}
-
 /// The firm's customers `who` may see whose name or short name contains `q` (anywhere), whose
 /// USCC contains it (any case), or one of whose contacts' phones contains it; by name.
 pub async fn search(ctx: &Ctx, who: &CurrentEmployee, q: &str) -> AppResult<Vec<Hit>> {
@@ -677,21 +664,24 @@ pub async fn search(ctx: &Ctx, who: &CurrentEmployee, q: &str) -> AppResult<Vec<
             Condition::all()
                 .add(contact::Column::FirmId.eq(who.firm_id))
                 .add(contact::Column::DeletedAt.is_null())
-                .add(Expr::col(contact::Column::Mobile).like(like_pattern(q))),
+                .add(Expr::col(contact::Column::Mobile).like(crate::db::contains_like(q))),
         )
         .to_owned();
     let found = customer::Entity::find()
         .filter(access::visible_customers(who))
         .filter(
             Condition::any()
-                .add(Expr::col((customer::Entity, customer::Column::Name)).like(like_pattern(q)))
+                .add(
+                    Expr::col((customer::Entity, customer::Column::Name))
+                        .like(crate::db::contains_like(q)),
+                )
                 .add(
                     Expr::col((customer::Entity, customer::Column::ShortName))
-                        .like(like_pattern(q)),
+                        .like(crate::db::contains_like(q)),
                 )
                 .add(
                     Expr::col((customer::Entity, customer::Column::Uscc))
-                        .like(like_pattern(&q.to_uppercase())),
+                        .like(crate::db::contains_like(&q.to_uppercase())),
                 )
                 .add(Expr::col((customer::Entity, customer::Column::Id)).in_subquery(phones)),
         )
