@@ -439,6 +439,20 @@ pub fn contains_like(q: &str) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(contains_pattern(q)).escape('\\')
 }
 
+/// Rows read as `M` each with one more text column beside it (a name joined from another table,
+/// say), from a statement that selects both.
+pub async fn with_column<M: sea_orm::FromQueryResult>(
+    conn: &impl ConnectionTrait,
+    stmt: Statement,
+    column: &str,
+) -> Result<Vec<(M, Option<String>)>, DbErr> {
+    conn.query_all_raw(stmt)
+        .await?
+        .iter()
+        .map(|row| Ok((M::from_query_result(row, "")?, row.try_get("", column)?)))
+        .collect()
+}
+
 /// SQL for the values of `expr` over a group joined by commas in the order of `order_by`
 /// (`group_concat` on SQLite, `string_agg` on PostgreSQL): a few related rows read with their
 /// parent in one statement instead of a second one.

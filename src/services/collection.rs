@@ -4,10 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -87,9 +84,9 @@ pub async fn overview(
     let from = through.add_months(-11);
     let db = ctx.db.read();
     // With the name of who received each: a join, not every employee of the firm.
-    let mut records = Vec::new();
-    for row in db
-        .query_all_raw(statement(
+    let records: Vec<(invoice_collection::Model, Option<String>)> = crate::db::with_column(
+        db,
+        statement(
             ctx.db.backend(),
             "SELECT r.*, e.name AS received_by_name FROM invoice_collection r \
              LEFT JOIN employee e ON e.firm_id = r.firm_id AND e.id = r.received_by \
@@ -102,15 +99,10 @@ pub async fn overview(
                 from.to_string().into(),
                 through.to_string().into(),
             ],
-        ))
-        .await?
-    {
-        let name: Option<String> = row.try_get("", "received_by_name")?;
-        records.push((
-            invoice_collection::Model::from_query_result(&row, "")?,
-            name,
-        ));
-    }
+        ),
+        "received_by_name",
+    )
+    .await?;
     let missing = missing_invoice::Entity::find()
         .filter(missing_invoice::Column::FirmId.eq(me.firm_id))
         .filter(missing_invoice::Column::CustomerId.eq(customer.id))

@@ -1,7 +1,7 @@
 //! 跟进: a customer's follow-up history and 新增跟进 (text, kind, next follow-up date).
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, FromQueryResult, Set};
+use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 
 use crate::db::entities::follow_up;
@@ -44,23 +44,19 @@ pub fn kind_label(kind: follow_up::Kind) -> &'static str {
 pub async fn list(ctx: &Ctx, who: &CurrentEmployee, customer_id: i64) -> AppResult<Vec<Row>> {
     let customer = sidebar::customer_for(ctx, who, customer_id, Section::FollowUps).await?;
     // With the name of who wrote each: a join, not a list of their ids.
-    let mut rows = Vec::new();
-    for row in ctx
-        .db
-        .read()
-        .query_all_raw(statement(
+    let rows: Vec<(follow_up::Model, Option<String>)> = crate::db::with_column(
+        ctx.db.read(),
+        statement(
             ctx.db.backend(),
             "SELECT f.*, e.name AS employee_name FROM follow_up f \
              LEFT JOIN employee e ON e.firm_id = f.firm_id AND e.id = f.employee_id \
              WHERE f.firm_id = ? AND f.customer_id = ? AND f.deleted_at IS NULL \
              ORDER BY f.created_at DESC, f.id DESC LIMIT 50",
             [who.firm_id.into(), customer.id.into()],
-        ))
-        .await?
-    {
-        let name: Option<String> = row.try_get("", "employee_name")?;
-        rows.push((follow_up::Model::from_query_result(&row, "")?, name));
-    }
+        ),
+        "employee_name",
+    )
+    .await?;
     let mut files = attachments::list(
         ctx,
         who.firm_id,

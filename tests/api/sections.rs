@@ -104,6 +104,11 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
     assert_eq!(view[0].period, "2026-10");
     assert_eq!(view[0].status, "collecting");
     assert_eq!(view[0].records[0].total_count, 17);
+    assert_eq!(
+        view[0].records[0].received_by.as_deref(),
+        Some("李昇"),
+        "who received it, by name"
+    );
     assert!(!view[0].missing[0].resolved);
     let detail = collection::detail(&app.state, &me, first).await.unwrap();
     assert!(

@@ -61,6 +61,11 @@ async fn every_follow_up_of_the_list_shows_its_own_files_whatever_their_number()
     for name in ["一月.pdf", "二月.pdf", "二月附表.pdf", "三月.pdf"] {
         assert_eq!(html.matches(name).count(), 1, "{name} once: {html}");
     }
+    assert_eq!(
+        html.matches("张三").count(),
+        4,
+        "each by its writer's name: {html}"
+    );
     // Newest first, each file under its own follow-up.
     let at = |name: &str| html.find(name).unwrap();
     assert!(at("三月.pdf") < at("二月.pdf") && at("二月附表.pdf") < at("一月.pdf"));
