@@ -39,6 +39,10 @@ impl Chat {
     }
 }
 
+/// What a person reads when the chat is not (yet) in our copy of WeCom.
+pub const CONTACT_NOT_FOUND: &str = "未找到该微信联系人，请等待同步或联系管理员同步";
+pub const GROUP_NOT_FOUND: &str = "未找到该客户群，请等待同步或联系管理员同步";
+
 /// The contact with this `external_userid` in the firm (also one WeCom says is gone: its links
 /// stay for the record).
 pub async fn contact_by_userid(
@@ -51,7 +55,7 @@ pub async fn contact_by_userid(
         .filter(wecom_external_contact::Column::ExternalUserid.eq(external_userid))
         .one(ctx.db.read())
         .await?
-        .ok_or_else(|| AppError::NotFound("未找到该微信联系人，请等待同步或联系管理员同步".into()))
+        .ok_or_else(|| AppError::NotFound(CONTACT_NOT_FOUND.into()))
 }
 
 /// The customer group with this `chat_id` in the firm.
@@ -65,7 +69,7 @@ pub async fn group_by_chat_id(
         .filter(wecom_group_chat::Column::ChatId.eq(chat_id))
         .one(ctx.db.read())
         .await?
-        .ok_or_else(|| AppError::NotFound("未找到该客户群，请等待同步或联系管理员同步".into()))
+        .ok_or_else(|| AppError::NotFound(GROUP_NOT_FOUND.into()))
 }
 
 /// The customers a chat is linked to, by name.

@@ -97,14 +97,19 @@ pub async fn find_chat(ctx: &Ctx, firm_id: i64, chat_ref: &ChatRef) -> AppResult
             ChatInfo {
                 chat: Chat::Group(g.id),
                 chat_ref: chat_ref.clone(),
-                name: if g.name.is_empty() {
-                    "未命名客户群".into()
-                } else {
-                    g.name
-                },
+                name: group_name(g.name),
             }
         }
     })
+}
+
+/// A customer group's name as shown: WeCom lets a group have none.
+fn group_name(name: String) -> String {
+    if name.is_empty() {
+        "未命名客户群".into()
+    } else {
+        name
+    }
 }
 
 /// A section served by the generic `/sidebar/customers/{id}/{section}` route. The money and
@@ -368,14 +373,14 @@ async fn chat_with_customers(
             "external_userid",
             "customer_external_link",
             "external_contact_id",
-            "未找到该微信联系人，请等待同步或联系管理员同步",
+            links::CONTACT_NOT_FOUND,
         ),
         ChatRef::Group(_) => (
             "wecom_group_chat",
             "chat_id",
             "customer_group_link",
             "group_chat_id",
-            "未找到该客户群，请等待同步或联系管理员同步",
+            links::GROUP_NOT_FOUND,
         ),
     };
     let rows = ctx
@@ -415,14 +420,9 @@ async fn chat_with_customers(
             customers.push(c);
         }
     }
-    let chat = match chat_ref {
-        ChatRef::Contact(_) => Chat::Contact(head.chat_id),
-        ChatRef::Group(_) => Chat::Group(head.chat_id),
-    };
-    let name = if chat_ref.is_group() && head.chat_name.is_empty() {
-        "未命名客户群".to_string()
-    } else {
-        head.chat_name
+    let (chat, name) = match chat_ref {
+        ChatRef::Contact(_) => (Chat::Contact(head.chat_id), head.chat_name),
+        ChatRef::Group(_) => (Chat::Group(head.chat_id), group_name(head.chat_name)),
     };
     Ok((
         ChatInfo {
