@@ -64,10 +64,32 @@ async fn wait_count(app: &helpers::TestApp, sql: &str, expected: i64) {
 
 /// Clicks like a finger would, without the sticky tab bar getting in the way of WebDriver's
 /// hit test.
+/// Waits until htmx has no request in flight and has settled what it swapped in: it wires new
+/// content (its triggers) up only when settling, so an event sent earlier is lost.
+async fn settled(client: &Client) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let busy = client
+            .execute(
+                "return document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added') !== null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if busy == json!(false) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "htmx did not settle within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn click(client: &Client, css: &str) {
     wait(client, css).await;
-    // htmx wires freshly swapped content up after its settle delay.
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    settled(client).await;
     client
         .execute(
             "var e = document.querySelector(arguments[0]); e.scrollIntoView({block: 'center'}); e.click();",
@@ -684,6 +706,7 @@ async fn the_filing_notice_and_the_invoicing_reminder_are_sent_from_their_sectio
         if on_screen {
             continue;
         }
+        settled(c).await;
         c.execute(
             "var s = document.querySelector('#filings select[name=period]'); s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));",
             vec![json!(p)],
