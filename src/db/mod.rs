@@ -31,6 +31,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{DatabaseSettings, SqliteSynchronous as SyncSetting};
 
+/// How long a SQLite connection waits for another's lock before giving up with SQLITE_BUSY.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the background task folds the WAL back into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often SQLite's planner statistics are refreshed (see [`Database::refresh_statistics`]).
@@ -48,6 +50,9 @@ struct Inner {
     read: DatabaseConnection,
     write: DatabaseConnection,
     checkpointer: Option<Checkpointer>,
+    /// The server is on this machine (always for SQLite): nothing between us and it splits a
+    /// large write, so statements may be larger.
+    loopback: bool,
 }
 
 struct Checkpointer {
@@ -92,7 +97,9 @@ impl Database {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
+            // A WAL that grew during a burst is cut back to this size when it starts over.
+            .pragma("journal_size_limit", "67108864")
             .disable_statement_logging();
 
         let writer = open_writer(&base).await?;
@@ -120,6 +127,7 @@ impl Database {
                     pool: maintenance,
                     task,
                 }),
+                loopback: true,
             }),
         })
     }
@@ -130,7 +138,8 @@ impl Database {
             .disable_statement_logging();
         // TLS on loopback protects nothing and costs: sqlx 0.9.0 sets no TCP_NODELAY, so TLS
         // writes split in two wait ~40 ms for the server's delayed ACK. An explicit sslmode wins.
-        if is_loopback_host(options.get_host()) && !url.contains("sslmode=") {
+        let loopback = is_loopback_host(options.get_host());
+        if loopback && !url.contains("sslmode=") {
             options = options.ssl_mode(PgSslMode::Disable);
         }
         let pool = PgPoolOptions::new()
@@ -146,12 +155,18 @@ impl Database {
                 read: conn.clone(),
                 write: conn,
                 checkpointer: None,
+                loopback,
             }),
         })
     }
 
     pub fn backend(&self) -> DbBackend {
         self.inner.backend
+    }
+
+    /// The database server runs on this machine (SQLite always does).
+    pub fn is_loopback(&self) -> bool {
+        self.inner.loopback
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -398,12 +413,54 @@ async fn checkpoint_loop(pool: SqlitePool) {
             }
             optimized = Some(std::time::Instant::now());
         }
-        if let Err(e) = sea_orm::sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            tracing::debug!(error = %e, "WAL checkpoint skipped");
+        let passive: Result<(i64, i64, i64), _> =
+            sea_orm::sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&pool)
+                .await;
+        match passive {
+            Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
+                restart_wal(&pool).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "WAL checkpoint skipped"),
         }
+    }
+}
+
+/// Frames (pages) in the WAL above which the checkpointer makes the next writer start it over.
+/// Under a steady stream of writes a passive checkpoint never catches up with the last frame,
+/// and SQLite only starts the WAL over once it has: the file would grow for as long as the
+/// stream lasts (about 1 GB in four seconds of callbacks at full speed). The RESTART holds every
+/// writer back for tens of milliseconds, so it is a guard for the disk (1 GiB of 4 KiB pages), not
+/// a routine; `journal_size_limit` then shrinks the file back to 64 MiB.
+const WAL_RESTART_FRAMES: i64 = 256 * 1024;
+
+/// A RESTART checkpoint: holds new writers back (they wait in their busy handler) while it copies
+/// the frames the passive checkpoint missed and waits for readers to leave the WAL, so the next
+/// write transaction starts the WAL over. It waits for the writer and for readers at most
+/// 100 ms: a long read (an export) must not hold every write back for the
+/// connections' whole busy timeout; the next tick tries again.
+async fn restart_wal(pool: &SqlitePool) {
+    let outcome = async {
+        let mut conn = pool.acquire().await?;
+        sea_orm::sqlx::query("PRAGMA busy_timeout = 100")
+            .execute(&mut *conn)
+            .await?;
+        let result =
+            sea_orm::sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)")
+                .fetch_one(&mut *conn)
+                .await;
+        // The connection's own busy timeout again (BUSY_TIMEOUT).
+        sea_orm::sqlx::query("PRAGMA busy_timeout = 10000")
+            .execute(&mut *conn)
+            .await?;
+        result
+    }
+    .await;
+    match outcome {
+        Ok((0, _, _)) => {}
+        Ok(_) => tracing::debug!("WAL restart checkpoint could not finish; retrying next tick"),
+        Err(e) => tracing::debug!(error = %e, "WAL restart checkpoint skipped"),
     }
 }
 
@@ -573,6 +630,76 @@ mod tests {
         assert_eq!(
             cache, -512,
             "a reader's page cache is as configured, in KiB"
+        );
+    }
+
+    /// Frames in the WAL after a passive checkpoint.
+    async fn wal_frames(pool: &SqlitePool) -> i64 {
+        let (_, frames, _): (i64, i64, i64) =
+            sea_orm::sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(pool)
+                .await
+                .expect("checkpoint");
+        frames
+    }
+
+    #[tokio::test]
+    async fn a_restart_checkpoint_makes_the_next_write_start_the_wal_over() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.db");
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .expect("url")
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .pragma("wal_autocheckpoint", "0");
+        let writer = sqlite_pool()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .expect("writer");
+        let maintenance = sqlite_pool()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("maintenance");
+        let write = |n: i64| {
+            let writer = writer.clone();
+            async move {
+                sea_orm::sqlx::query("INSERT INTO t (v) VALUES (?)")
+                    .bind(n)
+                    .execute(&writer)
+                    .await
+                    .expect("insert");
+            }
+        };
+        sea_orm::sqlx::query("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)")
+            .execute(&writer)
+            .await
+            .expect("table");
+        for n in 0..200 {
+            write(n).await;
+        }
+        let before = wal_frames(&maintenance).await;
+        assert!(before >= 200, "{before} frames");
+        write(200).await;
+
+        restart_wal(&maintenance).await;
+        write(201).await;
+        let after = wal_frames(&maintenance).await;
+        assert!(after <= 4, "the WAL started over: {after} frames");
+        let count: i64 = sea_orm::sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&maintenance)
+            .await
+            .expect("count");
+        assert_eq!(count, 202);
+        let timeout: i64 = sea_orm::sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&maintenance)
+            .await
+            .expect("busy timeout");
+        assert_eq!(
+            timeout,
+            BUSY_TIMEOUT.as_millis() as i64,
+            "the connection's own busy timeout again"
         );
     }
 

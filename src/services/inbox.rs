@@ -26,12 +26,15 @@ use crate::services::callbacks::{CallbackRefusal, RefusalKind};
 
 /// Requests a single transaction may carry; bounds latency and statement size.
 const MAX_BATCH: usize = 1024;
-/// Rows per INSERT statement (9 parameters each stays far below both databases' limits).
+/// Rows per PostgreSQL INSERT statement.
 const ROWS_PER_STATEMENT: usize = 256;
-/// Approximate bytes per INSERT statement. Keeping each statement within one TLS record (16 KiB)
-/// means one write per statement: sqlx 0.9.0 does not set TCP_NODELAY, and a statement split
-/// into a large and a small write waits for the server's delayed ACK (~40 ms) on TLS connections.
+/// Approximate bytes per PostgreSQL INSERT statement. Keeping each statement within one TLS
+/// record (16 KiB) means one write per statement: sqlx 0.9.0 does not set TCP_NODELAY, and a
+/// statement split into a large and a small write waits for the server's delayed ACK (~40 ms) on
+/// TLS connections.
 const BYTES_PER_STATEMENT: usize = 12 * 1024;
+/// The same for a server on this machine (no TLS; the loopback's segments hold 64 KiB).
+const LOOPBACK_BYTES_PER_STATEMENT: usize = 60 * 1024;
 /// Bytes a row adds besides its payload (ids, dedupe key, time, event names, framing).
 const ROW_OVERHEAD_BYTES: usize = 160;
 /// After a failed commit, how often the idle writer checks whether the database takes writes
@@ -395,52 +398,122 @@ fn is_constraint_error(backend: DbBackend, err: &DbErr) -> bool {
 }
 
 async fn insert_in_one_transaction(db: &Database, rows: &[&InboxRow]) -> Result<(), DbErr> {
-    if rows.len() == 1 {
-        // A single statement is its own transaction; skip BEGIN/COMMIT round trips.
+    match db.backend() {
+        DbBackend::Postgres => insert_postgres(db, rows).await,
+        _ => insert_sqlite(db, rows).await,
+    }
+}
+
+async fn insert_sqlite(db: &Database, rows: &[&InboxRow]) -> Result<(), DbErr> {
+    let statements = sqlite_statements(rows);
+    if let [only] = statements.as_slice() {
+        // A single statement is its own transaction: no BEGIN/COMMIT round trips to the
+        // connection's thread, which on a busy machine cost more than the insert itself.
         return db
             .write()
-            .execute_raw(insert_statement(db.backend(), rows))
+            .execute_raw(sqlite_insert(only))
             .await
             .map(|_| ());
     }
     let txn = db.begin_write().await?;
-    let chunks = match db.backend() {
-        DbBackend::Postgres => statement_chunks(rows),
-        _ => fixed_chunks(rows),
-    };
-    for chunk in chunks {
-        txn.execute_raw(insert_statement(db.backend(), chunk))
-            .await?;
+    for statement in &statements {
+        txn.execute_raw(sqlite_insert(statement)).await?;
     }
     txn.commit().await
 }
 
-/// Row counts of SQLite's INSERT statements. A group of any size is cut into these, so the
-/// writer's connection keeps at most five statement texts prepared in its cache instead of
-/// preparing a new text for each group size. (SQLite has no TLS records to fit.)
-const SQLITE_CHUNK_ROWS: [usize; 5] = [256, 64, 16, 4, 1];
+/// PostgreSQL takes the rows as one array per column: one statement text for any number of
+/// rows (prepared once per connection) and, for a group within one statement's bytes, one round
+/// trip without BEGIN and COMMIT.
+const POSTGRES_INSERT: &str = "INSERT INTO callback_inbox \
+     (firm_id, app_id, dedupe_key, received_at, msg_type, event, change_type, payload, object_key) \
+     SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], \
+     $6::text[], $7::text[], $8::text[], $9::text[]) \
+     ON CONFLICT (firm_id, dedupe_key) DO NOTHING";
 
-/// Splits rows into statements of the sizes in [`SQLITE_CHUNK_ROWS`], largest first.
-fn fixed_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]> {
-    let mut chunks = Vec::new();
-    let mut rest = rows;
-    for size in SQLITE_CHUNK_ROWS {
-        while rest.len() >= size {
-            let (chunk, tail) = rest.split_at(size);
-            chunks.push(chunk);
-            rest = tail;
-        }
+async fn insert_postgres(db: &Database, rows: &[&InboxRow]) -> Result<(), DbErr> {
+    let limit = if db.is_loopback() {
+        LOOPBACK_BYTES_PER_STATEMENT
+    } else {
+        BYTES_PER_STATEMENT
+    };
+    let chunks = statement_chunks(rows, limit);
+    let pool = db.write().get_postgres_connection_pool();
+    if let [only] = chunks.as_slice() {
+        return postgres_insert(only)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(exec_err);
     }
-    chunks
+    let mut txn = pool.begin().await.map_err(exec_err)?;
+    for chunk in &chunks {
+        postgres_insert(chunk)
+            .execute(&mut *txn)
+            .await
+            .map_err(exec_err)?;
+    }
+    txn.commit().await.map_err(exec_err)
+}
+
+fn postgres_insert<'q>(
+    rows: &[&'q InboxRow],
+) -> sea_orm::sqlx::query::Query<'q, sea_orm::sqlx::Postgres, sea_orm::sqlx::postgres::PgArguments>
+{
+    let text = |f: fn(&'q InboxRow) -> &'q str| rows.iter().map(|r| f(r)).collect::<Vec<&str>>();
+    sea_orm::sqlx::query(POSTGRES_INSERT)
+        .bind(rows.iter().map(|r| r.firm_id).collect::<Vec<i64>>())
+        .bind(rows.iter().map(|r| r.app_id).collect::<Vec<i64>>())
+        .bind(text(|r| &r.dedupe_key))
+        .bind(rows.iter().map(|r| r.received_at).collect::<Vec<_>>())
+        .bind(text(|r| &r.msg_type))
+        .bind(text(|r| &r.event))
+        .bind(text(|r| &r.change_type))
+        .bind(text(|r| &r.payload))
+        .bind(
+            rows.iter()
+                .map(|r| r.object_key.as_deref())
+                .collect::<Vec<Option<&str>>>(),
+        )
+}
+
+fn exec_err(e: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+/// Row counts of SQLite's INSERT statements, about 1.5× apart. A group is cut into statements
+/// of 256 rows and one last statement padded up to the next of these sizes by repeating its last
+/// row (the repeats conflict with the first copy and `DO NOTHING`), so the writer's connection
+/// keeps a few statement texts prepared, and a group of up to 256 rows is one statement.
+const SQLITE_STATEMENT_ROWS: [usize; 16] =
+    [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
+
+/// Splits rows into SQLite statements of the sizes in [`SQLITE_STATEMENT_ROWS`], in order.
+fn sqlite_statements<'r>(rows: &[&'r InboxRow]) -> Vec<Vec<&'r InboxRow>> {
+    let largest = SQLITE_STATEMENT_ROWS[SQLITE_STATEMENT_ROWS.len() - 1];
+    rows.chunks(largest)
+        .map(|chunk| {
+            let size = SQLITE_STATEMENT_ROWS
+                .iter()
+                .copied()
+                .find(|&n| n >= chunk.len())
+                .unwrap_or(largest);
+            let mut statement = chunk.to_vec();
+            if let Some(&last) = chunk.last() {
+                statement.resize(size, last);
+            }
+            statement
+        })
+        .collect()
 }
 
 /// Splits rows into statements bounded by row count and by approximate size (PostgreSQL).
-fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]> {
+fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow], limit: usize) -> Vec<&'a [&'r InboxRow]> {
     let mut chunks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, row) in rows.iter().enumerate() {
         let size = row.payload.len() + ROW_OVERHEAD_BYTES;
-        if i > start && (bytes + size > BYTES_PER_STATEMENT || i - start == ROWS_PER_STATEMENT) {
+        if i > start && (bytes + size > limit || i - start == ROWS_PER_STATEMENT) {
             chunks.push(&rows[start..i]);
             start = i;
             bytes = 0;
@@ -453,9 +526,9 @@ fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow]) -> Vec<&'a [&'r InboxRow]>
     chunks
 }
 
-fn insert_statement(backend: DbBackend, rows: &[&InboxRow]) -> Statement {
+fn sqlite_insert(rows: &[&InboxRow]) -> Statement {
     const COLUMNS: usize = 9;
-    let mut sql = String::with_capacity(160 + rows.len() * 48);
+    let mut sql = String::with_capacity(160 + rows.len() * 20);
     sql.push_str(
         "INSERT INTO callback_inbox \
          (firm_id, app_id, dedupe_key, received_at, msg_type, event, change_type, payload, \
@@ -463,23 +536,11 @@ fn insert_statement(backend: DbBackend, rows: &[&InboxRow]) -> Statement {
     );
     let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS);
     for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push('(');
-        for c in 0..COLUMNS {
-            if c > 0 {
-                sql.push(',');
-            }
-            match backend {
-                DbBackend::Postgres => {
-                    sql.push('$');
-                    sql.push_str(&(i * COLUMNS + c + 1).to_string());
-                }
-                _ => sql.push('?'),
-            }
-        }
-        sql.push(')');
+        sql.push_str(if i == 0 {
+            "(?,?,?,?,?,?,?,?,?)"
+        } else {
+            ",(?,?,?,?,?,?,?,?,?)"
+        });
         values.push(row.firm_id.into());
         values.push(row.app_id.into());
         values.push(row.dedupe_key.clone().into());
@@ -491,7 +552,7 @@ fn insert_statement(backend: DbBackend, rows: &[&InboxRow]) -> Statement {
         values.push(row.object_key.clone().into());
     }
     sql.push_str(" ON CONFLICT (firm_id, dedupe_key) DO NOTHING");
-    Statement::from_sql_and_values(backend, sql, values)
+    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
 #[cfg(test)]
@@ -513,22 +574,10 @@ mod tests {
     }
 
     #[test]
-    fn statement_numbers_postgres_parameters_across_rows() {
-        let (a, b) = (row("a"), row("b"));
-        let stmt = insert_statement(DbBackend::Postgres, &[&a, &b]);
-        assert!(stmt.sql.contains("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,"));
-        assert!(
-            stmt.sql
-                .ends_with("ON CONFLICT (firm_id, dedupe_key) DO NOTHING")
-        );
-        assert_eq!(stmt.values.map(|v| v.0.len()), Some(18));
-    }
-
-    #[test]
     fn statements_stay_small_but_never_empty() {
         let small: Vec<InboxRow> = (0..600).map(|i| row(&i.to_string())).collect();
         let refs: Vec<&InboxRow> = small.iter().collect();
-        let chunks = statement_chunks(&refs);
+        let chunks = statement_chunks(&refs, BYTES_PER_STATEMENT);
         assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), 600);
         assert!(
             chunks
@@ -539,34 +588,61 @@ mod tests {
         let mut huge = row("big");
         huge.payload = "x".repeat(40 * 1024);
         let mixed = [&small[0], &huge, &small[1]];
-        let chunks = statement_chunks(&mixed);
+        let chunks = statement_chunks(&mixed, BYTES_PER_STATEMENT);
         assert_eq!(chunks.len(), 3, "an oversized row goes alone");
-        assert!(statement_chunks(&[]).is_empty());
+        assert!(statement_chunks(&[], BYTES_PER_STATEMENT).is_empty());
+
+        // 1 KiB events: ten to a statement over TLS, fifty-one on the loopback.
+        let mut events: Vec<InboxRow> = (0..100).map(|i| row(&i.to_string())).collect();
+        for e in &mut events {
+            e.payload = "x".repeat(1024);
+        }
+        let refs: Vec<&InboxRow> = events.iter().collect();
+        assert_eq!(statement_chunks(&refs, BYTES_PER_STATEMENT).len(), 10);
+        assert_eq!(
+            statement_chunks(&refs, LOOPBACK_BYTES_PER_STATEMENT).len(),
+            2
+        );
     }
 
     #[test]
     fn statement_uses_question_marks_on_sqlite() {
         let a = row("a");
-        let stmt = insert_statement(DbBackend::Sqlite, &[&a]);
-        assert!(stmt.sql.contains("(?,?,?,?,?,?,?,?,?)"));
+        let stmt = sqlite_insert(&[&a, &a]);
+        assert!(
+            stmt.sql
+                .contains("(?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?) ON CONFLICT")
+        );
+        assert_eq!(stmt.values.map(|v| v.0.len()), Some(18));
     }
 
     #[test]
-    fn sqlite_groups_are_cut_into_five_statement_sizes() {
+    fn sqlite_groups_become_few_statements_of_few_sizes() {
         let rows: Vec<InboxRow> = (0..1023).map(|i| row(&i.to_string())).collect();
         let refs: Vec<&InboxRow> = rows.iter().collect();
-        for n in [0, 1, 3, 5, 255, 256, 257, 1000, 1023] {
-            let chunks = fixed_chunks(&refs[..n]);
-            assert_eq!(chunks.iter().map(|c| c.len()).sum::<usize>(), n);
-            assert!(chunks.iter().all(|c| SQLITE_CHUNK_ROWS.contains(&c.len())));
-            // In order: the rows come back as they went in.
-            let flat: Vec<&str> = chunks
-                .iter()
-                .flat_map(|c| c.iter().map(|r| r.dedupe_key.as_str()))
-                .collect();
+        for n in [0, 1, 3, 5, 13, 255, 256, 257, 1000, 1023] {
+            let statements = sqlite_statements(&refs[..n]);
+            assert_eq!(statements.len(), n.div_ceil(256));
+            assert!(
+                statements
+                    .iter()
+                    .all(|s| SQLITE_STATEMENT_ROWS.contains(&s.len()))
+            );
+            // Every row, in order; a statement is only padded with repeats of its last row.
+            let mut flat: Vec<&str> = Vec::new();
+            for s in &statements {
+                let keys: Vec<&str> = s.iter().map(|r| r.dedupe_key.as_str()).collect();
+                let last = keys.iter().rposition(|k| *k != keys[keys.len() - 1]);
+                let real = last.map_or(1, |i| i + 2);
+                assert!(keys[real..].iter().all(|k| *k == keys[real - 1]));
+                flat.extend(&keys[..real]);
+            }
             let want: Vec<&str> = refs[..n].iter().map(|r| r.dedupe_key.as_str()).collect();
             assert_eq!(flat, want);
         }
-        assert_eq!(fixed_chunks(&refs[..1000]).len(), 3 + 3 + 2 + 2);
+        // Padding stays within half again the group.
+        assert_eq!(sqlite_statements(&refs[..13])[0].len(), 16);
+        assert_eq!(sqlite_statements(&refs[..17])[0].len(), 24);
+        assert_eq!(sqlite_statements(&refs[..257])[1].len(), 1);
     }
 }
