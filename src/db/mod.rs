@@ -173,13 +173,15 @@ impl Database {
         self.inner.backend == DbBackend::Sqlite
     }
 
-    /// Drops the statements the SQLite writer keeps prepared for reuse. A bulk load (seeding a
-    /// large demo firm) prepares multi-row INSERTs of thousands of parameters, and SQLite keeps
-    /// each one's compiled program in the connection until it is evicted: tens of MB at profile L
-    /// that nothing serving pages ever uses again. PostgreSQL keeps them in the server.
+    /// Drops what connections keep from a bulk load (seeding a large demo firm). Its multi-row
+    /// INSERTs of thousands of parameters stay prepared for reuse: on SQLite each one's compiled
+    /// program sits in the writer connection until evicted, tens of MB at profile L that nothing
+    /// serving pages ever uses again. On PostgreSQL the plans live in the server, but each pooled
+    /// connection keeps its send and receive buffers at the size of the largest message it
+    /// carried (megabytes for those INSERTs): every connection is taken, cleared and shrunk.
     pub async fn release_cached_statements(&self) -> Result<(), DbErr> {
+        use sea_orm::sqlx::Connection as _;
         if self.is_sqlite() {
-            use sea_orm::sqlx::Connection as _;
             let mut conn = self
                 .inner
                 .write
@@ -188,6 +190,19 @@ impl Database {
                 .await
                 .map_err(sqlx_err)?;
             conn.clear_cached_statements().await.map_err(sqlx_err)?;
+            return Ok(());
+        }
+        let pool = self.inner.write.get_postgres_connection_pool();
+        let mut held = Vec::new();
+        // Holding each one taken makes the next acquire hand out another. One still on its way
+        // back to the pool is waited for: meanwhile acquire opens new ones (nothing to shrink),
+        // and once the pool is full it waits for the rest.
+        while held.len() < pool.size() as usize {
+            held.push(pool.acquire().await.map_err(sqlx_err)?);
+        }
+        for conn in &mut held {
+            conn.clear_cached_statements().await.map_err(sqlx_err)?;
+            conn.shrink_buffers();
         }
         Ok(())
     }

@@ -149,3 +149,80 @@ async fn concurrent_read_then_write_transactions_all_commit() {
         40
     );
 }
+
+/// Statements each write connection keeps prepared.
+async fn prepared_per_connection(db: &Database) -> Vec<usize> {
+    use sea_orm::sqlx::Connection as _;
+    if db.is_sqlite() {
+        let conn = db
+            .write()
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .unwrap();
+        return vec![conn.cached_statements_size()];
+    }
+    let pool = db.write().get_postgres_connection_pool();
+    let mut held = Vec::new();
+    // Every connection, including one still on its way back to the pool.
+    while held.len() < pool.size() as usize {
+        held.push(pool.acquire().await.unwrap());
+    }
+    held.iter().map(|c| c.cached_statements_size()).collect()
+}
+
+#[tokio::test]
+async fn after_a_bulk_load_no_write_connection_keeps_its_statements() {
+    let app = spawn_app().await;
+    // A handle of its own: the app's worker would prepare its statements again meanwhile.
+    let mut settings = Settings::defaults().unwrap().database;
+    settings.url = app.state.settings.database.url.clone();
+    let db = Database::connect(&settings).await.unwrap();
+    // Several connections at once (PostgreSQL's pool opens more), each preparing statements.
+    let tasks: Vec<_> = (0..6)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let txn = db.begin_write().await.unwrap();
+                for n in 0..3 {
+                    let sql = format!("SELECT {n} + ? AS v");
+                    let stmt = zhangfang::db::statement(db.backend(), &sql, [i64::from(i).into()]);
+                    sea_orm::ConnectionTrait::query_one_raw(&txn, stmt)
+                        .await
+                        .unwrap();
+                }
+                txn.commit().await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let before = prepared_per_connection(&db).await;
+    assert!(
+        before.iter().any(|&n| n >= 3),
+        "statements were prepared: {before:?}"
+    );
+    if !db.is_sqlite() {
+        assert!(
+            before.len() > 1,
+            "several PostgreSQL connections: {before:?}"
+        );
+    }
+
+    db.release_cached_statements().await.unwrap();
+    let after = prepared_per_connection(&db).await;
+    assert!(
+        after.iter().all(|&n| n == 0),
+        "every connection cleared: {after:?}"
+    );
+    // The pool still serves.
+    let stmt = zhangfang::db::statement(db.backend(), "SELECT COUNT(*) AS n FROM firm", []);
+    assert!(
+        sea_orm::ConnectionTrait::query_one_raw(db.write(), stmt)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    db.close().await;
+}
