@@ -511,6 +511,17 @@ pub fn contains_like(q: &str) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(contains_pattern(q)).escape('\\')
 }
 
+/// True where any of `columns` contains `q` ([`contains_like`]); more alternatives may be added.
+pub fn any_contains<C: sea_orm::sea_query::IntoColumnRef>(
+    columns: impl IntoIterator<Item = C>,
+    q: &str,
+) -> sea_orm::sea_query::Condition {
+    use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+    columns.into_iter().fold(Condition::any(), |any, column| {
+        any.add(Expr::col(column).like(contains_like(q)))
+    })
+}
+
 /// Rows read as `M` each with one more text column beside it (a name joined from another table,
 /// say), from a statement that selects both.
 pub async fn with_column<M: sea_orm::FromQueryResult>(

@@ -350,21 +350,14 @@ pub async fn contacts(
         let mut remarks = Condition::all()
             .add(external_follow::Column::FirmId.eq(me.firm_id))
             .add(external_follow::Column::DeletedAt.is_null())
-            .add(
-                Condition::any()
-                    .add(
-                        Expr::col(external_follow::Column::Remark)
-                            .like(crate::db::contains_like(&q)),
-                    )
-                    .add(
-                        Expr::col(external_follow::Column::RemarkCorpName)
-                            .like(crate::db::contains_like(&q)),
-                    )
-                    .add(
-                        Expr::col(external_follow::Column::Description)
-                            .like(crate::db::contains_like(&q)),
-                    ),
-            );
+            .add(crate::db::any_contains(
+                [
+                    external_follow::Column::Remark,
+                    external_follow::Column::RemarkCorpName,
+                    external_follow::Column::Description,
+                ],
+                &q,
+            ));
         if let Some(own) = own_userid(me) {
             remarks = remarks.add(external_follow::Column::Userid.eq(own));
         }
@@ -374,20 +367,15 @@ pub async fn contacts(
             .cond_where(remarks)
             .to_owned();
         query = query.filter(
-            Condition::any()
-                .add(
-                    Expr::col(wecom_external_contact::Column::Name)
-                        .like(crate::db::contains_like(&q)),
-                )
-                .add(
-                    Expr::col(wecom_external_contact::Column::CorpName)
-                        .like(crate::db::contains_like(&q)),
-                )
-                .add(
-                    Expr::col(wecom_external_contact::Column::CorpFullName)
-                        .like(crate::db::contains_like(&q)),
-                )
-                .add(wecom_external_contact::Column::Id.in_subquery(remarked)),
+            crate::db::any_contains(
+                [
+                    wecom_external_contact::Column::Name,
+                    wecom_external_contact::Column::CorpName,
+                    wecom_external_contact::Column::CorpFullName,
+                ],
+                &q,
+            )
+            .add(wecom_external_contact::Column::Id.in_subquery(remarked)),
         );
     }
     if let Some(linked) = filter.linked {
@@ -657,10 +645,14 @@ pub async fn groups(
             )
             .to_owned();
         query = query.filter(
-            Condition::any()
-                .add(Expr::col(wecom_group_chat::Column::Name).like(crate::db::contains_like(&q)))
-                .add(Expr::col(wecom_group_chat::Column::Notice).like(crate::db::contains_like(&q)))
-                .add(wecom_group_chat::Column::OwnerUserid.in_subquery(owners)),
+            crate::db::any_contains(
+                [
+                    wecom_group_chat::Column::Name,
+                    wecom_group_chat::Column::Notice,
+                ],
+                &q,
+            )
+            .add(wecom_group_chat::Column::OwnerUserid.in_subquery(owners)),
         );
     }
     if let Some(linked) = filter.linked {
@@ -877,21 +869,7 @@ pub async fn candidates(
     }
     let found = customer::Entity::find()
         .filter(access::visible_customers(me))
-        .filter(
-            Condition::any()
-                .add(
-                    Expr::col((customer::Entity, customer::Column::Name))
-                        .like(crate::db::contains_like(&q)),
-                )
-                .add(
-                    Expr::col((customer::Entity, customer::Column::ShortName))
-                        .like(crate::db::contains_like(&q)),
-                )
-                .add(
-                    Expr::col((customer::Entity, customer::Column::Uscc))
-                        .like(crate::db::contains_like(&q.to_uppercase())),
-                ),
-        )
+        .filter(links::customer_named(&q))
         .order_by_asc(customer::Column::Name)
         .order_by_asc(customer::Column::Id)
         .limit(PER_PAGE)
@@ -970,17 +948,13 @@ pub async fn customers(
     let q = clean_query(&filter.q)?;
     let mut query = customer::Entity::find().filter(access::visible_customers(me));
     if !q.is_empty() {
-        query = query.filter(
-            Condition::any()
-                .add(
-                    Expr::col((customer::Entity, customer::Column::Name))
-                        .like(crate::db::contains_like(&q)),
-                )
-                .add(
-                    Expr::col((customer::Entity, customer::Column::ShortName))
-                        .like(crate::db::contains_like(&q)),
-                ),
-        );
+        query = query.filter(crate::db::any_contains(
+            [
+                (customer::Entity, customer::Column::Name),
+                (customer::Entity, customer::Column::ShortName),
+            ],
+            &q,
+        ));
     }
     if let Some(id) = filter.manager {
         query = query.filter(customer::Column::AccountManagerId.eq(id));
@@ -1257,11 +1231,10 @@ pub async fn members(ctx: &Ctx, me: &CurrentEmployee, q: &str) -> AppResult<Memb
     let mut query =
         wecom_member::Entity::find().filter(wecom_member::Column::FirmId.eq(me.firm_id));
     if !q.is_empty() {
-        query = query.filter(
-            Condition::any()
-                .add(Expr::col(wecom_member::Column::Name).like(crate::db::contains_like(&q)))
-                .add(Expr::col(wecom_member::Column::Userid).like(crate::db::contains_like(&q))),
-        );
+        query = query.filter(crate::db::any_contains(
+            [wecom_member::Column::Name, wecom_member::Column::Userid],
+            &q,
+        ));
     }
     let members = query
         .order_by_asc(wecom_member::Column::Name)

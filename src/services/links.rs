@@ -2,7 +2,7 @@
 //! one or several customers (one boss may own several companies; one group may serve several).
 //! The sidebar and the back office both link and unlink through here; every change is audited.
 
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
@@ -293,4 +293,20 @@ async fn apply(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// Customers whose name or short name contains `q`, or whose USCC contains it in any case (a
+/// USCC is stored upper-case): what the sidebar's and the back office's customer searches match.
+pub fn customer_named(q: &str) -> Condition {
+    crate::db::any_contains(
+        [
+            (customer::Entity, customer::Column::Name),
+            (customer::Entity, customer::Column::ShortName),
+        ],
+        q,
+    )
+    .add(
+        Expr::col((customer::Entity, customer::Column::Uscc))
+            .like(crate::db::contains_like(&q.to_uppercase())),
+    )
 }

@@ -670,19 +670,7 @@ pub async fn search(ctx: &Ctx, who: &CurrentEmployee, q: &str) -> AppResult<Vec<
     let found = customer::Entity::find()
         .filter(access::visible_customers(who))
         .filter(
-            Condition::any()
-                .add(
-                    Expr::col((customer::Entity, customer::Column::Name))
-                        .like(crate::db::contains_like(q)),
-                )
-                .add(
-                    Expr::col((customer::Entity, customer::Column::ShortName))
-                        .like(crate::db::contains_like(q)),
-                )
-                .add(
-                    Expr::col((customer::Entity, customer::Column::Uscc))
-                        .like(crate::db::contains_like(&q.to_uppercase())),
-                )
+            links::customer_named(q)
                 .add(Expr::col((customer::Entity, customer::Column::Id)).in_subquery(phones)),
         )
         .order_by_asc(customer::Column::Name)

@@ -321,6 +321,24 @@ async fn admins_see_every_group_and_staff_only_those_they_own_or_are_in() {
 }
 
 #[tokio::test]
+async fn linking_candidates_are_found_by_short_name_or_any_case_part_of_the_uscc() {
+    let app = spawn_app().await;
+    let w = world(&app, "wwlinks9").await;
+    app.execute(
+        "UPDATE customer SET uscc = '91310000MA1FL8XQ2K', short_name = '丙丁餐饮' WHERE id = ?",
+        vec![w.bing.into()],
+    )
+    .await;
+    let b = w.admin(&app).await;
+    let page = format!("/admin/wecom/contacts/{}", w.zhang);
+    for q in ["ma1fl8xq", "%E4%B8%99%E4%B8%81"] {
+        let found = html(&b, &format!("{page}?q={q}")).await;
+        assert!(found.contains("丙餐饮有限公司"), "{q}");
+        assert!(!found.contains("甲贸易有限公司"), "{q}");
+    }
+}
+
+#[tokio::test]
 async fn a_contact_links_to_several_customers_and_unlinks_one_with_audit() {
     let app = spawn_app().await;
     let w = world(&app, "wwlinks3").await;
