@@ -58,6 +58,8 @@ pub struct Ctx {
     pub context_hints: Arc<crate::services::context_hints::ContextHints>,
     /// The filing calendar as last read (see [`crate::services::calendar::CALENDAR_TTL`]).
     pub calendar: Arc<crate::services::calendar::CalendarCache>,
+    /// Sessions read in the last few seconds (see [`crate::services::session_cache::TTL`]).
+    pub sessions: Arc<crate::services::session_cache::SessionCache>,
 }
 
 impl Ctx {
@@ -99,6 +101,7 @@ impl Ctx {
             media,
             context_hints: Default::default(),
             calendar: Default::default(),
+            sessions: Default::default(),
         })
     }
 

@@ -3,9 +3,10 @@
 //!
 //! Only admins manage employees, and only a super admin touches a super admin (or makes one).
 //! The last active super admin can be neither removed, disabled nor demoted. Permissions are read
-//! from the database on every request ([`crate::services::sessions::authenticate`]), so a change
-//! applies at the employee's next request on every instance; disabling, removing and unbinding end
-//! the employee's sessions at once.
+//! with the session ([`crate::services::sessions::authenticate`]), so a change applies at the
+//! employee's next request on this instance and within
+//! [`crate::services::session_cache::TTL`] on every other one; disabling, removing and unbinding
+//! also end the employee's sessions.
 
 use std::collections::BTreeSet;
 
@@ -478,6 +479,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
+    ctx.sessions.forget_employee(me.firm_id, saved.id);
     Ok(())
 }
 
@@ -544,6 +546,7 @@ pub async fn remove(
     )
     .await?;
     txn.commit().await?;
+    ctx.sessions.forget_employee(me.firm_id, saved.id);
     Ok(())
 }
 

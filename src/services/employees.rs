@@ -234,6 +234,7 @@ pub async fn bind_member(
     )
     .await?;
     txn.commit().await?;
+    ctx.sessions.forget_employee(firm_id, employee_id);
     Ok(updated)
 }
 
@@ -263,6 +264,7 @@ pub async fn unbind_member(ctx: &Ctx, who: &Who, employee_id: i64) -> AppResult<
     )
     .await?;
     txn.commit().await?;
+    ctx.sessions.forget_employee(firm_id, employee_id);
     Ok(updated)
 }
 
@@ -305,6 +307,7 @@ pub async fn set_active(
     )
     .await?;
     txn.commit().await?;
+    ctx.sessions.forget_employee(firm_id, employee_id);
     Ok(updated)
 }
 

@@ -47,6 +47,7 @@ pub mod receipts;
 pub mod reports;
 pub mod sends;
 pub mod service_status;
+pub mod session_cache;
 pub mod sessions;
 pub mod sidebar;
 pub mod signin;

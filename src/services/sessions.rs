@@ -1,7 +1,9 @@
 //! Signed-in browsers. A session is a database row; the cookie holds a random token whose
-//! SHA-256 is the row id, so a stolen database gives no usable cookies. Every request checks the
-//! row against the employee, so unbinding a WeCom member or disabling an employee ends their
-//! sessions at once, on every instance.
+//! SHA-256 is the row id, so a stolen database gives no usable cookies. A request checks the row
+//! against the employee, so unbinding a WeCom member or disabling an employee ends their sessions:
+//! at once on the instance that made the change, within
+//! [`crate::services::session_cache::TTL`] on every other one
+//! (a session read is trusted that long, see [`crate::services::session_cache`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,9 +16,11 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::db::entities::{employee, web_session};
-use crate::db::{Database, statement};
+use crate::db::statement;
 use crate::domain::permissions::{Permission, Permissions};
 use crate::error::{AppError, AppResult};
+use crate::services::Ctx;
+use crate::services::session_cache::Entry;
 
 pub const COOKIE: &str = "zf_session";
 /// The back office's own cookie: signing in there leaves the sidebar's session alone.
@@ -142,6 +146,7 @@ struct SessionRow {
     firm_id: i64,
     employee_id: i64,
     created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     name: String,
     role: employee::Role,
@@ -154,18 +159,26 @@ struct SessionRow {
 }
 
 /// The signed-in employee for a cookie token, if the session, the employee and the firm are all
-/// still good, with the employee's permissions: one query.
+/// still good, with the employee's permissions: one query, or none while this instance read the
+/// session less than [`crate::services::session_cache::TTL`] ago.
 pub async fn authenticate(
-    db: &Database,
+    ctx: &Ctx,
     token: &str,
     kind: web_session::Kind,
     now: DateTime<Utc>,
-    serve_demo: bool,
 ) -> AppResult<Option<CurrentEmployee>> {
     if token.is_empty() || token.len() > 100 {
         return Ok(None);
     }
     let id = hash_token(token);
+    if let Some(cached) = ctx
+        .sessions
+        .get(kind, &id, now, ABSOLUTE_LIFETIME, TOUCH_EVERY)
+    {
+        return Ok(Some(cached));
+    }
+    let db = &ctx.db;
+    let serve_demo = ctx.demo();
     let kind_code = match kind {
         web_session::Kind::Sidebar => "sidebar",
         web_session::Kind::Admin => "admin",
@@ -180,7 +193,7 @@ pub async fn authenticate(
     let found = SessionRow::find_by_statement(statement(
         db.backend(),
         &format!(
-            "SELECT s.firm_id, s.employee_id, s.created_at, s.last_seen_at, \
+            "SELECT s.firm_id, s.employee_id, s.created_at, s.expires_at, s.last_seen_at, \
                 e.name, e.role, e.wecom_userid, e.data_scope, \
                 f.corp_id, f.name AS firm_name, \
                 (SELECT {aggregate} FROM employee_permission p \
@@ -213,6 +226,7 @@ pub async fn authenticate(
         Permissions::from_codes(row.perm_codes.as_deref().unwrap_or("").split(','))
     };
     let mut last_seen_at = row.last_seen_at;
+    let mut expires_at = row.expires_at;
     if now - row.last_seen_at >= TOUCH_EVERY {
         let expires = (now + idle_lifetime(kind)).min(row.created_at + ABSOLUTE_LIFETIME);
         web_session::Entity::update_many()
@@ -222,8 +236,9 @@ pub async fn authenticate(
             .exec(db.write())
             .await?;
         last_seen_at = now;
+        expires_at = expires;
     }
-    Ok(Some(CurrentEmployee {
+    let employee = CurrentEmployee {
         session_id: id,
         firm_id: row.firm_id,
         corp_id: row.corp_id,
@@ -239,17 +254,28 @@ pub async fn authenticate(
             row.data_scope
         },
         last_seen_at,
-    }))
+    };
+    ctx.sessions.put(
+        kind,
+        Entry {
+            employee: employee.clone(),
+            created_at: row.created_at,
+            expires_at,
+            read_at: now,
+        },
+    );
+    Ok(Some(employee))
 }
 
 /// Ends one session (sign-out).
-pub async fn revoke(db: &Database, session_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn revoke(ctx: &Ctx, session_id: &str, now: DateTime<Utc>) -> AppResult<()> {
     web_session::Entity::update_many()
         .col_expr(web_session::Column::RevokedAt, Expr::value(now))
         .filter(web_session::Column::Id.eq(session_id))
         .filter(web_session::Column::RevokedAt.is_null())
-        .exec(db.write())
+        .exec(ctx.db.write())
         .await?;
+    ctx.sessions.forget_session(session_id);
     Ok(())
 }
 

@@ -280,7 +280,10 @@ pub async fn panel(
     chat_ref: &ChatRef,
     wanted: Option<i64>,
 ) -> AppResult<Panel> {
-    let (chat, linked, stored) = chat_with_customers(ctx, who, chat_ref).await?;
+    let today = ctx.clock.today_local();
+    let (chat, with_figures, stored) = chat_with_customers(ctx, who, chat_ref, today).await?;
+    let (linked, mut figures): (Vec<customer::Model>, Vec<Figures>) =
+        with_figures.into_iter().unzip();
     let visible: Vec<customer::Model> = if who.sees_all_customers() || linked.is_empty() {
         linked.clone()
     } else {
@@ -320,7 +323,13 @@ pub async fn panel(
     };
     remember(ctx, who, chat_ref, wanted, stored).await?;
     let current = match chosen {
-        Some(c) => Some(summary(ctx, who, c).await?),
+        Some(c) => {
+            let at = linked
+                .iter()
+                .position(|l| l.id == c.id)
+                .ok_or_else(|| AppError::internal("the chosen customer is not linked"))?;
+            Some(summary(who, c, figures.swap_remove(at), today))
+        }
         None => None,
     };
     Ok(Panel {
@@ -360,13 +369,15 @@ fn customer_columns() -> &'static str {
     })
 }
 
-/// The chat, its live linked customers by name and the employee's stored choice for it, in one
-/// round trip (the panel asks on every view): 404 for a chat the firm does not have.
+/// The chat, its live linked customers by name with each one's summary figures, and the
+/// employee's stored choice for it, in one round trip (the panel asks on every view): 404 for a
+/// chat the firm does not have.
 async fn chat_with_customers(
     ctx: &Ctx,
     who: &CurrentEmployee,
     chat_ref: &ChatRef,
-) -> AppResult<(ChatInfo, Vec<customer::Model>, Option<i64>)> {
+    today: NaiveDate,
+) -> AppResult<(ChatInfo, Vec<(customer::Model, Figures)>, Option<i64>)> {
     let (chats, key_column, links, link_column, missing) = match chat_ref {
         ChatRef::Contact(_) => (
             "wecom_external_contact",
@@ -393,7 +404,7 @@ async fn chat_with_customers(
                    (SELECT s.customer_id FROM sidebar_chat_choice s \
                      WHERE s.firm_id = x.firm_id AND s.employee_id = ? AND s.chat_type = ? \
                        AND s.chat_key = x.{key_column}) AS stored_choice, \
-                   {columns} \
+                   {columns}, {figures} \
                  FROM {chats} x \
                  LEFT JOIN {links} l ON l.firm_id = x.firm_id AND l.{link_column} = x.id \
                  LEFT JOIN customer c ON c.firm_id = l.firm_id AND c.id = l.customer_id \
@@ -401,10 +412,14 @@ async fn chat_with_customers(
                  WHERE x.firm_id = ? AND x.{key_column} = ? \
                  ORDER BY c.name, c.id",
                 columns = customer_columns(),
+                figures = FIGURES,
             ),
             [
                 who.employee_id.into(),
                 chat_ref.type_code().into(),
+                (today + Duration::days(FILINGS_DUE_WITHIN_DAYS)).into(),
+                sea_orm::ActiveEnum::to_value(&receivable::Status::Void).into(),
+                today.into(),
                 who.firm_id.into(),
                 chat_ref.key().into(),
             ],
@@ -417,7 +432,7 @@ async fn chat_with_customers(
     let mut customers = Vec::with_capacity(rows.len());
     for row in &rows {
         if let Some(c) = customer::Model::from_query_result_optional(row, "c_")? {
-            customers.push(c);
+            customers.push((c, Figures::from_query_result(row, "f_")?));
         }
     }
     let (chat, name) = match chat_ref {
@@ -566,7 +581,8 @@ fn as_owed(rows: Vec<receivable::Model>) -> Vec<(Owed, String)> {
         .collect()
 }
 
-/// The summary's figures, read in one statement.
+/// A linked customer's summary figures, read with the chat (`f_` columns of
+/// [`chat_with_customers`]).
 #[derive(FromQueryResult)]
 struct Figures {
     end_period: Option<String>,
@@ -575,56 +591,42 @@ struct Figures {
     arrears_fen: i64,
 }
 
-/// The at-a-glance summary of a customer the caller may see.
-pub async fn summary(
-    ctx: &Ctx,
+/// Filings due within this many days count as due in the summary.
+const FILINGS_DUE_WITHIN_DAYS: i64 = 10;
+
+/// The summary's figures of the customer `c` as columns, taking three parameters: the last day a
+/// due filing counts, the void receivable status and today. The service end is the same
+/// contract as `bookkeeping_contract`; the open missing invoices; the filings due; and the
+/// arrears: what is still open (never negative per item, as `Owed::open`) on the live receivables
+/// due by today, as `arrears_as_of` sums them.
+const FIGURES: &str = "\
+    (SELECT end_period FROM service_contract k \
+      WHERE k.firm_id = c.firm_id AND k.customer_id = c.id AND k.deleted_at IS NULL \
+        AND k.service_type = 'bookkeeping' AND k.status IN ('active', 'expired') \
+      ORDER BY k.end_period DESC LIMIT 1) AS f_end_period, \
+    (SELECT COUNT(*) FROM missing_invoice m \
+      WHERE m.firm_id = c.firm_id AND m.customer_id = c.id AND m.resolved_at IS NULL \
+        AND m.deleted_at IS NULL) AS f_missing_invoices, \
+    (SELECT COUNT(*) FROM tax_filing t \
+      WHERE t.firm_id = c.firm_id AND t.customer_id = c.id \
+        AND t.status IN ('pending', 'overdue') AND t.due_date <= ?) AS f_filings_due, \
+    (SELECT CAST(COALESCE(SUM(r.amount_fen - r.paid_fen), 0) AS BIGINT) FROM receivable r \
+      WHERE r.firm_id = c.firm_id AND r.customer_id = c.id AND r.deleted_at IS NULL \
+        AND r.status <> ? AND r.due_date <= ? AND r.paid_fen < r.amount_fen) AS f_arrears_fen";
+
+/// The at-a-glance summary of a customer the caller may see, from its figures.
+fn summary(
     who: &CurrentEmployee,
     customer: customer::Model,
-) -> AppResult<Summary> {
-    let today = ctx.clock.today_local();
-    // The panel shows this on every view, so the service end (the same contract as
-    // `bookkeeping_contract`), the open missing invoices, the filings due within 10 days and the
-    // arrears come in one round trip. Arrears are what is still open (never negative per item,
-    // as `Owed::open`) on the live receivables due by today, as `arrears_as_of` sums them.
-    let figures = Figures::find_by_statement(statement(
-        ctx.db.backend(),
-        "SELECT \
-           (SELECT end_period FROM service_contract \
-             WHERE firm_id = ? AND customer_id = ? AND deleted_at IS NULL \
-               AND service_type = 'bookkeeping' AND status IN ('active', 'expired') \
-             ORDER BY end_period DESC LIMIT 1) AS end_period, \
-           (SELECT COUNT(*) FROM missing_invoice \
-             WHERE firm_id = ? AND customer_id = ? AND resolved_at IS NULL \
-               AND deleted_at IS NULL) AS missing_invoices, \
-           (SELECT COUNT(*) FROM tax_filing \
-             WHERE firm_id = ? AND customer_id = ? AND status IN ('pending', 'overdue') \
-               AND due_date <= ?) AS filings_due, \
-           (SELECT CAST(COALESCE(SUM(amount_fen - paid_fen), 0) AS BIGINT) FROM receivable \
-             WHERE firm_id = ? AND customer_id = ? AND deleted_at IS NULL AND status <> ? \
-               AND due_date <= ? AND paid_fen < amount_fen) AS arrears_fen",
-        [
-            who.firm_id.into(),
-            customer.id.into(),
-            who.firm_id.into(),
-            customer.id.into(),
-            who.firm_id.into(),
-            customer.id.into(),
-            (today + Duration::days(10)).into(),
-            who.firm_id.into(),
-            customer.id.into(),
-            sea_orm::ActiveEnum::to_value(&receivable::Status::Void).into(),
-            today.into(),
-        ],
-    ))
-    .one(ctx.db.read())
-    .await?
-    .ok_or_else(|| AppError::internal("summary figures missing"))?;
+    figures: Figures,
+    today: NaiveDate,
+) -> Summary {
     let service_end = figures
         .end_period
         .as_deref()
         .and_then(|p| Period::parse(p).ok())
         .map(Period::last_day);
-    Ok(Summary {
+    Summary {
         days_left: service_end.map(|end| (end - today).num_days()),
         service_end,
         arrears: Money::from_fen(figures.arrears_fen),
@@ -632,7 +634,7 @@ pub async fn summary(
         filings_due: u64::try_from(figures.filings_due).unwrap_or(0),
         tabs: tabs_for(who),
         customer,
-    })
+    }
 }
 
 /// A customer found by the link search.

@@ -80,7 +80,7 @@ pub async fn current(
     let Some(token) = crate::web::cookies::get(state, req, sessions::cookie_name(kind)) else {
         return Ok(None);
     };
-    sessions::authenticate(&state.db, &token, kind, state.now(), state.demo()).await
+    sessions::authenticate(&state.ctx, &token, kind, state.now()).await
 }
 
 async fn signed_in(

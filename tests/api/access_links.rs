@@ -74,11 +74,10 @@ async fn me(app: &TestApp, userid: &str) -> sessions::CurrentEmployee {
     let browser = app.signed_in(userid).await;
     let token = browser.cookie.split_once('=').unwrap().1.to_string();
     sessions::authenticate(
-        &app.state.db,
+        &app.state.ctx,
         &token,
         zhangfang::db::entities::web_session::Kind::Sidebar,
         app.clock_now(),
-        false,
     )
     .await
     .unwrap()

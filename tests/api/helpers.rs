@@ -734,11 +734,10 @@ impl TestApp {
         .await
         .expect("session");
         zhangfang::services::sessions::authenticate(
-            &self.state.db,
+            &self.state.ctx,
             &token,
             web_session::Kind::Sidebar,
             self.clock.now(),
-            false,
         )
         .await
         .expect("authenticate")

@@ -2,7 +2,7 @@
 
 use zhangfang::db::entities::employee::Role;
 
-use crate::helpers::{NewEmployee, spawn_app};
+use crate::helpers::{Browser, NewEmployee, spawn_app};
 
 #[tokio::test]
 async fn a_back_office_session_does_not_open_the_sidebar() {
@@ -31,4 +31,45 @@ async fn a_back_office_session_does_not_open_the_sidebar() {
     let resp = sidebar.get("/sidebar").await;
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("超级管理员"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_here_at_once_and_on_another_instance_within_the_cache_ttl() {
+    let app = spawn_app().await;
+    let firm = app
+        .add_firm(
+            "wwsessioncache01",
+            "Token",
+            "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+        )
+        .await;
+    app.add_employee(
+        firm.firm_id,
+        NewEmployee {
+            name: "王会计",
+            userid: Some("wangkj"),
+            role: Role::Staff,
+            ..NewEmployee::default()
+        },
+    )
+    .await;
+    let other = app.another_instance().await;
+    let here = app.signed_in("wangkj").await;
+    let there = Browser::new(&other.address, &here.cookie);
+    assert_eq!(here.get("/sidebar").await.status(), 200);
+    assert_eq!(there.get("/sidebar").await.status(), 200);
+
+    let csrf = here.csrf_token("/sidebar").await;
+    let out = here.post_form("/sidebar/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status(), 200);
+    let replay = Browser::new(&app.address, &here.cookie);
+    assert_eq!(replay.get("/sidebar").await.status(), 302, "at once here");
+    // The other instance read the session a moment ago and trusts it for a few seconds more…
+    assert_eq!(there.get("/sidebar").await.status(), 200);
+    app.clock
+        .advance(zhangfang::services::session_cache::TTL - chrono::Duration::seconds(1));
+    assert_eq!(there.get("/sidebar").await.status(), 200);
+    // …and no longer.
+    app.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(there.get("/sidebar").await.status(), 302);
 }

@@ -301,6 +301,19 @@ async fn the_panel_counts_as_arrears_only_what_is_open_and_due_on_live_receivabl
         html.contains("欠费：<strong class=\"bad\">¥600.00</strong>"),
         "{html}"
     );
+    // The chat's other company (first by name) owes nothing: each company's own figures.
+    let (_, html) = text(
+        boss.fragment(&format!("/sidebar/contact/wmBOSS?customer={}", w.yi))
+            .await,
+    )
+    .await;
+    assert!(html.contains("欠费：<strong>¥0.00</strong>"), "{html}");
+    let (_, html) = text(
+        boss.fragment(&format!("/sidebar/contact/wmBOSS?customer={}", w.jia))
+            .await,
+    )
+    .await;
+    assert!(html.contains("¥600.00"), "{html}");
 }
 
 #[tokio::test]

@@ -174,7 +174,7 @@ pub async fn logout(
     _form: CsrfForm<LogoutForm>,
 ) -> AppResult<HttpResponse> {
     if let Some(me) = extractors::current(&state, &req, web_session::Kind::Admin).await? {
-        sessions::revoke(&state.db, &me.session_id, state.now()).await?;
+        sessions::revoke(&state.ctx, &me.session_id, state.now()).await?;
     }
     let mut response = HttpResponse::SeeOther()
         .insert_header((LOCATION, "/admin/login"))

@@ -182,7 +182,7 @@ pub async fn logout(
     _form: CsrfForm<LogoutForm>,
 ) -> AppResult<HttpResponse> {
     if let Some(me) = extractors::current(&state, &req, web_session::Kind::Sidebar).await? {
-        sessions::revoke(&state.db, &me.session_id, state.now()).await?;
+        sessions::revoke(&state.ctx, &me.session_id, state.now()).await?;
     }
     let mut response = actix_web::Responder::respond_to(SignedOutPage, &req).map_into_boxed_body();
     cookies::clear(&state, &mut response, sessions::COOKIE)?;
