@@ -142,8 +142,12 @@ impl Database {
         if loopback && !url.contains("sslmode=") {
             options = options.ssl_mode(PgSslMode::Disable);
         }
+        // sqlx pings a connection when it goes back to the pool and, by default, again when it is
+        // taken out: each ping is a round trip, so a one-statement read cost three. The ping on
+        // release already finds a broken connection (and closes it) before anyone takes it.
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(2))
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await
@@ -326,30 +330,35 @@ impl Database {
 /// whenever that value changes, which is every execution of a page's queries (customer ids,
 /// search patterns): measured at a third of SQLite's time on the sidebar panel. With the
 /// guarantee, a prepared statement keeps its plan, chosen from the `sqlite_stat1` averages.
+/// Every SQLite pool. A pooled SQLite connection lives on a thread of its own and each ping is a
+/// hand-off to that thread and back; it cannot lose a server, so it is not pinged on the way out
+/// of the pool (sqlx still pings it on the way back in).
 fn sqlite_pool() -> SqlitePoolOptions {
-    SqlitePoolOptions::new().after_connect(|conn, _| {
-        Box::pin(async move {
-            let mut handle = conn.lock_handle().await?;
-            let db = handle.as_raw_handle();
-            // SAFETY: the handle is locked for this call and stays open while we hold it; the
-            // option takes an int and an optional out-pointer, here null.
-            let rc = unsafe {
-                libsqlite3_sys::sqlite3_db_config(
-                    db.as_ptr(),
-                    libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-                    1 as std::ffi::c_int,
-                    std::ptr::null_mut::<std::ffi::c_int>(),
-                )
-            };
-            if rc == libsqlite3_sys::SQLITE_OK {
-                Ok(())
-            } else {
-                Err(sea_orm::sqlx::Error::Protocol(format!(
-                    "SQLite refused the query planner stability guarantee (code {rc})"
-                )))
-            }
+    SqlitePoolOptions::new()
+        .test_before_acquire(false)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                let mut handle = conn.lock_handle().await?;
+                let db = handle.as_raw_handle();
+                // SAFETY: the handle is locked for this call and stays open while we hold it; the
+                // option takes an int and an optional out-pointer, here null.
+                let rc = unsafe {
+                    libsqlite3_sys::sqlite3_db_config(
+                        db.as_ptr(),
+                        libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                        1 as std::ffi::c_int,
+                        std::ptr::null_mut::<std::ffi::c_int>(),
+                    )
+                };
+                if rc == libsqlite3_sys::SQLITE_OK {
+                    Ok(())
+                } else {
+                    Err(sea_orm::sqlx::Error::Protocol(format!(
+                        "SQLite refused the query planner stability guarantee (code {rc})"
+                    )))
+                }
+            })
         })
-    })
 }
 
 async fn open_writer(base: &SqliteConnectOptions) -> Result<SqlitePool, DbErr> {

@@ -226,3 +226,23 @@ async fn after_a_bulk_load_no_write_connection_keeps_its_statements() {
     );
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_pooled_connection_is_not_pinged_on_the_way_out_of_the_pool() {
+    // Each ping is a round trip (PostgreSQL) or a hand-off to the connection's thread (SQLite):
+    // with it, a one-statement read cost three.
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    for conn in [db.read(), db.write()] {
+        let tests_before_acquire = if db.is_sqlite() {
+            conn.get_sqlite_connection_pool()
+                .options()
+                .get_test_before_acquire()
+        } else {
+            conn.get_postgres_connection_pool()
+                .options()
+                .get_test_before_acquire()
+        };
+        assert!(!tests_before_acquire);
+    }
+}
