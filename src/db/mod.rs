@@ -321,18 +321,16 @@ impl Database {
     }
 }
 
-/// Opens the single writer connection. Switching a new file to WAL needs a moment alone with
-/// it, and SQLite answers SQLITE_BUSY without waiting when another process (a second `zhangfang`
-/// command on the same file) is doing the same, so that case is retried for a while.
 /// Pool options for every SQLite connection we open: each gets the query planner stability
 /// guarantee. The bundled SQLite is built with STAT4, and with its samples (which `ANALYZE` and
 /// `PRAGMA optimize` write) any statement whose plan could depend on a bound value is re-prepared
 /// whenever that value changes, which is every execution of a page's queries (customer ids,
 /// search patterns): measured at a third of SQLite's time on the sidebar panel. With the
 /// guarantee, a prepared statement keeps its plan, chosen from the `sqlite_stat1` averages.
-/// Every SQLite pool. A pooled SQLite connection lives on a thread of its own and each ping is a
-/// hand-off to that thread and back; it cannot lose a server, so it is not pinged on the way out
-/// of the pool (sqlx still pings it on the way back in).
+///
+/// A pooled SQLite connection lives on a thread of its own and each ping is a hand-off to that
+/// thread and back; it cannot lose a server, so it is not pinged on the way out of the pool (sqlx
+/// still pings it on the way back in).
 fn sqlite_pool() -> SqlitePoolOptions {
     SqlitePoolOptions::new()
         .test_before_acquire(false)
@@ -361,6 +359,9 @@ fn sqlite_pool() -> SqlitePoolOptions {
         })
 }
 
+/// Opens the single writer connection. Switching a new file to WAL needs a moment alone with
+/// it, and SQLite answers SQLITE_BUSY without waiting when another process (a second `zhangfang`
+/// command on the same file) is doing the same, so that case is retried for a while.
 async fn open_writer(base: &SqliteConnectOptions) -> Result<SqlitePool, DbErr> {
     let mut delay = Duration::from_millis(10);
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
