@@ -21,13 +21,11 @@ pub const TTL: Duration = Duration::seconds(5);
 /// Bound on remembered sessions (a few hundred bytes each).
 const CAPACITY: usize = 4_096;
 
-/// What the database said of one session, and when.
-#[derive(Clone, Debug)]
-pub struct Entry {
-    pub employee: CurrentEmployee,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub read_at: DateTime<Utc>,
+/// What the database said of one session, and until when it may be believed.
+struct Entry {
+    employee: CurrentEmployee,
+    read_at: DateTime<Utc>,
+    trusted_until: DateTime<Utc>,
 }
 
 pub struct SessionCache {
@@ -46,25 +44,16 @@ impl Default for SessionCache {
 
 impl SessionCache {
     /// The cached employee of this session, while the entry may still be trusted at `now`.
-    /// `lifetime` is the session's absolute lifetime and `touch_every` how often its expiry is
-    /// extended: an entry due for either is left to the database.
     pub fn get(
         &self,
         kind: web_session::Kind,
         session_id: &str,
         now: DateTime<Utc>,
-        lifetime: Duration,
-        touch_every: Duration,
     ) -> Option<CurrentEmployee> {
         let mut entries = self.entries.lock().ok()?;
         let key = (kind, session_id.to_owned());
         let entry = entries.get(&key)?;
-        let fresh = entry.read_at <= now
-            && now - entry.read_at < TTL
-            && now < entry.expires_at
-            && now - entry.created_at < lifetime
-            && now - entry.employee.last_seen_at < touch_every;
-        if fresh {
+        if entry.read_at <= now && now < entry.trusted_until {
             Some(entry.employee.clone())
         } else {
             entries.pop(&key);
@@ -72,9 +61,25 @@ impl SessionCache {
         }
     }
 
-    pub fn put(&self, kind: web_session::Kind, entry: Entry) {
+    /// Remembers a session read at `read_at`; `good_until` is when the session itself needs the
+    /// database again (its idle expiry, its lifetime, the next extension of its expiry). It is
+    /// trusted until then, and for [`TTL`] at most.
+    pub fn put(
+        &self,
+        kind: web_session::Kind,
+        employee: CurrentEmployee,
+        read_at: DateTime<Utc>,
+        good_until: DateTime<Utc>,
+    ) {
         if let Ok(mut entries) = self.entries.lock() {
-            entries.put((kind, entry.employee.session_id.clone()), entry);
+            entries.put(
+                (kind, employee.session_id.clone()),
+                Entry {
+                    employee,
+                    read_at,
+                    trusted_until: good_until.min(read_at + TTL),
+                },
+            );
         }
     }
 
@@ -102,14 +107,6 @@ impl SessionCache {
             }
         }
     }
-
-    pub fn len(&self) -> usize {
-        self.entries.lock().map(|e| e.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
@@ -122,84 +119,64 @@ mod tests {
         DateTime::from_timestamp(1_780_000_000 + seconds, 0).unwrap_or_default()
     }
 
-    fn entry(session: &str, employee_id: i64, read_at: DateTime<Utc>) -> Entry {
-        Entry {
-            employee: CurrentEmployee {
-                session_id: session.into(),
-                firm_id: 1,
-                corp_id: "ww1".into(),
-                firm_name: "代账".into(),
-                employee_id,
-                name: "张三".into(),
-                role: employee::Role::Staff,
-                wecom_userid: Some("zhangsan".into()),
-                permissions: Permissions::everything(),
-                data_scope: employee::DataScope::Own,
-                last_seen_at: read_at,
-            },
-            created_at: at(0),
-            expires_at: read_at + Duration::days(7),
-            read_at,
+    fn employee(session: &str, employee_id: i64) -> CurrentEmployee {
+        CurrentEmployee {
+            session_id: session.into(),
+            firm_id: 1,
+            corp_id: "ww1".into(),
+            firm_name: "代账".into(),
+            employee_id,
+            name: "张三".into(),
+            role: employee::Role::Staff,
+            wecom_userid: Some("zhangsan".into()),
+            permissions: Permissions::everything(),
+            data_scope: employee::DataScope::Own,
+            last_seen_at: at(100),
         }
     }
 
-    const LIFE: Duration = Duration::days(30);
-    const TOUCH: Duration = Duration::minutes(1);
+    const SIDEBAR: web_session::Kind = web_session::Kind::Sidebar;
 
     #[test]
     fn an_entry_is_trusted_for_the_ttl_only() {
         let cache = SessionCache::default();
-        let kind = web_session::Kind::Sidebar;
-        cache.put(kind, entry("s1", 7, at(100)));
-        assert!(cache.get(kind, "s1", at(100), LIFE, TOUCH).is_some());
-        assert!(cache.get(kind, "s1", at(104), LIFE, TOUCH).is_some());
-        assert!(cache.get(kind, "s1", at(105), LIFE, TOUCH).is_none());
+        cache.put(SIDEBAR, employee("s1", 7), at(100), at(10_000));
+        assert!(cache.get(SIDEBAR, "s1", at(100)).is_some());
+        assert!(cache.get(SIDEBAR, "s1", at(104)).is_some());
+        assert!(cache.get(SIDEBAR, "s1", at(105)).is_none());
         // Dropped once stale, so a later clock going back does not revive it.
-        assert!(cache.get(kind, "s1", at(101), LIFE, TOUCH).is_none());
+        assert!(cache.get(SIDEBAR, "s1", at(101)).is_none());
         // Another kind of session with the same id is not this one.
-        cache.put(kind, entry("s1", 7, at(100)));
-        assert!(
-            cache
-                .get(web_session::Kind::Admin, "s1", at(100), LIFE, TOUCH)
-                .is_none()
-        );
+        cache.put(SIDEBAR, employee("s1", 7), at(100), at(10_000));
+        assert!(cache.get(web_session::Kind::Admin, "s1", at(100)).is_none());
         // A clock earlier than the read does not trust it either.
-        assert!(cache.get(kind, "s1", at(99), LIFE, TOUCH).is_none());
+        assert!(cache.get(SIDEBAR, "s1", at(99)).is_none());
     }
 
     #[test]
-    fn an_entry_is_not_trusted_past_expiry_lifetime_or_the_touch() {
+    fn an_entry_is_not_trusted_once_the_session_needs_the_database() {
         let cache = SessionCache::default();
-        let kind = web_session::Kind::Sidebar;
-        let mut e = entry("s1", 7, at(100));
-        e.expires_at = at(102);
-        cache.put(kind, e);
-        assert!(cache.get(kind, "s1", at(102), LIFE, TOUCH).is_none());
-
-        cache.put(kind, entry("s2", 7, at(100)));
-        assert!(
-            cache
-                .get(kind, "s2", at(101), Duration::seconds(101), TOUCH)
-                .is_none()
-        );
-
-        let mut e = entry("s3", 7, at(100));
-        e.employee.last_seen_at = at(41);
-        cache.put(kind, e);
-        assert!(cache.get(kind, "s3", at(101), LIFE, TOUCH).is_none());
+        cache.put(SIDEBAR, employee("s1", 7), at(100), at(102));
+        assert!(cache.get(SIDEBAR, "s1", at(101)).is_some());
+        assert!(cache.get(SIDEBAR, "s1", at(102)).is_none());
     }
 
     #[test]
     fn forgetting_an_employee_or_a_session_leaves_the_others() {
         let cache = SessionCache::default();
-        let kind = web_session::Kind::Sidebar;
-        cache.put(kind, entry("a", 7, at(100)));
-        cache.put(web_session::Kind::Admin, entry("b", 7, at(100)));
-        cache.put(kind, entry("c", 8, at(100)));
-        cache.put(kind, entry("d", 9, at(100)));
+        for (kind, session, id) in [
+            (SIDEBAR, "a", 7),
+            (web_session::Kind::Admin, "b", 7),
+            (SIDEBAR, "c", 8),
+            (SIDEBAR, "d", 9),
+        ] {
+            cache.put(kind, employee(session, id), at(100), at(10_000));
+        }
         cache.forget_employee(1, 7);
         cache.forget_session("d");
-        assert_eq!(cache.len(), 1);
-        assert!(cache.get(kind, "c", at(100), LIFE, TOUCH).is_some());
+        assert!(cache.get(SIDEBAR, "a", at(100)).is_none());
+        assert!(cache.get(web_session::Kind::Admin, "b", at(100)).is_none());
+        assert!(cache.get(SIDEBAR, "d", at(100)).is_none());
+        assert!(cache.get(SIDEBAR, "c", at(100)).is_some());
     }
 }

@@ -20,7 +20,6 @@ use crate::db::statement;
 use crate::domain::permissions::{Permission, Permissions};
 use crate::error::{AppError, AppResult};
 use crate::services::Ctx;
-use crate::services::session_cache::Entry;
 
 pub const COOKIE: &str = "zf_session";
 /// The back office's own cookie: signing in there leaves the sidebar's session alone.
@@ -171,10 +170,7 @@ pub async fn authenticate(
         return Ok(None);
     }
     let id = hash_token(token);
-    if let Some(cached) = ctx
-        .sessions
-        .get(kind, &id, now, ABSOLUTE_LIFETIME, TOUCH_EVERY)
-    {
+    if let Some(cached) = ctx.sessions.get(kind, &id, now) {
         return Ok(Some(cached));
     }
     let db = &ctx.db;
@@ -255,15 +251,9 @@ pub async fn authenticate(
         },
         last_seen_at,
     };
-    ctx.sessions.put(
-        kind,
-        Entry {
-            employee: employee.clone(),
-            created_at: row.created_at,
-            expires_at,
-            read_at: now,
-        },
-    );
+    // Read again once it expires (never later than its lifetime) or is due to be extended.
+    let good_until = expires_at.min(last_seen_at + TOUCH_EVERY);
+    ctx.sessions.put(kind, employee.clone(), now, good_until);
     Ok(Some(employee))
 }
 

@@ -2,14 +2,14 @@
 
 use zhangfang::db::entities::employee::Role;
 
-use crate::helpers::{Browser, NewEmployee, spawn_app};
+use crate::helpers::{Browser, NewEmployee, TestApp, spawn_app};
 
-#[tokio::test]
-async fn a_back_office_session_does_not_open_the_sidebar() {
+/// An app with one firm (`corp_id`) and one employee bound to `userid`.
+async fn app_with(corp_id: &str, name: &'static str, userid: &'static str, role: Role) -> TestApp {
     let app = spawn_app().await;
     let firm = app
         .add_firm(
-            "wwsessionkinds01",
+            corp_id,
             "Token",
             "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
         )
@@ -17,13 +17,19 @@ async fn a_back_office_session_does_not_open_the_sidebar() {
     app.add_employee(
         firm.firm_id,
         NewEmployee {
-            name: "老板",
-            userid: Some("boss"),
-            role: Role::SuperAdmin,
+            name,
+            userid: Some(userid),
+            role,
             ..NewEmployee::default()
         },
     )
     .await;
+    app
+}
+
+#[tokio::test]
+async fn a_back_office_session_does_not_open_the_sidebar() {
+    let app = app_with("wwsessionkinds01", "老板", "boss", Role::SuperAdmin).await;
     let back_office = app.signed_in_back_office("boss").await;
     let resp = back_office.get("/sidebar").await;
     assert_eq!(resp.status(), 302, "the sidebar starts its own sign-in");
@@ -35,24 +41,7 @@ async fn a_back_office_session_does_not_open_the_sidebar() {
 
 #[tokio::test]
 async fn signing_out_ends_the_session_here_at_once_and_on_another_instance_within_the_cache_ttl() {
-    let app = spawn_app().await;
-    let firm = app
-        .add_firm(
-            "wwsessioncache01",
-            "Token",
-            "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
-        )
-        .await;
-    app.add_employee(
-        firm.firm_id,
-        NewEmployee {
-            name: "王会计",
-            userid: Some("wangkj"),
-            role: Role::Staff,
-            ..NewEmployee::default()
-        },
-    )
-    .await;
+    let app = app_with("wwsessioncache01", "王会计", "wangkj", Role::Staff).await;
     let other = app.another_instance().await;
     let here = app.signed_in("wangkj").await;
     let there = Browser::new(&other.address, &here.cookie);

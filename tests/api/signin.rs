@@ -1019,7 +1019,12 @@ async fn a_session_used_every_day_still_ends_thirty_days_after_sign_in() {
         w.app.clock.advance(Duration::days(1));
         assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
     }
-    w.app.clock.advance(Duration::days(1));
+    // Read (and trusted for a few seconds) just before the end, refused just after it.
+    w.app
+        .clock
+        .advance(Duration::days(1) - Duration::seconds(2));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    w.app.clock.advance(Duration::seconds(3));
     assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 302);
 }
 
@@ -1035,7 +1040,12 @@ async fn page_views_within_a_minute_write_nothing() {
     w.app.clock.advance(Duration::seconds(30));
     assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
     assert_eq!(seen().await, first, "no write within the minute");
-    w.app.clock.advance(Duration::seconds(31));
+    // A view two seconds before the minute is over, then one just after it: the session read by
+    // the first is not trusted past the minute.
+    w.app.clock.advance(Duration::seconds(28));
+    assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
+    assert_eq!(seen().await, first, "no write within the minute");
+    w.app.clock.advance(Duration::seconds(3));
     assert_eq!(get_with(&w, "/sidebar", &session).await.status(), 200);
     assert_ne!(seen().await, first, "extended once the minute is over");
 }
