@@ -4,12 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::entities::{employee, invoice_collection, missing_invoice, service_period};
-use crate::db::statement;
 use crate::domain::clock::to_local;
 use crate::domain::money::Money;
 use crate::domain::period::Period;
@@ -80,29 +81,40 @@ pub async fn overview(
     through: Period,
 ) -> AppResult<Vec<PeriodView>> {
     me.require(Permission::Collection)?;
-    let customer = access::customer(ctx, me, customer_id).await?;
     let from = through.add_months(-11);
-    let db = ctx.db.read();
-    // With the name of who received each: a join, not every employee of the firm.
-    let records: Vec<(invoice_collection::Model, Option<String>)> = crate::db::with_column(
-        db,
-        statement(
-            ctx.db.backend(),
-            "SELECT r.*, e.name AS received_by_name FROM invoice_collection r \
-             LEFT JOIN employee e ON e.firm_id = r.firm_id AND e.id = r.received_by \
-             WHERE r.firm_id = ? AND r.customer_id = ? AND r.deleted_at IS NULL \
-               AND r.period BETWEEN ? AND ? \
-             ORDER BY r.received_at DESC",
-            [
+    // The records, with the name of who received each (a join, not every employee of the firm),
+    // come with the access check.
+    let (customer, rows) = access::customer_with_rows(
+        ctx,
+        me,
+        customer_id,
+        Vec::new(),
+        Some(access::Rows {
+            sql: "SELECT r.*, e.name AS received_by_name FROM invoice_collection r \
+                  LEFT JOIN employee e ON e.firm_id = r.firm_id AND e.id = r.received_by \
+                  WHERE r.firm_id = ? AND r.customer_id = ? AND r.deleted_at IS NULL \
+                    AND r.period BETWEEN ? AND ?"
+                .into(),
+            values: vec![
                 me.firm_id.into(),
-                customer.id.into(),
+                customer_id.into(),
                 from.to_string().into(),
                 through.to_string().into(),
             ],
-        ),
-        "received_by_name",
+            order_by: "r.received_at DESC".into(),
+        }),
     )
     .await?;
+    let mut records: Vec<(invoice_collection::Model, Option<String>)> = Vec::new();
+    for row in &rows {
+        if row.try_get::<Option<i64>>("", "id")?.is_some() {
+            records.push((
+                invoice_collection::Model::from_query_result(row, "")?,
+                row.try_get("", "received_by_name")?,
+            ));
+        }
+    }
+    let db = ctx.db.read();
     let missing = missing_invoice::Entity::find()
         .filter(missing_invoice::Column::FirmId.eq(me.firm_id))
         .filter(missing_invoice::Column::CustomerId.eq(customer.id))

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -528,8 +528,19 @@ pub async fn overview(
     customer_id: i64,
 ) -> AppResult<(Arrears, Vec<PaymentLine>)> {
     me.require(Permission::Billing)?;
-    let customer = access::customer(ctx, me, customer_id).await?;
-    let history = history_of(ctx, me.firm_id, customer.id).await?;
+    let (customer, rows) = access::customer_with_rows(
+        ctx,
+        me,
+        customer_id,
+        Vec::new(),
+        Some(access::Rows {
+            sql: history_sql(ctx),
+            values: vec![me.firm_id.into(), customer_id.into()],
+            order_by: "r.paid_at DESC, r.id DESC".into(),
+        }),
+    )
+    .await?;
+    let history = history_lines(&rows)?;
     Ok((arrears_of(ctx, me.firm_id, customer).await?, history))
 }
 
@@ -626,40 +637,55 @@ pub async fn history(
 const HISTORY_LIMIT: u64 = 200;
 
 async fn history_of(ctx: &Ctx, firm_id: i64, customer_id: i64) -> AppResult<Vec<PaymentLine>> {
-    let db = ctx.db.read();
-    // Each payment with its receipt (one is issued per confirmation; the first if ever more) and
-    // its allocations as "receivable:fen,…".
+    let rows = ctx
+        .db
+        .read()
+        .query_all_raw(statement(
+            ctx.db.backend(),
+            &history_sql(ctx),
+            [firm_id.into(), customer_id.into()],
+        ))
+        .await?;
+    history_lines(&rows)
+}
+
+/// The customer's latest payments, each with its receipt (one is issued per confirmation; the
+/// first if ever more) and its allocations as "receivable:fen,…"; `?` are the firm and the
+/// customer.
+fn history_sql(ctx: &Ctx) -> String {
     let allocations = crate::db::comma_joined(
         ctx.db.backend(),
         "CAST(a.receivable_id AS TEXT) || ':' || CAST(a.amount_fen AS TEXT)",
         "a.receivable_id",
     );
+    format!(
+        "SELECT p.*, r.id AS receipt_id, r.receipt_no AS receipt_no, \
+           r.status AS receipt_status, \
+           (SELECT {allocations} FROM payment_allocation a \
+             WHERE a.firm_id = p.firm_id AND a.payment_id = p.id) AS allocations \
+         FROM payment p \
+         LEFT JOIN receipt r ON r.firm_id = p.firm_id AND r.id = \
+           (SELECT MIN(f.id) FROM receipt f \
+             WHERE f.firm_id = p.firm_id AND f.payment_id = p.id) \
+         WHERE p.firm_id = ? AND p.customer_id = ? AND p.deleted_at IS NULL \
+         ORDER BY p.paid_at DESC, p.id DESC LIMIT {HISTORY_LIMIT}"
+    )
+}
+
+/// Payment lines from rows of [`history_sql`]; a row without a payment (the customer's row
+/// when there are none) is skipped.
+fn history_lines(rows: &[QueryResult]) -> AppResult<Vec<PaymentLine>> {
     let mut payments = Vec::new();
-    for row in db
-        .query_all_raw(statement(
-            ctx.db.backend(),
-            &format!(
-                "SELECT p.*, r.id AS receipt_id, r.receipt_no AS receipt_no, \
-                   r.status AS receipt_status, \
-                   (SELECT {allocations} FROM payment_allocation a \
-                     WHERE a.firm_id = p.firm_id AND a.payment_id = p.id) AS allocations \
-                 FROM payment p \
-                 LEFT JOIN receipt r ON r.firm_id = p.firm_id AND r.id = \
-                   (SELECT MIN(f.id) FROM receipt f \
-                     WHERE f.firm_id = p.firm_id AND f.payment_id = p.id) \
-                 WHERE p.firm_id = ? AND p.customer_id = ? AND p.deleted_at IS NULL \
-                 ORDER BY p.paid_at DESC, p.id DESC LIMIT {HISTORY_LIMIT}"
-            ),
-            [firm_id.into(), customer_id.into()],
-        ))
-        .await?
-    {
+    for row in rows {
+        if row.try_get::<Option<i64>>("", "id")?.is_none() {
+            continue;
+        }
         let receipt_id: Option<i64> = row.try_get("", "receipt_id")?;
         let receipt_no: Option<String> = row.try_get("", "receipt_no")?;
         let receipt_status: Option<receipt::Status> = row.try_get("", "receipt_status")?;
         let allocations: Option<String> = row.try_get("", "allocations")?;
         payments.push((
-            payment::Model::from_query_result(&row, "")?,
+            payment::Model::from_query_result(row, "")?,
             receipt_id,
             receipt_no,
             receipt_status,

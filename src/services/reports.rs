@@ -2,11 +2,11 @@
 //! their checks, the workbook to send, and the chart of the last twelve periods' revenue, net
 //! profit and tax.
 
-use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::FromQueryResult;
 use serde::Serialize;
 
-use crate::db::entities::{financial_report, tax_filing};
-use crate::db::statement;
+use crate::db::entities::financial_report;
+use crate::db::{comma_joined, statement};
 use crate::domain::period::Period;
 use crate::domain::permissions::Permission;
 use crate::domain::statements::{Imbalance, Kind, Statement};
@@ -16,8 +16,16 @@ use crate::render::statements::Statements;
 use crate::services::sessions::CurrentEmployee;
 use crate::services::{Ctx, access};
 
-/// A stored statement's lines as JSON text, decoded straight into [`Statement`].
+/// A stored statement's lines as JSON text, or the tax a filing paid for a month.
 #[derive(FromQueryResult)]
+struct StoredRow {
+    period: String,
+    report_type: Option<financial_report::ReportType>,
+    lines: Option<String>,
+    payable_fen: Option<i64>,
+}
+
+/// A stored statement's lines as JSON text, decoded straight into [`Statement`].
 struct StoredLines {
     period: String,
     report_type: financial_report::ReportType,
@@ -62,32 +70,46 @@ pub async fn view(
     period: Option<Period>,
 ) -> AppResult<ReportsView> {
     me.require(Permission::Report)?;
-    let customer = access::customer(ctx, me, customer_id).await?;
-    let db = ctx.db.read();
-    let periods: Vec<String> = financial_report::Entity::find()
-        .filter(financial_report::Column::FirmId.eq(me.firm_id))
-        .filter(financial_report::Column::CustomerId.eq(customer.id))
-        .select_only()
-        .column(financial_report::Column::Period)
-        .distinct()
-        .order_by_desc(financial_report::Column::Period)
-        .limit(60)
-        .into_tuple::<String>()
-        .all(db)
-        .await?;
+    // The periods with statements come with the access check: one comma-joined column.
+    let recent_periods = "SELECT DISTINCT f.period FROM financial_report f \
+         WHERE f.firm_id = customer.firm_id AND f.customer_id = customer.id \
+         ORDER BY f.period DESC LIMIT 60";
+    let (customer, row) = access::customer_with(
+        ctx,
+        me,
+        customer_id,
+        vec![access::Extra {
+            alias: "periods",
+            sql: format!(
+                "(SELECT {} FROM ({recent_periods}) p)",
+                comma_joined(ctx.db.backend(), "p.period", "p.period DESC")
+            ),
+            values: Vec::new(),
+        }],
+    )
+    .await?;
+    let periods: Vec<String> = row
+        .try_get::<Option<String>>("", "periods")?
+        .map(|joined| joined.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
     let selected = match (period, periods.first()) {
         (Some(p), _) => p,
         (None, Some(p)) => Period::parse(p).map_err(|_| AppError::internal("stored period"))?,
         (None, None) => Period::of_date(crate::domain::clock::today_local(ctx.now())).prev(),
     };
     let from = selected.add_months(-11);
-    // The selected month's statements, and for the chart only the income statements of the
-    // eleven months before it: each row's lines are a JSON document decoded whole.
-    let rows = StoredLines::find_by_statement(statement(
+    // The selected month's statements, and for the chart the income statements of the eleven
+    // months before it (each row's lines a JSON document decoded whole) and the tax filed for
+    // each month, in one statement.
+    let rows = StoredRow::find_by_statement(statement(
         ctx.db.backend(),
-        "SELECT period, report_type, CAST(lines AS TEXT) AS lines FROM financial_report \
+        "SELECT period, report_type, CAST(lines AS TEXT) AS lines, NULL AS payable_fen \
+         FROM financial_report \
          WHERE firm_id = ? AND customer_id = ? AND period BETWEEN ? AND ? \
-           AND (period = ? OR report_type = ?)",
+           AND (period = ? OR report_type = ?) \
+         UNION ALL \
+         SELECT period_to, NULL, NULL, payable_fen FROM tax_filing \
+         WHERE firm_id = ? AND customer_id = ? AND period_to BETWEEN ? AND ?",
         [
             me.firm_id.into(),
             customer.id.into(),
@@ -95,10 +117,28 @@ pub async fn view(
             selected.to_string().into(),
             selected.to_string().into(),
             sea_orm::ActiveEnum::to_value(&financial_report::ReportType::IncomeStatement).into(),
+            me.firm_id.into(),
+            customer.id.into(),
+            from.to_string().into(),
+            selected.to_string().into(),
         ],
     ))
-    .all(db)
+    .all(ctx.db.read())
     .await?;
+    let mut taxes: Vec<(String, i64)> = Vec::new();
+    let mut stored: Vec<StoredLines> = Vec::new();
+    for r in rows {
+        match (r.report_type, r.lines, r.payable_fen) {
+            (Some(report_type), Some(lines), _) => stored.push(StoredLines {
+                period: r.period,
+                report_type,
+                lines,
+            }),
+            (_, _, Some(fen)) => taxes.push((r.period, fen)),
+            _ => {}
+        }
+    }
+    let rows = stored;
     let key = selected.to_string();
     let mut statements = Statements {
         customer_name: customer.name.clone(),
@@ -122,16 +162,6 @@ pub async fn view(
     imbalances.extend(statements.imbalances());
 
     // The chart: revenue and net profit from each month's income statement, tax from filings.
-    let taxes: Vec<(String, i64)> = tax_filing::Entity::find()
-        .filter(tax_filing::Column::FirmId.eq(me.firm_id))
-        .filter(tax_filing::Column::CustomerId.eq(customer.id))
-        .filter(tax_filing::Column::PeriodTo.between(from.to_string(), key.clone()))
-        .select_only()
-        .column(tax_filing::Column::PeriodTo)
-        .column(tax_filing::Column::PayableFen)
-        .into_tuple::<(String, i64)>()
-        .all(db)
-        .await?;
     let mut points = Vec::new();
     let mut p = from;
     while p <= selected {

@@ -5,7 +5,7 @@ use zhangfang::db::entities::employee::Role;
 use zhangfang::error::AppError;
 use zhangfang::services::audit::Who;
 use zhangfang::services::links::{self, Chat};
-use zhangfang::services::{access, sessions};
+use zhangfang::services::{access, collection, payments, reports, sessions};
 
 use crate::helpers::{NewEmployee, TestApp, spawn_app};
 
@@ -94,7 +94,7 @@ async fn staff_see_the_customers_they_serve_or_chat_with_and_admins_see_all() {
             NewEmployee {
                 name: "孙会计",
                 userid: Some("sunkj"),
-                permissions: &["basic"],
+                permissions: &["basic", "billing", "collection", "report"],
                 ..NewEmployee::default()
             },
         )
@@ -169,6 +169,37 @@ async fn staff_see_the_customers_they_serve_or_chat_with_and_admins_see_all() {
         access::customer(&app.state.ctx, &admin_me, foreign).await,
         Err(AppError::NotFound(_))
     ));
+
+    // The sections that read their first rows with the access check decide alike: a customer
+    // without rows is shown empty, one outside the scope is 403, another firm's 404.
+    let ctx = &app.state.ctx;
+    let through = zhangfang::domain::period::Period::parse("2026-10").unwrap();
+    let (arrears, history) = payments::overview(ctx, &staff_me, served).await.unwrap();
+    assert_eq!(
+        (arrears.customer_name.as_str(), history.len()),
+        ("甲公司", 0)
+    );
+    let periods = collection::overview(ctx, &staff_me, served, through)
+        .await
+        .unwrap();
+    assert!(periods.iter().all(|p| p.records.is_empty()));
+    let view = reports::view(ctx, &staff_me, served, None).await.unwrap();
+    assert!(view.periods.is_empty(), "{:?}", view.periods);
+    for (id, expect_found) in [(unrelated, true), (foreign, false)] {
+        let results = [
+            payments::overview(ctx, &staff_me, id).await.err(),
+            collection::overview(ctx, &staff_me, id, through)
+                .await
+                .err(),
+            reports::view(ctx, &staff_me, id, None).await.err(),
+        ];
+        for e in results {
+            match (expect_found, e) {
+                (true, Some(AppError::Forbidden(_))) | (false, Some(AppError::NotFound(_))) => {}
+                (_, other) => panic!("customer {id}: {other:?}"),
+            }
+        }
+    }
 }
 
 #[tokio::test]
