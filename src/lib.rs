@@ -9,7 +9,6 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod malloc;
 pub mod render;
 pub mod sandbox;
 pub mod secrets;

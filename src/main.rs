@@ -164,7 +164,6 @@ impl From<RoleArg> for zhangfang::db::entities::employee::Role {
 }
 
 fn main() -> ExitCode {
-    zhangfang::malloc::limit_arenas();
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
