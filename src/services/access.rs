@@ -137,29 +137,58 @@ pub struct Extra {
 }
 
 /// A section's list read with the customer: `sql` is a whole SELECT (its `?` bound to `values`)
-/// whose rows come back as the rows of the answer, in `order_by` (over the alias `r`). Without
-/// rows the answer is one row whose list columns are NULL.
+/// whose rows come back in `order_by` (over the alias `r`).
 pub struct Rows {
     pub sql: String,
     pub values: Vec<Value>,
     pub order_by: String,
 }
 
-/// The customer columns as `c_<column>` of the table `customer`.
-fn customer_columns() -> &'static str {
-    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    COLUMNS.get_or_init(|| {
-        customer::Column::iter()
-            .map(|c| format!("customer.{0} AS c_{0}", c.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
+/// The customer's columns as `c_<column>`, read from `table` (the table's name or its alias).
+pub fn customer_columns(table: &str) -> String {
+    customer::Column::iter()
+        .map(|c| format!("{table}.{0} AS c_{0}", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// [`customer`] with the section's first reads folded in: the access check costs no round trip
-/// of its own. Every row carries the `extra` values under their aliases and, with `rows`, one of
-/// its rows (the customer is read from the first).
+/// [`customer`] with values read in the same statement: the access check costs no round trip of
+/// its own. The row carries each `extra` under its alias.
+pub async fn customer_with(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    customer_id: i64,
+    extra: Vec<Extra>,
+) -> AppResult<(customer::Model, QueryResult)> {
+    let (customer, mut found) = read(ctx, who, customer_id, extra, None).await?;
+    let row = found
+        .pop()
+        .ok_or_else(|| AppError::NotFound("客户不存在".into()))?;
+    Ok((customer, row))
+}
+
+/// [`customer`] with a section's list read in the same statement: the access check costs no
+/// round trip of its own. Only the list's rows come back (none when it is empty).
 pub async fn customer_with_rows(
+    ctx: &Ctx,
+    who: &CurrentEmployee,
+    customer_id: i64,
+    rows: Rows,
+) -> AppResult<(customer::Model, Vec<QueryResult>)> {
+    let (customer, found) = read(ctx, who, customer_id, Vec::new(), Some(rows)).await?;
+    let mut listed = Vec::with_capacity(found.len());
+    for row in found {
+        // The customer's row without a list row to join has the marker NULL.
+        if row.try_get::<Option<i32>>("", "r_listed")?.is_some() {
+            listed.push(row);
+        }
+    }
+    Ok((customer, listed))
+}
+
+/// One statement: the customer (404 when it is not the firm's or is deleted), whether it lies in
+/// the employee's scope (403 when not), the `extra` values and, left-joined, the `rows`.
+async fn read(
     ctx: &Ctx,
     who: &CurrentEmployee,
     customer_id: i64,
@@ -178,21 +207,25 @@ pub async fn customer_with_rows(
         values.extend(bound.0);
         sql.trim_start_matches("SELECT ").to_string()
     };
-    let mut sql = format!("SELECT {}, {visible} AS c_visible", customer_columns());
+    let mut sql = format!(
+        "SELECT {}, {visible} AS c_visible",
+        customer_columns("customer")
+    );
     for e in extra {
         sql.push_str(&format!(", {} AS {}", e.sql, e.alias));
         values.extend(e.values);
     }
     let mut order = String::new();
-    if let Some(r) = &rows {
-        sql.push_str(&format!(
-            ", r.* FROM customer LEFT JOIN ({}) r ON 1 = 1",
-            r.sql
-        ));
-        values.extend(r.values.iter().cloned());
-        order = format!(" ORDER BY {}", r.order_by);
-    } else {
-        sql.push_str(" FROM customer");
+    match rows {
+        Some(r) => {
+            sql.push_str(&format!(
+                ", r.* FROM customer LEFT JOIN (SELECT 1 AS r_listed, l.* FROM ({}) l) r ON 1 = 1",
+                r.sql
+            ));
+            values.extend(r.values);
+            order = format!(" ORDER BY {}", r.order_by);
+        }
+        None => sql.push_str(" FROM customer"),
     }
     sql.push_str(" WHERE customer.id = ? AND customer.firm_id = ? AND customer.deleted_at IS NULL");
     sql.push_str(&order);
@@ -211,18 +244,4 @@ pub async fn customer_with_rows(
         return Err(AppError::Forbidden("您不负责该客户，无法查看".into()));
     }
     Ok((customer::Model::from_query_result(first, "c_")?, found))
-}
-
-/// [`customer`] with values read in the same statement (see [`customer_with_rows`]).
-pub async fn customer_with(
-    ctx: &Ctx,
-    who: &CurrentEmployee,
-    customer_id: i64,
-    extra: Vec<Extra>,
-) -> AppResult<(customer::Model, QueryResult)> {
-    let (customer, mut rows) = customer_with_rows(ctx, who, customer_id, extra, None).await?;
-    let row = rows
-        .pop()
-        .ok_or_else(|| AppError::NotFound("客户不存在".into()))?;
-    Ok((customer, row))
 }

@@ -88,8 +88,7 @@ pub async fn overview(
         ctx,
         me,
         customer_id,
-        Vec::new(),
-        Some(access::Rows {
+        access::Rows {
             sql: "SELECT r.*, e.name AS received_by_name FROM invoice_collection r \
                   LEFT JOIN employee e ON e.firm_id = r.firm_id AND e.id = r.received_by \
                   WHERE r.firm_id = ? AND r.customer_id = ? AND r.deleted_at IS NULL \
@@ -102,18 +101,18 @@ pub async fn overview(
                 through.to_string().into(),
             ],
             order_by: "r.received_at DESC".into(),
-        }),
+        },
     )
     .await?;
-    let mut records: Vec<(invoice_collection::Model, Option<String>)> = Vec::new();
-    for row in &rows {
-        if row.try_get::<Option<i64>>("", "id")?.is_some() {
-            records.push((
+    let records = rows
+        .iter()
+        .map(|row| {
+            Ok((
                 invoice_collection::Model::from_query_result(row, "")?,
-                row.try_get("", "received_by_name")?,
-            ));
-        }
-    }
+                row.try_get::<Option<String>>("", "received_by_name")?,
+            ))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
     let db = ctx.db.read();
     let missing = missing_invoice::Entity::find()
         .filter(missing_invoice::Column::FirmId.eq(me.firm_id))

@@ -532,12 +532,11 @@ pub async fn overview(
         ctx,
         me,
         customer_id,
-        Vec::new(),
-        Some(access::Rows {
+        access::Rows {
             sql: history_sql(ctx),
             values: vec![me.firm_id.into(), customer_id.into()],
             order_by: "r.paid_at DESC, r.id DESC".into(),
-        }),
+        },
     )
     .await?;
     let history = history_lines(&rows)?;
@@ -672,14 +671,10 @@ fn history_sql(ctx: &Ctx) -> String {
     )
 }
 
-/// Payment lines from rows of [`history_sql`]; a row without a payment (the customer's row
-/// when there are none) is skipped.
+/// Payment lines from rows of [`history_sql`].
 fn history_lines(rows: &[QueryResult]) -> AppResult<Vec<PaymentLine>> {
     let mut payments = Vec::new();
     for row in rows {
-        if row.try_get::<Option<i64>>("", "id")?.is_none() {
-            continue;
-        }
         let receipt_id: Option<i64> = row.try_get("", "receipt_id")?;
         let receipt_no: Option<String> = row.try_get("", "receipt_no")?;
         let receipt_status: Option<receipt::Status> = row.try_get("", "receipt_status")?;

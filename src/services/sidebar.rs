@@ -358,17 +358,6 @@ struct ChatRow {
 
 /// The customer's columns as `c.col AS c_col, …`, for reading a `customer::Model` with the prefix
 /// `c_` out of a joined row.
-fn customer_columns() -> &'static str {
-    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    COLUMNS.get_or_init(|| {
-        use sea_orm::{IdenStatic as _, Iterable as _};
-        customer::Column::iter()
-            .map(|c| format!("c.{0} AS c_{0}", c.as_str()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
-}
-
 /// The chat, its live linked customers by name with each one's summary figures, and the
 /// employee's stored choice for it, in one round trip (the panel asks on every view): 404 for a
 /// chat the firm does not have.
@@ -411,7 +400,7 @@ async fn chat_with_customers(
                    AND c.deleted_at IS NULL \
                  WHERE x.firm_id = ? AND x.{key_column} = ? \
                  ORDER BY c.name, c.id",
-                columns = customer_columns(),
+                columns = access::customer_columns("c"),
                 figures = FIGURES,
             ),
             [
