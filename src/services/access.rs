@@ -144,7 +144,8 @@ pub struct Rows {
     pub order_by: String,
 }
 
-/// The customer's columns as `c_<column>`, read from `table` (the table's name or its alias).
+/// The customer's columns as `c_<column>`, read from `table` (the table's name or its alias);
+/// callers on a hot path keep the list they render.
 pub fn customer_columns(table: &str) -> String {
     customer::Column::iter()
         .map(|c| format!("{table}.{0} AS c_{0}", c.as_str()))
@@ -207,9 +208,10 @@ async fn read(
         values.extend(bound.0);
         sql.trim_start_matches("SELECT ").to_string()
     };
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let mut sql = format!(
         "SELECT {}, {visible} AS c_visible",
-        customer_columns("customer")
+        COLUMNS.get_or_init(|| customer_columns("customer"))
     );
     for e in extra {
         sql.push_str(&format!(", {} AS {}", e.sql, e.alias));

@@ -383,6 +383,7 @@ async fn chat_with_customers(
             links::GROUP_NOT_FOUND,
         ),
     };
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let rows = ctx
         .db
         .read()
@@ -400,7 +401,7 @@ async fn chat_with_customers(
                    AND c.deleted_at IS NULL \
                  WHERE x.firm_id = ? AND x.{key_column} = ? \
                  ORDER BY c.name, c.id",
-                columns = access::customer_columns("c"),
+                columns = COLUMNS.get_or_init(|| access::customer_columns("c")),
                 figures = FIGURES,
             ),
             [
