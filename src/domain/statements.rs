@@ -92,6 +92,23 @@ impl Statement {
         Ok(Statement { kind, lines })
     }
 
+    /// Column 1 of each of `rows` from the stored `lines` JSON, without building the statement
+    /// (the chart of 报表 wants two figures from each of twelve months): a row not stored is 0.
+    pub fn col1_from_json_text<const N: usize>(
+        text: &str,
+        rows: [u32; N],
+    ) -> Result<[i64; N], String> {
+        // Only these two fields are read; the item names and column 2 are skipped unallocated.
+        #[derive(Deserialize)]
+        struct Figure {
+            line: u32,
+            col1: i64,
+        }
+        let figures: Vec<Figure> =
+            serde_json::from_str(text).map_err(|e| format!("报表数据格式不正确：{e}"))?;
+        Ok(rows.map(|n| figures.iter().find(|f| f.line == n).map_or(0, |f| f.col1)))
+    }
+
     /// Row `n` (1-based), if present.
     pub fn row(&self, n: u32) -> Option<&Line> {
         self.lines.iter().find(|l| l.line == n)
@@ -263,5 +280,19 @@ pub(crate) mod tests {
             Statement::from_json(Kind::IncomeStatement, &value).unwrap()
         );
         assert_eq!(from_text.row(32).map(|l| l.col1), Some(3200));
+    }
+
+    #[test]
+    fn column_1_of_chosen_rows_reads_like_the_whole_statement() {
+        let is = statement(
+            Kind::IncomeStatement,
+            &[(1, 5_000_000, 9), (32, -400_000, 7)],
+        );
+        let text = serde_json::to_string(&is.lines).unwrap();
+        let whole = Statement::from_json_text(Kind::IncomeStatement, &text).unwrap();
+        let [revenue, profit, absent] = Statement::col1_from_json_text(&text, [1, 32, 99]).unwrap();
+        assert_eq!((revenue, profit, absent), (5_000_000, -400_000, 0));
+        assert_eq!(Some(revenue), whole.row(1).map(|l| l.col1));
+        assert!(Statement::col1_from_json_text(&text[1..], [1]).is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! their checks, the workbook to send, and the chart of the last twelve periods' revenue, net
 //! profit and tax.
 
-use sea_orm::FromQueryResult;
+use sea_orm::{DbBackend, FromQueryResult};
 use serde::Serialize;
 
 use crate::db::entities::financial_report;
@@ -16,20 +16,40 @@ use crate::render::statements::Statements;
 use crate::services::sessions::CurrentEmployee;
 use crate::services::{Ctx, access};
 
-/// A stored statement's lines as JSON text, or the tax a filing paid for a month.
+/// A row of the section's statement: the selected month's statement (`part` "s", its lines as
+/// JSON text), a month's chart figures ("c") or the tax a filing paid for a month ("t").
 #[derive(FromQueryResult)]
 struct StoredRow {
+    part: String,
     period: String,
     report_type: Option<financial_report::ReportType>,
     lines: Option<String>,
-    payable_fen: Option<i64>,
+    revenue_fen: Option<i64>,
+    net_profit_fen: Option<i64>,
+    tax_fen: Option<i64>,
 }
 
-/// A stored statement's lines as JSON text, decoded straight into [`Statement`].
-struct StoredLines {
-    period: String,
-    report_type: financial_report::ReportType,
-    lines: String,
+/// The income statement's rows the chart shows: 营业收入 and 净利润.
+const CHART_ROWS: [u32; 2] = [1, 32];
+
+/// The chart part's `lines, revenue_fen, net_profit_fen` and the values they bind. PostgreSQL
+/// reads the two figures from the stored `jsonb` itself (0.14 ms for a year against 0.26 ms to
+/// write the lines out as text, which then cross the socket and are decoded here); SQLite hands
+/// over the lines, decoded here, as its JSON functions took 16 µs a month for the two figures.
+fn chart_columns(backend: DbBackend) -> (String, Vec<sea_orm::Value>) {
+    match backend {
+        // The paths are bound: their filter's `?` is not a placeholder.
+        DbBackend::Postgres => (
+            "NULL, CAST(jsonb_path_query_first(lines, CAST(? AS jsonpath)) AS BIGINT), \
+             CAST(jsonb_path_query_first(lines, CAST(? AS jsonpath)) AS BIGINT)"
+                .into(),
+            CHART_ROWS
+                .iter()
+                .map(|row| format!("$[*] ? (@.line == {row}).col1").into())
+                .collect(),
+        ),
+        _ => ("CAST(lines AS TEXT), NULL, NULL".into(), Vec::new()),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -98,47 +118,47 @@ pub async fn view(
         (None, None) => Period::of_date(crate::domain::clock::today_local(ctx.now())).prev(),
     };
     let from = selected.add_months(-11);
-    // The selected month's statements, and for the chart the income statements of the eleven
-    // months before it (each row's lines a JSON document decoded whole) and the tax filed for
-    // each month, in one statement.
+    // One statement: the selected month's statements ('s'), each month's revenue and net profit
+    // for the chart ('c', see `chart_columns`) and the tax filed for each month ('t', summed over
+    // its filings).
+    let (chart_sql, chart_values) = chart_columns(ctx.db.backend());
+    let mut values: Vec<sea_orm::Value> = vec![
+        me.firm_id.into(),
+        customer.id.into(),
+        selected.to_string().into(),
+    ];
+    values.extend(chart_values);
+    values.extend([
+        me.firm_id.into(),
+        customer.id.into(),
+        from.to_string().into(),
+        selected.to_string().into(),
+        sea_orm::ActiveEnum::to_value(&financial_report::ReportType::IncomeStatement).into(),
+        me.firm_id.into(),
+        customer.id.into(),
+        from.to_string().into(),
+        selected.to_string().into(),
+    ]);
     let rows = StoredRow::find_by_statement(statement(
         ctx.db.backend(),
-        "SELECT period, report_type, CAST(lines AS TEXT) AS lines, NULL AS payable_fen \
-         FROM financial_report \
-         WHERE firm_id = ? AND customer_id = ? AND period BETWEEN ? AND ? \
-           AND (period = ? OR report_type = ?) \
-         UNION ALL \
-         SELECT period_to, NULL, NULL, payable_fen FROM tax_filing \
-         WHERE firm_id = ? AND customer_id = ? AND period_to BETWEEN ? AND ?",
-        [
-            me.firm_id.into(),
-            customer.id.into(),
-            from.to_string().into(),
-            selected.to_string().into(),
-            selected.to_string().into(),
-            sea_orm::ActiveEnum::to_value(&financial_report::ReportType::IncomeStatement).into(),
-            me.firm_id.into(),
-            customer.id.into(),
-            from.to_string().into(),
-            selected.to_string().into(),
-        ],
+        &format!(
+            "SELECT 's' AS part, period, report_type, CAST(lines AS TEXT) AS lines, \
+               CAST(NULL AS BIGINT) AS revenue_fen, CAST(NULL AS BIGINT) AS net_profit_fen, \
+               CAST(NULL AS BIGINT) AS tax_fen \
+             FROM financial_report WHERE firm_id = ? AND customer_id = ? AND period = ? \
+             UNION ALL \
+             SELECT 'c', period, NULL, {chart_sql}, NULL \
+             FROM financial_report WHERE firm_id = ? AND customer_id = ? \
+               AND period BETWEEN ? AND ? AND report_type = ? \
+             UNION ALL \
+             SELECT 't', period_to, NULL, NULL, NULL, NULL, CAST(SUM(payable_fen) AS BIGINT) \
+             FROM tax_filing WHERE firm_id = ? AND customer_id = ? AND period_to BETWEEN ? AND ? \
+             GROUP BY period_to",
+        ),
+        values,
     ))
     .all(ctx.db.read())
     .await?;
-    let mut taxes: Vec<(String, i64)> = Vec::new();
-    let mut stored: Vec<StoredLines> = Vec::new();
-    for r in rows {
-        match (r.report_type, r.lines, r.payable_fen) {
-            (Some(report_type), Some(lines), _) => stored.push(StoredLines {
-                period: r.period,
-                report_type,
-                lines,
-            }),
-            (_, _, Some(fen)) => taxes.push((r.period, fen)),
-            _ => {}
-        }
-    }
-    let rows = stored;
     let key = selected.to_string();
     let mut statements = Statements {
         customer_name: customer.name.clone(),
@@ -148,43 +168,50 @@ pub async fn view(
         cash_flow: None,
     };
     let mut imbalances = Vec::new();
-    for r in rows.iter().filter(|r| r.period == key) {
-        let kind = kind_of(r.report_type);
-        match Statement::from_json_text(kind, &r.lines) {
-            Ok(s) => match kind {
-                Kind::BalanceSheet => statements.balance = Some(s),
-                Kind::IncomeStatement => statements.income = Some(s),
-                Kind::CashFlow => statements.cash_flow = Some(s),
-            },
-            Err(message) => imbalances.push(Imbalance { message }),
+    let mut points: Vec<ChartPoint> = Vec::new();
+    let mut taxes: Vec<(String, i64)> = Vec::new();
+    for r in rows {
+        match (r.part.as_str(), r.report_type, r.lines) {
+            ("s", Some(report_type), Some(lines)) => {
+                let kind = kind_of(report_type);
+                match Statement::from_json_text(kind, &lines) {
+                    Ok(s) => match kind {
+                        Kind::BalanceSheet => statements.balance = Some(s),
+                        Kind::IncomeStatement => statements.income = Some(s),
+                        Kind::CashFlow => statements.cash_flow = Some(s),
+                    },
+                    Err(message) => imbalances.push(Imbalance { message }),
+                }
+            }
+            ("c", _, lines) => {
+                // Figures read by the database, or from the lines here (SQLite); a month whose
+                // lines do not decode is left out of the chart (the selected one says why).
+                let figures = match (r.revenue_fen, r.net_profit_fen, lines) {
+                    (revenue, profit, None) => Ok([revenue.unwrap_or(0), profit.unwrap_or(0)]),
+                    (_, _, Some(text)) => Statement::col1_from_json_text(&text, CHART_ROWS),
+                };
+                if let Ok([revenue_fen, net_profit_fen]) = figures {
+                    points.push(ChartPoint {
+                        period: r.period,
+                        revenue_fen,
+                        net_profit_fen,
+                        tax_fen: 0,
+                    });
+                }
+            }
+            ("t", _, _) => taxes.push((r.period, r.tax_fen.unwrap_or(0))),
+            _ => {}
         }
     }
     imbalances.extend(statements.imbalances());
 
     // The chart: revenue and net profit from each month's income statement, tax from filings.
-    let mut points = Vec::new();
-    let mut p = from;
-    while p <= selected {
-        let k = p.to_string();
-        let income = rows
+    points.sort_by(|a, b| a.period.cmp(&b.period));
+    for point in &mut points {
+        point.tax_fen = taxes
             .iter()
-            .find(|r| {
-                r.period == k && r.report_type == financial_report::ReportType::IncomeStatement
-            })
-            .and_then(|r| Statement::from_json_text(Kind::IncomeStatement, &r.lines).ok());
-        if let Some(is) = income {
-            points.push(ChartPoint {
-                period: k.clone(),
-                revenue_fen: is.row(1).map_or(0, |l| l.col1),
-                net_profit_fen: is.row(32).map_or(0, |l| l.col1),
-                tax_fen: taxes
-                    .iter()
-                    .filter(|(pp, _)| *pp == k)
-                    .map(|(_, f)| f)
-                    .sum(),
-            });
-        }
-        p = p.next();
+            .find(|(period, _)| *period == point.period)
+            .map_or(0, |(_, fen)| *fen);
     }
     let chart_svg = chart::svg(&points)?;
     let message = match (&statements.income, imbalances.is_empty()) {

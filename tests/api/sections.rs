@@ -729,6 +729,21 @@ async fn statements_balance_before_they_are_sent_and_read_back_from_xlsx() {
         ),
     )
     .await;
+    // Two filings for the quarter ending 2026-09: the chart's tax is their sum.
+    for (tax_type, fen) in [
+        (tax_filing::TaxType::VatSurcharge, 1_000_000),
+        (tax_filing::TaxType::CitPrepay, 234_000),
+    ] {
+        filing(
+            &app,
+            firm_id,
+            customer_id,
+            tax_type,
+            tax_filing::Status::Filed,
+            fen,
+        )
+        .await;
+    }
     let me = app.current_employee("wwsec00004-boss").await;
     let view = reports::view(&app.state, &me, customer_id, None)
         .await
@@ -736,6 +751,12 @@ async fn statements_balance_before_they_are_sent_and_read_back_from_xlsx() {
     assert_eq!(view.period, "2026-10");
     assert!(view.imbalances.is_empty(), "{:?}", view.imbalances);
     assert_eq!(view.chart_svg.matches("class=\"bar\"").count(), 2);
+    // Each month's revenue and net profit (rows 1 and 32) and tax as the chart reads them.
+    assert!(
+        view.chart_svg
+            .contains("2026-09 收入5.0万 净利润4000 税1.2万")
+    );
+    assert!(view.chart_svg.contains("2026-10 收入6.0万 净利润5000 税0"));
     assert!(view.message.unwrap().contains("营业收入¥60,000.00"));
     let (name, bytes) = reports::workbook(&app.state, &me, customer_id, p("2026-10"))
         .await
