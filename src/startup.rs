@@ -254,7 +254,8 @@ impl Application {
                 ),
                 queue_depth: ctx.settings.wecom.callback_queue_depth.max(1),
             },
-        );
+        )
+        .context("cannot start the callback inbox's writer thread")?;
         let hints_task = tokio::spawn(crate::services::context_hints::flush_loop(
             ctx.context_hints.clone(),
             ctx.db.clone(),

@@ -11,9 +11,11 @@
 
 pub mod entities;
 pub mod migration;
+pub mod raw_sqlite;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::ConnectOptions as _;
@@ -33,6 +35,12 @@ use crate::config::{DatabaseSettings, SqliteSynchronous as SyncSetting};
 
 /// How long a SQLite connection waits for another's lock before giving up with SQLITE_BUSY.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Bytes a WAL that grew during a burst is cut back to when it starts over.
+const JOURNAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+/// The same for the callback inbox's connection, which starts the WAL over most often (see
+/// [`WAL_CATCH_UP_FRAMES`]): a WAL of up to this size is written over in place rather than cut
+/// back and grown again, each time costing the file system an extent freed and allocated again.
+const WRITER_JOURNAL_SIZE_LIMIT: i64 = 256 * 1024 * 1024;
 /// How often the background task folds the WAL back into the database file.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
 /// How often SQLite's planner statistics are refreshed (see [`Database::refresh_statistics`]).
@@ -50,9 +58,19 @@ struct Inner {
     read: DatabaseConnection,
     write: DatabaseConnection,
     checkpointer: Option<Checkpointer>,
+    /// SQLite only: how to open another writer connection on the same file.
+    sqlite_writer: Option<SqliteWriterSettings>,
+    /// SQLite only: set by the checkpointer when it has copied nearly all of a large WAL, so
+    /// that the writer copies the rest between two transactions and the WAL starts over.
+    wal_catch_up: Arc<AtomicBool>,
     /// The server is on this machine (always for SQLite): nothing between us and it splits a
     /// large write, so statements may be larger.
     loopback: bool,
+}
+
+struct SqliteWriterSettings {
+    path: std::path::PathBuf,
+    synchronous: &'static str,
 }
 
 struct Checkpointer {
@@ -88,9 +106,13 @@ impl Database {
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
         }
         create_private(base.get_filename())?;
-        let synchronous = match settings.sqlite_synchronous {
-            SyncSetting::Normal => SqliteSynchronous::Normal,
-            SyncSetting::Full => SqliteSynchronous::Full,
+        let (synchronous, synchronous_name) = match settings.sqlite_synchronous {
+            SyncSetting::Normal => (SqliteSynchronous::Normal, "NORMAL"),
+            SyncSetting::Full => (SqliteSynchronous::Full, "FULL"),
+        };
+        let sqlite_writer = SqliteWriterSettings {
+            path: base.get_filename().to_path_buf(),
+            synchronous: synchronous_name,
         };
         let base = base
             .create_if_missing(true)
@@ -99,7 +121,7 @@ impl Database {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             // A WAL that grew during a burst is cut back to this size when it starts over.
-            .pragma("journal_size_limit", "67108864")
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string())
             .disable_statement_logging();
 
         let writer = open_writer(&base).await?;
@@ -117,7 +139,8 @@ impl Database {
             .connect_with(base)
             .await
             .map_err(sqlx_err)?;
-        let task = tokio::spawn(checkpoint_loop(maintenance.clone()));
+        let wal_catch_up = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(checkpoint_loop(maintenance.clone(), wal_catch_up.clone()));
         Ok(Self {
             inner: Arc::new(Inner {
                 backend: DbBackend::Sqlite,
@@ -127,6 +150,8 @@ impl Database {
                     pool: maintenance,
                     task,
                 }),
+                sqlite_writer: Some(sqlite_writer),
+                wal_catch_up,
                 loopback: true,
             }),
         })
@@ -159,6 +184,8 @@ impl Database {
                 read: conn.clone(),
                 write: conn,
                 checkpointer: None,
+                sqlite_writer: None,
+                wal_catch_up: Arc::new(AtomicBool::new(false)),
                 loopback,
             }),
         })
@@ -232,6 +259,30 @@ impl Database {
                 .await?;
         }
         Ok(txn)
+    }
+
+    /// SQLite only: a writer connection of its own on the database file, with the pooled
+    /// writer's settings, for a caller that drives SQLite from a thread of its own (the callback
+    /// inbox). `None` on PostgreSQL. Blocking: call it from that thread.
+    pub fn open_sqlite_writer(
+        &self,
+    ) -> Option<Result<raw_sqlite::RawConnection, raw_sqlite::RawError>> {
+        let settings = self.inner.sqlite_writer.as_ref()?;
+        Some(raw_sqlite::RawConnection::open(
+            &settings.path,
+            &raw_sqlite::RawOptions {
+                synchronous: settings.synchronous,
+                busy_timeout: BUSY_TIMEOUT,
+                journal_size_limit: WRITER_JOURNAL_SIZE_LIMIT,
+            },
+        ))
+    }
+
+    /// SQLite: true once after the checkpointer asked the writer to finish its work (see
+    /// [`checkpoint_loop`]); the caller, a writer between two transactions, runs a PASSIVE
+    /// checkpoint on its own connection.
+    pub fn take_wal_catch_up(&self) -> bool {
+        self.inner.wal_catch_up.swap(false, Ordering::AcqRel)
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite, a plain transaction on PostgreSQL.
@@ -408,7 +459,6 @@ fn is_busy(e: &sea_orm::sqlx::Error) -> bool {
     matches!(e, sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some("5"))
 }
 
-/// PASSIVE checkpoints never block the writer or readers; they copy what they can.
 /// `PRAGMA optimize` on SQLite, as its documentation advises for long-lived connections: with
 /// `0x10002` at start (also analyses tables never analysed), plain later. Each table is read only
 /// in part (`analysis_limit`).
@@ -426,38 +476,88 @@ async fn optimize(pool: &SqlitePool, first: bool) -> Result<(), sea_orm::sqlx::E
     Ok(())
 }
 
-async fn checkpoint_loop(pool: SqlitePool) {
-    let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+async fn checkpoint_loop(pool: SqlitePool, wal_catch_up: Arc<AtomicBool>) {
     let mut optimized: Option<std::time::Instant> = None;
+    let mut interval = CHECKPOINT_INTERVAL;
     loop {
-        tick.tick().await;
+        tokio::time::sleep(interval).await;
         if optimized.is_none_or(|at| at.elapsed() >= OPTIMIZE_INTERVAL) {
             if let Err(e) = optimize(&pool, optimized.is_none()).await {
                 tracing::debug!(error = %e, "PRAGMA optimize skipped");
             }
             optimized = Some(std::time::Instant::now());
         }
-        let passive: Result<(i64, i64, i64), _> =
-            sea_orm::sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                .fetch_one(&pool)
-                .await;
-        match passive {
-            Ok((_, frames, _)) if frames > WAL_RESTART_FRAMES => {
-                restart_wal(&pool).await;
+        let frames = match passive_checkpoint(&pool).await {
+            Ok((frames, copied)) if frames > WAL_CATCH_UP_FRAMES => {
+                catch_up(&pool, copied).await;
+                wal_catch_up.store(true, Ordering::Release);
+                frames
             }
-            Ok(_) => {}
-            Err(e) => tracing::debug!(error = %e, "WAL checkpoint skipped"),
+            Ok((frames, _)) => frames,
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint skipped");
+                0
+            }
+        };
+        interval = if frames > WAL_CATCH_UP_FRAMES {
+            BUSY_CHECKPOINT_INTERVAL
+        } else {
+            CHECKPOINT_INTERVAL
+        };
+        if frames > WAL_RESTART_FRAMES {
+            restart_wal(&pool).await;
         }
     }
 }
 
-/// Frames (pages) in the WAL above which the checkpointer makes the next writer start it over.
-/// Under a steady stream of writes a passive checkpoint never catches up with the last frame,
-/// and SQLite only starts the WAL over once it has: the file would grow for as long as the
-/// stream lasts (about 1 GB in four seconds of callbacks at full speed). The RESTART holds every
-/// writer back for tens of milliseconds, so it is a guard for the disk (1 GiB of 4 KiB pages), not
-/// a routine; `journal_size_limit` then shrinks the file back to 64 MiB.
+/// PASSIVE checkpoints never block the writer or readers; they copy what they can. Returns the
+/// frames in the WAL and how many of them are in the database file.
+async fn passive_checkpoint(pool: &SqlitePool) -> Result<(i64, i64), sea_orm::sqlx::Error> {
+    let (_, frames, copied): (i64, i64, i64) =
+        sea_orm::sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+    Ok((frames, copied))
+}
+
+/// WAL frames (16 MiB of 4 KiB pages) above which the checkpointer catches up with a busy
+/// writer. SQLite starts the WAL over only when a write transaction begins with every frame
+/// copied, which a checkpoint running beside a steady writer never achieves: each pass ends
+/// behind the frames written meanwhile, and the WAL grows for as long as the stream lasts
+/// (about 1 GB in four seconds of callbacks at full speed), every frame a newly allocated block.
+/// So the checkpointer runs passes back to back, each shorter than the last, and then asks the
+/// writer to copy the few frames left between two of its transactions (see
+/// [`Database::take_wal_catch_up`]); its next transaction starts the WAL over.
+const WAL_CATCH_UP_FRAMES: i64 = 4096;
+/// A catch-up pass that copied fewer frames than this leaves the writer little to copy.
+const CATCH_UP_SMALL_PASS: i64 = 512;
+const CATCH_UP_MAX_PASSES: usize = 8;
+/// How often the checkpointer runs while the WAL is past [`WAL_CATCH_UP_FRAMES`].
+const BUSY_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(50);
+
+async fn catch_up(pool: &SqlitePool, mut copied: i64) {
+    for _ in 0..CATCH_UP_MAX_PASSES {
+        match passive_checkpoint(pool).await {
+            // The WAL started over meanwhile: nothing left to catch up with.
+            Ok((_, now)) if now < copied => return,
+            Ok((_, now)) => {
+                let pass = now - copied;
+                copied = now;
+                if pass < CATCH_UP_SMALL_PASS {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Frames (pages) in the WAL above which the checkpointer makes the next writer start it over
+/// itself. The catch-up above keeps the WAL small while the callback inbox is the one writing;
+/// a stream of writes through the pooled writer alone (an import) is never asked to catch up,
+/// and its WAL would grow for as long as the stream lasts. The RESTART holds every writer back
+/// while it copies (hundreds of milliseconds at this size), so it is a guard for the disk (1 GiB
+/// of 4 KiB pages), not a routine; `journal_size_limit` then shrinks the file back to 64 MiB.
 const WAL_RESTART_FRAMES: i64 = 256 * 1024;
 
 /// A RESTART checkpoint: holds new writers back (they wait in their busy handler) while it copies
@@ -737,6 +837,81 @@ mod tests {
             BUSY_TIMEOUT.as_millis() as i64,
             "the connection's own busy timeout again"
         );
+    }
+
+    /// Under a steady stream of write transactions a passive checkpoint never leaves the WAL
+    /// fully copied when the next one begins, so without help the file grows for as long as the
+    /// stream lasts. The checkpointer asks the writer to catch up; after its own checkpoint
+    /// between two transactions, the next ones are written from the start of the WAL again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_asked_to_catch_up_starts_a_growing_wal_over_while_it_keeps_writing() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = DatabaseSettings {
+            url: crate::config::DatabaseUrl::new(format!(
+                "sqlite://{}",
+                dir.path().join("c.db").display()
+            )),
+            max_connections: 4,
+            sqlite_read_connections: 1,
+            sqlite_read_cache_kib: 512,
+            sqlite_synchronous: SyncSetting::Normal,
+        };
+        let db = Database::connect(&settings).await.expect("connect");
+        let wal = dir.path().join("c.db-wal");
+        let writer_db = db.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let mut raw = writer_db
+                .open_sqlite_writer()
+                .expect("SQLite")
+                .expect("writer");
+            raw.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+                .expect("table");
+            let row = "x".repeat(3000);
+            let write = |raw: &mut raw_sqlite::RawConnection| {
+                raw.execute("BEGIN IMMEDIATE", &[]).expect("begin");
+                raw.execute(
+                    "INSERT INTO t (v) VALUES (?)",
+                    &[raw_sqlite::Param::Text(&row)],
+                )
+                .expect("insert");
+                raw.execute("COMMIT", &[]).expect("commit");
+            };
+            let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(20) {
+                write(&mut raw);
+                // Some 20,000 frames a second: the WAL passes the threshold within a few ticks.
+                std::thread::sleep(Duration::from_micros(100));
+                if writer_db.take_wal_catch_up() {
+                    raw.checkpoint_passive().expect("checkpoint");
+                    let at_catch_up = size();
+                    // Some 10 MB (two frames a transaction), less than the WAL holds already:
+                    // appended, they would grow the file.
+                    for _ in 0..1200 {
+                        write(&mut raw);
+                    }
+                    return Some((at_catch_up, size()));
+                }
+            }
+            None
+        })
+        .await
+        .expect("writer thread");
+        let (at_catch_up, at_end) = outcome.expect("the checkpointer asked the writer to catch up");
+        assert!(
+            at_catch_up > (WAL_CATCH_UP_FRAMES as u64) * 4096,
+            "asked only past the threshold: {at_catch_up} bytes"
+        );
+        assert!(
+            at_end <= at_catch_up,
+            "the later transactions were written over the start of the WAL, not appended: \
+             {at_catch_up} then {at_end} bytes"
+        );
+        let count: i64 = sea_orm::sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(db.read().get_sqlite_connection_pool())
+            .await
+            .expect("count");
+        assert!(count > 1200, "{count} rows");
     }
 
     #[test]

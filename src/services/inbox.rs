@@ -1,25 +1,30 @@
 //! The callback inbox: every accepted WeCom event is committed here before WeCom gets its ack.
 //!
-//! Writes go through one writer task that commits in groups: whatever requests are queued when
-//! the previous commit finishes go into the next transaction, and each request is answered only
-//! after the transaction holding its row has committed. Under load this turns thousands of tiny
-//! transactions into a few larger ones (SQLite has one writer; PostgreSQL pays a WAL flush per
-//! commit) without ever acknowledging an event that is not stored.
+//! Writes go through one writer, on a thread of its own, that commits in groups: whatever requests
+//! are queued when the previous commit finishes go into the next transaction, and each request is
+//! answered only after the transaction holding its row has committed. Under load this turns
+//! thousands of tiny transactions into a few larger ones (SQLite has one writer; PostgreSQL pays a
+//! WAL flush per commit) without ever acknowledging an event that is not stored.
+//!
+//! On SQLite the thread drives a connection of its own through SQLite's C API, so a request's row
+//! goes from the queue into the database with no further hand-off: no async task between the
+//! request and the writer, no connection thread behind it. On PostgreSQL the thread runs sqlx's
+//! statement on the application's runtime.
 //!
 //! Duplicates (a WeCom retry of an event we already hold) are absorbed by the unique key
 //! `(firm_id, dedupe_key)`: the insert does nothing and the retry is acknowledged again.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::AbortHandle;
-use tokio::time::Instant;
+use sea_orm::{DbBackend, DbErr};
+use tokio::sync::oneshot;
 
 use crate::db::Database;
+use crate::db::raw_sqlite::{Param, RawConnection};
 use crate::domain::clock::Clock;
 use crate::error::AppError;
 use crate::services::callbacks::{CallbackRefusal, RefusalKind};
@@ -40,7 +45,7 @@ const ROW_OVERHEAD_BYTES: usize = 160;
 /// After a failed commit, how often the idle writer checks whether the database takes writes
 /// again (so `/healthz` recovers without waiting for the next callback).
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
-/// Pause before a crashed writer task is started again.
+/// Pause before a crashed writer is started again.
 const RESTART_DELAY: Duration = Duration::from_millis(50);
 
 /// How long a callback waits for its commit and how many may wait for the writer.
@@ -90,6 +95,12 @@ struct Pending {
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
+enum Message {
+    Store(Pending),
+    /// Makes the writer fail as a crash would (see [`InboxWriter::abort_writer_task`]).
+    Crash,
+}
+
 /// The writer's state as `/healthz` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,7 +111,7 @@ pub enum WriterState {
     Stalled,
     /// The last commit attempt failed (cleared by the next successful commit or probe).
     Failing,
-    /// The writer task is not running (it is restarted by its supervisor).
+    /// The writer is not running (it is restarted by its supervisor).
     Stopped,
 }
 
@@ -109,7 +120,7 @@ pub enum WriterState {
 pub struct WriterStatus {
     pub state: WriterState,
     pub running: bool,
-    /// Times the writer task was started again after it died.
+    /// Times the writer was started again after it died.
     pub restarts: u64,
     pub last_commit_at: Option<DateTime<Utc>>,
     pub last_failure_at: Option<DateTime<Utc>>,
@@ -130,42 +141,59 @@ struct Health {
     attempt_started: Mutex<Option<Instant>>,
     last_commit_at: Mutex<Option<DateTime<Utc>>>,
     last_failure_at: Mutex<Option<DateTime<Utc>>>,
-    current_task: Mutex<Option<AbortHandle>>,
 }
 
-/// Handle to the writer task; cheap to clone.
+/// Handle to the writer; cheap to clone.
 #[derive(Clone)]
 pub struct InboxWriter {
-    tx: mpsc::Sender<Pending>,
+    tx: flume::Sender<Message>,
     health: Arc<Health>,
     options: WriterOptions,
 }
 
 impl InboxWriter {
-    /// Starts the writer under a supervisor that starts it again whenever it panics or is
-    /// aborted. The returned task ends when every handle is dropped and the queue is drained.
+    /// Starts the writer on a thread of its own, under a supervisor that starts it again whenever
+    /// it panics. The returned task ends when every handle is dropped and the queue is drained.
+    /// Call it inside the application's runtime (PostgreSQL statements run on it).
     pub fn spawn(
         db: Database,
         clock: Arc<dyn Clock>,
         options: WriterOptions,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, rx) = mpsc::channel(options.queue_depth.max(1));
+    ) -> std::io::Result<(Self, tokio::task::JoinHandle<()>)> {
+        let (tx, rx) = flume::bounded(options.queue_depth.max(1));
         let health = Arc::new(Health::default());
+        health.running.store(true, Ordering::SeqCst);
+        let engine = match db.backend() {
+            DbBackend::Postgres => Engine::Postgres {
+                db,
+                runtime: tokio::runtime::Handle::current(),
+            },
+            _ => Engine::Sqlite { db, conn: None },
+        };
         let writer = Writer {
-            db,
+            engine,
             clock,
             health: health.clone(),
-            rx: Arc::new(tokio::sync::Mutex::new(rx)),
+            rx,
         };
-        let task = tokio::spawn(supervise(writer));
-        (
+        let (finished, drained) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("inbox-writer".into())
+            .spawn(move || {
+                supervise(writer);
+                let _ = finished.send(());
+            })?;
+        let task = tokio::spawn(async move {
+            let _ = drained.await;
+        });
+        Ok((
             Self {
                 tx,
                 health,
                 options,
             },
             task,
-        )
+        ))
     }
 
     /// Stores `row` and returns once it is committed (or was already there). Answers
@@ -174,10 +202,10 @@ impl InboxWriter {
     pub async fn store(&self, row: InboxRow) -> Result<(), AppError> {
         let (done, wait) = oneshot::channel();
         self.tx
-            .try_send(Pending { row, done })
+            .try_send(Message::Store(Pending { row, done }))
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => unavailable("inbox queue is full"),
-                mpsc::error::TrySendError::Closed(_) => unavailable("inbox writer stopped"),
+                flume::TrySendError::Full(_) => unavailable("inbox queue is full"),
+                flume::TrySendError::Disconnected(_) => unavailable("inbox writer stopped"),
             })?;
         match tokio::time::timeout(self.options.commit_timeout, wait).await {
             Ok(Ok(Ok(()))) => Ok(()),
@@ -187,7 +215,7 @@ impl InboxWriter {
             Ok(Ok(Err(StoreError::Row(e)))) => {
                 Err(AppError::Internal(format!("storing callback failed: {e}")))
             }
-            // The writer task died with this request in hand; its supervisor restarts it.
+            // The writer died with this request in hand; its supervisor restarts it.
             Ok(Err(_)) => Err(unavailable("inbox writer stopped")),
             Err(_) => Err(unavailable("commit did not finish in time")),
         }
@@ -213,18 +241,17 @@ impl InboxWriter {
             restarts: h.restarts.load(Ordering::SeqCst),
             last_commit_at: *lock(&h.last_commit_at),
             last_failure_at: *lock(&h.last_failure_at),
-            queued: self.tx.max_capacity() - self.tx.capacity(),
+            queued: self.tx.len(),
             committing_for_ms: committing_for.map(|d| d.as_millis() as u64),
             rows_retried_alone: h.rows_retried_alone.load(Ordering::SeqCst),
         }
     }
 
-    /// Ends the running writer task as a crash would; its supervisor starts a new one. For
+    /// Makes the writer fail as a crash would, once it reaches this message: the requests it
+    /// holds are answered 503 and its supervisor starts it again with a new connection. For
     /// fault drills and tests of the supervision.
     pub fn abort_writer_task(&self) {
-        if let Some(task) = lock(&self.health.current_task).as_ref() {
-            task.abort();
-        }
+        let _ = self.tx.try_send(Message::Crash);
     }
 }
 
@@ -236,77 +263,234 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-#[derive(Clone)]
-struct Writer {
-    db: Database,
-    clock: Arc<dyn Clock>,
-    health: Arc<Health>,
-    /// Shared so a restarted task takes over the same queue.
-    rx: Arc<tokio::sync::Mutex<mpsc::Receiver<Pending>>>,
+/// A failed attempt: whether a row broke a constraint (the row's problem) or the database failed.
+struct Failure {
+    constraint: bool,
+    message: String,
 }
 
-async fn supervise(writer: Writer) {
-    loop {
-        writer.health.running.store(true, Ordering::SeqCst);
-        let task = tokio::spawn(write_loop(writer.clone()));
-        *lock(&writer.health.current_task) = Some(task.abort_handle());
-        let outcome = task.await;
-        writer.health.running.store(false, Ordering::SeqCst);
-        *lock(&writer.health.attempt_started) = None;
-        match outcome {
-            // Every sender is gone and the queue is drained: shutdown.
-            Ok(()) => return,
-            Err(e) => {
-                let restarts = writer.health.restarts.fetch_add(1, Ordering::SeqCst) + 1;
-                tracing::error!(error = %e, restarts, "inbox writer died; starting it again");
-                tokio::time::sleep(RESTART_DELAY).await;
+/// Where the writer's rows go.
+enum Engine {
+    /// Opened on first use and again after a failure or a crash.
+    Sqlite {
+        db: Database,
+        conn: Option<RawConnection>,
+    },
+    Postgres {
+        db: Database,
+        runtime: tokio::runtime::Handle,
+    },
+}
+
+const SQLITE_INSERT: &str = "INSERT INTO callback_inbox \
+     (firm_id, app_id, dedupe_key, received_at, msg_type, event, change_type, payload, object_key) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (firm_id, dedupe_key) DO NOTHING";
+
+impl Engine {
+    /// Stores the rows in one transaction.
+    fn insert(&mut self, rows: &[&InboxRow]) -> Result<(), Failure> {
+        match self {
+            Engine::Sqlite { db, conn } => {
+                let c = sqlite_connection(db, conn)?;
+                let result = insert_sqlite(c, rows);
+                if let Err(e) = &result {
+                    if c.in_transaction() {
+                        let _ = c.execute_batch("ROLLBACK");
+                    }
+                    // After anything but a bad row, start the next attempt on a new connection.
+                    if !e.is_constraint() {
+                        *conn = None;
+                    }
+                }
+                result.map_err(|e| Failure {
+                    constraint: e.is_constraint(),
+                    message: e.to_string(),
+                })
             }
+            Engine::Postgres { db, runtime } => runtime
+                .block_on(insert_postgres(db, rows))
+                .map_err(|e| Failure {
+                    constraint: is_constraint_error(&e),
+                    message: e.to_string(),
+                }),
+        }
+    }
+
+    /// An empty write transaction: does the database take writes again?
+    fn probe(&mut self) -> bool {
+        match self {
+            Engine::Sqlite { db, conn } => sqlite_connection(db, conn)
+                .is_ok_and(|c| c.execute_batch("BEGIN IMMEDIATE; COMMIT").is_ok()),
+            Engine::Postgres { db, runtime } => runtime
+                .block_on(async {
+                    let txn = db.begin_write().await?;
+                    txn.commit().await
+                })
+                .is_ok(),
+        }
+    }
+
+    /// Between two groups: when the checkpointer has copied nearly all of a large WAL, copy the
+    /// rest here, where no write can come in between, so the next transaction starts the WAL
+    /// over (see `db::checkpoint_loop`).
+    fn between_groups(&mut self) {
+        if let Engine::Sqlite { db, conn: Some(c) } = self
+            && db.take_wal_catch_up()
+            && let Err(e) = c.checkpoint_passive()
+        {
+            tracing::debug!(error = %e, "the inbox writer's checkpoint failed");
+        }
+    }
+
+    /// Forgets the connection (a crashed writer may have left it inside a transaction).
+    fn reset(&mut self) {
+        if let Engine::Sqlite { conn, .. } = self {
+            *conn = None;
         }
     }
 }
 
-async fn write_loop(writer: Writer) {
-    let mut rx = writer.rx.lock().await;
-    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+fn sqlite_connection<'c>(
+    db: &Database,
+    conn: &'c mut Option<RawConnection>,
+) -> Result<&'c mut RawConnection, Failure> {
+    if conn.is_none() {
+        let opened = db.open_sqlite_writer().unwrap_or_else(|| {
+            Err(crate::db::raw_sqlite::RawError {
+                code: 1,
+                message: "not a SQLite database".into(),
+            })
+        });
+        *conn = Some(opened.map_err(|e| Failure {
+            constraint: false,
+            message: format!("cannot open the inbox's connection: {e}"),
+        })?);
+    }
+    conn.as_mut().ok_or_else(|| Failure {
+        constraint: false,
+        message: "no inbox connection".into(),
+    })
+}
+
+/// One prepared single-row INSERT per row between BEGIN IMMEDIATE and COMMIT: SQLite runs the
+/// whole group without leaving this thread.
+fn insert_sqlite(
+    conn: &mut RawConnection,
+    rows: &[&InboxRow],
+) -> Result<(), crate::db::raw_sqlite::RawError> {
+    conn.execute("BEGIN IMMEDIATE", &[])?;
+    for row in rows {
+        // The text sqlx writes for a timestamp, so both writers' rows read back alike.
+        let received_at = row
+            .received_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        conn.execute(
+            SQLITE_INSERT,
+            &[
+                Param::Int(row.firm_id),
+                Param::Int(row.app_id),
+                Param::Text(&row.dedupe_key),
+                Param::Text(&received_at),
+                Param::Text(&row.msg_type),
+                Param::Text(&row.event),
+                Param::Text(&row.change_type),
+                Param::Text(&row.payload),
+                row.object_key.as_deref().map_or(Param::Null, Param::Text),
+            ],
+        )?;
+    }
+    conn.execute("COMMIT", &[])?;
+    Ok(())
+}
+
+struct Writer {
+    engine: Engine,
+    clock: Arc<dyn Clock>,
+    health: Arc<Health>,
+    /// Kept across restarts, so a restarted writer takes over the same queue.
+    rx: flume::Receiver<Message>,
+}
+
+/// The writer crashed (a drill, see [`InboxWriter::abort_writer_task`]).
+struct Crashed;
+
+fn supervise(mut writer: Writer) {
     loop {
-        let first = if writer.health.failing.load(Ordering::SeqCst) {
-            match tokio::time::timeout(PROBE_INTERVAL, rx.recv()).await {
-                Ok(next) => next,
-                Err(_) => {
-                    writer.probe().await;
-                    continue;
-                }
-            }
-        } else {
-            rx.recv().await
+        writer.health.running.store(true, Ordering::SeqCst);
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| writer.write_loop()));
+        writer.health.running.store(false, Ordering::SeqCst);
+        *lock(&writer.health.attempt_started) = None;
+        let why = match outcome {
+            // Every sender is gone and the queue is drained: shutdown.
+            Ok(Ok(())) => return,
+            Ok(Err(Crashed)) => "aborted".to_string(),
+            Err(panic) => panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panicked".into()),
         };
-        let Some(first) = first else { return };
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
-            }
-        }
-        // A request that stopped waiting (its answer was 503) is left for WeCom's retry.
-        batch.retain(|p| !p.done.is_closed());
-        if !batch.is_empty() {
-            writer.commit_batch(&mut batch).await;
-        }
-        batch.clear();
+        writer.engine.reset();
+        let restarts = writer.health.restarts.fetch_add(1, Ordering::SeqCst) + 1;
+        tracing::error!(error = %why, restarts, "inbox writer died; starting it again");
+        std::thread::sleep(RESTART_DELAY);
     }
 }
 
 impl Writer {
-    async fn attempt(&self, rows: &[&InboxRow]) -> Result<(), DbErr> {
+    fn write_loop(&mut self) -> Result<(), Crashed> {
+        let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+        loop {
+            let first = if self.health.failing.load(Ordering::SeqCst) {
+                match self.rx.recv_timeout(PROBE_INTERVAL) {
+                    Ok(next) => next,
+                    Err(flume::RecvTimeoutError::Timeout) => {
+                        if self.engine.probe() {
+                            self.health.failing.store(false, Ordering::SeqCst);
+                        }
+                        continue;
+                    }
+                    Err(flume::RecvTimeoutError::Disconnected) => return Ok(()),
+                }
+            } else {
+                match self.rx.recv() {
+                    Ok(next) => next,
+                    Err(_) => return Ok(()),
+                }
+            };
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                match message {
+                    Message::Store(p) => batch.push(p),
+                    // The requests in hand are dropped with the batch: answered 503.
+                    Message::Crash => return Err(Crashed),
+                }
+                if batch.len() < MAX_BATCH {
+                    next = self.rx.try_recv().ok();
+                }
+            }
+            // A request that stopped waiting (its answer was 503) is left for WeCom's retry.
+            batch.retain(|p| !p.done.is_closed());
+            if !batch.is_empty() {
+                self.commit_batch(&mut batch);
+            }
+            batch.clear();
+            self.engine.between_groups();
+        }
+    }
+
+    fn attempt(&mut self, rows: &[&InboxRow]) -> Result<(), Failure> {
         *lock(&self.health.attempt_started) = Some(Instant::now());
-        let result = insert_in_one_transaction(&self.db, rows).await;
+        let result = self.engine.insert(rows);
         *lock(&self.health.attempt_started) = None;
         match &result {
-            Ok(()) => self.committed(),
+            Ok(()) => {
+                self.health.failing.store(false, Ordering::SeqCst);
+                *lock(&self.health.last_commit_at) = Some(self.clock.now());
+            }
             // A row breaking a constraint is that row's problem, not the database's: it does not
             // make the instance unhealthy.
-            Err(e) if is_constraint_error(self.db.backend(), e) => {}
+            Err(e) if e.constraint => {}
             Err(_) => {
                 self.health.failing.store(true, Ordering::SeqCst);
                 *lock(&self.health.last_failure_at) = Some(self.clock.now());
@@ -315,26 +499,11 @@ impl Writer {
         result
     }
 
-    fn committed(&self) {
-        self.health.failing.store(false, Ordering::SeqCst);
-        *lock(&self.health.last_commit_at) = Some(self.clock.now());
-    }
-
-    /// An empty write transaction: does the database take writes again?
-    async fn probe(&self) {
-        let result = async {
-            let txn = self.db.begin_write().await?;
-            txn.commit().await
-        }
-        .await;
-        if result.is_ok() {
-            self.health.failing.store(false, Ordering::SeqCst);
-        }
-    }
-
-    async fn commit_batch(&self, batch: &mut Vec<Pending>) {
+    fn commit_batch(&mut self, batch: &mut Vec<Pending>) {
         let rows: Vec<&InboxRow> = batch.iter().map(|p| &p.row).collect();
-        match self.attempt(&rows).await {
+        let outcome = self.attempt(&rows);
+        drop(rows);
+        match outcome {
             Ok(()) => {
                 for p in batch.drain(..) {
                     let _ = p.done.send(Ok(()));
@@ -342,29 +511,28 @@ impl Writer {
             }
             // One bad row must not fail its neighbours: after a constraint error, and only
             // then, each row is tried on its own.
-            Err(e) if batch.len() > 1 && is_constraint_error(self.db.backend(), &e) => {
-                tracing::warn!(error = %e, rows = batch.len(), "inbox group broke a constraint; retrying rows one by one");
+            Err(e) if batch.len() > 1 && e.constraint => {
+                tracing::warn!(error = %e.message, rows = batch.len(), "inbox group broke a constraint; retrying rows one by one");
                 for p in batch.drain(..) {
                     self.health
                         .rows_retried_alone
                         .fetch_add(1, Ordering::SeqCst);
-                    let result = self.attempt(&[&p.row]).await.map_err(|e| {
-                        if is_constraint_error(self.db.backend(), &e) {
-                            StoreError::Row(e.to_string())
+                    let result = self.attempt(&[&p.row]).map_err(|e| {
+                        if e.constraint {
+                            StoreError::Row(e.message)
                         } else {
-                            StoreError::Group(e.to_string())
+                            StoreError::Group(e.message)
                         }
                     });
                     let _ = p.done.send(result);
                 }
             }
             Err(e) => {
-                let constraint = is_constraint_error(self.db.backend(), &e);
-                tracing::error!(error = %e, rows = batch.len(), "inbox commit failed");
-                let failure = if constraint {
-                    StoreError::Row(e.to_string())
+                tracing::error!(error = %e.message, rows = batch.len(), "inbox commit failed");
+                let failure = if e.constraint {
+                    StoreError::Row(e.message)
                 } else {
-                    StoreError::Group(e.to_string())
+                    StoreError::Group(e.message)
                 };
                 for p in batch.drain(..) {
                     let _ = p.done.send(Err(failure.clone()));
@@ -374,9 +542,9 @@ impl Writer {
     }
 }
 
-/// True for errors that belong to the rows rather than the database: unique, foreign-key,
-/// not-null and check violations (SQLITE_CONSTRAINT and its extended codes; SQLSTATE class 23).
-fn is_constraint_error(backend: DbBackend, err: &DbErr) -> bool {
+/// True for PostgreSQL errors that belong to the rows rather than the database: unique,
+/// foreign-key, not-null and check violations (SQLSTATE class 23).
+fn is_constraint_error(err: &DbErr) -> bool {
     let db_err = match err {
         DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
         | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
@@ -386,40 +554,7 @@ fn is_constraint_error(backend: DbBackend, err: &DbErr) -> bool {
         },
         _ => return false,
     };
-    let Some(code) = db_err.code() else {
-        return false;
-    };
-    match backend {
-        // PostgreSQL: SQLSTATE class 23, integrity constraint violation.
-        DbBackend::Postgres => code.starts_with("23"),
-        // SQLite: the primary result code (19) is the low byte of the extended one.
-        _ => code.parse::<i64>().is_ok_and(|n| n & 0xff == 19),
-    }
-}
-
-async fn insert_in_one_transaction(db: &Database, rows: &[&InboxRow]) -> Result<(), DbErr> {
-    match db.backend() {
-        DbBackend::Postgres => insert_postgres(db, rows).await,
-        _ => insert_sqlite(db, rows).await,
-    }
-}
-
-async fn insert_sqlite(db: &Database, rows: &[&InboxRow]) -> Result<(), DbErr> {
-    let statements = sqlite_statements(rows);
-    if let [only] = statements.as_slice() {
-        // A single statement is its own transaction: no BEGIN/COMMIT round trips to the
-        // connection's thread, which on a busy machine cost more than the insert itself.
-        return db
-            .write()
-            .execute_raw(sqlite_insert(only))
-            .await
-            .map(|_| ());
-    }
-    let txn = db.begin_write().await?;
-    for statement in &statements {
-        txn.execute_raw(sqlite_insert(statement)).await?;
-    }
-    txn.commit().await
+    db_err.code().is_some_and(|code| code.starts_with("23"))
 }
 
 /// PostgreSQL takes the rows as one array per column: one statement text for any number of
@@ -481,32 +616,6 @@ fn exec_err(e: sea_orm::sqlx::Error) -> DbErr {
     DbErr::Exec(sea_orm::RuntimeErr::SqlxError(Arc::new(e)))
 }
 
-/// Row counts of SQLite's INSERT statements, about 1.5× apart. A group is cut into statements
-/// of 256 rows and one last statement padded up to the next of these sizes by repeating its last
-/// row (the repeats conflict with the first copy and `DO NOTHING`), so the writer's connection
-/// keeps a few statement texts prepared, and a group of up to 256 rows is one statement.
-const SQLITE_STATEMENT_ROWS: [usize; 16] =
-    [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256];
-
-/// Splits rows into SQLite statements of the sizes in [`SQLITE_STATEMENT_ROWS`], in order.
-fn sqlite_statements<'r>(rows: &[&'r InboxRow]) -> Vec<Vec<&'r InboxRow>> {
-    let largest = SQLITE_STATEMENT_ROWS[SQLITE_STATEMENT_ROWS.len() - 1];
-    rows.chunks(largest)
-        .map(|chunk| {
-            let size = SQLITE_STATEMENT_ROWS
-                .iter()
-                .copied()
-                .find(|&n| n >= chunk.len())
-                .unwrap_or(largest);
-            let mut statement = chunk.to_vec();
-            if let Some(&last) = chunk.last() {
-                statement.resize(size, last);
-            }
-            statement
-        })
-        .collect()
-}
-
 /// Splits rows into statements bounded by row count and by approximate size (PostgreSQL).
 fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow], limit: usize) -> Vec<&'a [&'r InboxRow]> {
     let mut chunks = Vec::new();
@@ -524,35 +633,6 @@ fn statement_chunks<'a, 'r>(rows: &'a [&'r InboxRow], limit: usize) -> Vec<&'a [
         chunks.push(&rows[start..]);
     }
     chunks
-}
-
-fn sqlite_insert(rows: &[&InboxRow]) -> Statement {
-    const COLUMNS: usize = 9;
-    let mut sql = String::with_capacity(160 + rows.len() * 20);
-    sql.push_str(
-        "INSERT INTO callback_inbox \
-         (firm_id, app_id, dedupe_key, received_at, msg_type, event, change_type, payload, \
-         object_key) VALUES ",
-    );
-    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS);
-    for (i, row) in rows.iter().enumerate() {
-        sql.push_str(if i == 0 {
-            "(?,?,?,?,?,?,?,?,?)"
-        } else {
-            ",(?,?,?,?,?,?,?,?,?)"
-        });
-        values.push(row.firm_id.into());
-        values.push(row.app_id.into());
-        values.push(row.dedupe_key.clone().into());
-        values.push(row.received_at.into());
-        values.push(row.msg_type.clone().into());
-        values.push(row.event.clone().into());
-        values.push(row.change_type.clone().into());
-        values.push(row.payload.clone().into());
-        values.push(row.object_key.clone().into());
-    }
-    sql.push_str(" ON CONFLICT (firm_id, dedupe_key) DO NOTHING");
-    Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
 #[cfg(test)]
@@ -603,46 +683,5 @@ mod tests {
             statement_chunks(&refs, LOOPBACK_BYTES_PER_STATEMENT).len(),
             2
         );
-    }
-
-    #[test]
-    fn statement_uses_question_marks_on_sqlite() {
-        let a = row("a");
-        let stmt = sqlite_insert(&[&a, &a]);
-        assert!(
-            stmt.sql
-                .contains("(?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?) ON CONFLICT")
-        );
-        assert_eq!(stmt.values.map(|v| v.0.len()), Some(18));
-    }
-
-    #[test]
-    fn sqlite_groups_become_few_statements_of_few_sizes() {
-        let rows: Vec<InboxRow> = (0..1023).map(|i| row(&i.to_string())).collect();
-        let refs: Vec<&InboxRow> = rows.iter().collect();
-        for n in [0, 1, 3, 5, 13, 255, 256, 257, 1000, 1023] {
-            let statements = sqlite_statements(&refs[..n]);
-            assert_eq!(statements.len(), n.div_ceil(256));
-            assert!(
-                statements
-                    .iter()
-                    .all(|s| SQLITE_STATEMENT_ROWS.contains(&s.len()))
-            );
-            // Every row, in order; a statement is only padded with repeats of its last row.
-            let mut flat: Vec<&str> = Vec::new();
-            for s in &statements {
-                let keys: Vec<&str> = s.iter().map(|r| r.dedupe_key.as_str()).collect();
-                let last = keys.iter().rposition(|k| *k != keys[keys.len() - 1]);
-                let real = last.map_or(1, |i| i + 2);
-                assert!(keys[real..].iter().all(|k| *k == keys[real - 1]));
-                flat.extend(&keys[..real]);
-            }
-            let want: Vec<&str> = refs[..n].iter().map(|r| r.dedupe_key.as_str()).collect();
-            assert_eq!(flat, want);
-        }
-        // Padding stays within half again the group.
-        assert_eq!(sqlite_statements(&refs[..13])[0].len(), 16);
-        assert_eq!(sqlite_statements(&refs[..17])[0].len(), 24);
-        assert_eq!(sqlite_statements(&refs[..257])[1].len(), 1);
     }
 }
