@@ -187,17 +187,25 @@ async fn claim(
     values.push(now.into());
     values.extend(paused_values());
     values.push(now.into());
-    let txn = ctx.db.begin_write().await?;
-    if backend == DbBackend::Postgres {
+    let claim = statement(backend, &sql, values);
+    let row = if backend == DbBackend::Postgres {
+        let txn = ctx.db.begin_write().await?;
         txn.execute_raw(statement(
             backend,
             "SELECT pg_advisory_xact_lock(?)",
             vec![CLAIM_LOCK_KEY.into()],
         ))
         .await?;
-    }
-    let row = txn.query_one_raw(statement(backend, &sql, values)).await?;
-    txn.commit().await?;
+        let row = txn.query_one_raw(claim).await?;
+        txn.commit().await?;
+        row
+    } else {
+        // One statement is its own transaction, and SQLite's write lock is held only while it
+        // runs. BEGIN … COMMIT around it would hold the lock across three hand-offs to the
+        // connection's thread, which on a busy machine kept the callback inbox's writer waiting
+        // for tens of milliseconds at a time.
+        ctx.db.write().query_one_raw(claim).await?
+    };
     row.map(|r| callback_inbox::Model::from_query_result(&r, ""))
         .transpose()
 }
