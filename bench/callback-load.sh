@@ -65,7 +65,9 @@ now=$(date +%s)
 for run in $RUNS; do
   percent=0
   [ "$run" = retries ] && percent=$RETRY_PERCENT
-  if [ ! -s "$WORK/$run.tsv" ]; then
+  # Kept events (KEEP_WORK=1) are made again once they are 25 minutes old: they carry the time
+  # they were signed, and past zhangfang's 30-minute window every request would be refused.
+  if [ ! -s "$WORK/$run.tsv" ] || [ $((now - $(stat -c %Y "$WORK/$run.tsv"))) -gt 1500 ]; then
     echo "generating $EVENTS signed requests ($percent % retries) with @wecom/crypto"
     NODE_PATH=bench/node_modules node bench/peers/make_events.js "$EVENTS" "$TOKEN" "$KEY" "$CORP" \
       "$WORK/$run.tsv" "$now" "$percent" "$THREADS" | tee "$WORK/$run.info"
