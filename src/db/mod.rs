@@ -60,6 +60,8 @@ struct Inner {
     checkpointer: Option<Checkpointer>,
     /// SQLite only: how to open another writer connection on the same file.
     sqlite_writer: Option<SqliteWriterSettings>,
+    /// PostgreSQL only: how the pool connects, for a connection of one's own.
+    postgres_options: Option<PgConnectOptions>,
     /// SQLite only: set by the checkpointer when it has copied nearly all of a large WAL, so
     /// that the writer copies the rest between two transactions and the WAL starts over.
     wal_catch_up: Arc<AtomicBool>,
@@ -151,6 +153,7 @@ impl Database {
                     task,
                 }),
                 sqlite_writer: Some(sqlite_writer),
+                postgres_options: None,
                 wal_catch_up,
                 loopback: true,
             }),
@@ -170,6 +173,7 @@ impl Database {
         // sqlx pings a connection when it goes back to the pool and, by default, again when it is
         // taken out: each ping is a round trip, so a one-statement read cost three. The ping on
         // release already finds a broken connection (and closes it) before anyone takes it.
+        let postgres_options = Some(options.clone());
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections.max(2))
             .test_before_acquire(false)
@@ -185,6 +189,7 @@ impl Database {
                 write: conn,
                 checkpointer: None,
                 sqlite_writer: None,
+                postgres_options,
                 wal_catch_up: Arc::new(AtomicBool::new(false)),
                 loopback,
             }),
@@ -276,6 +281,16 @@ impl Database {
                 journal_size_limit: WRITER_JOURNAL_SIZE_LIMIT,
             },
         ))
+    }
+
+    /// PostgreSQL only: a connection of its own, outside the pool, made on the caller's runtime
+    /// (the callback inbox's thread runs one of its own, so the socket is polled by that thread).
+    pub async fn connect_postgres_writer(
+        &self,
+    ) -> Option<Result<sea_orm::sqlx::PgConnection, DbErr>> {
+        use sea_orm::sqlx::ConnectOptions as _;
+        let options = self.inner.postgres_options.as_ref()?;
+        Some(options.connect().await.map_err(sqlx_err))
     }
 
     /// SQLite: true once after the checkpointer asked the writer to finish its work (see

@@ -166,7 +166,8 @@ impl InboxWriter {
         let engine = match db.backend() {
             DbBackend::Postgres => Engine::Postgres {
                 db,
-                runtime: tokio::runtime::Handle::current(),
+                runtime: None,
+                conn: None,
             },
             _ => Engine::Sqlite { db, conn: None },
         };
@@ -276,9 +277,12 @@ enum Engine {
         db: Database,
         conn: Option<RawConnection>,
     },
+    /// A connection of its own, outside the pool, on a runtime of the writer's thread: the
+    /// answer to each statement is read by this thread, not handed over from another.
     Postgres {
         db: Database,
-        runtime: tokio::runtime::Handle,
+        runtime: Option<tokio::runtime::Runtime>,
+        conn: Option<sea_orm::sqlx::PgConnection>,
     },
 }
 
@@ -307,12 +311,24 @@ impl Engine {
                     message: e.to_string(),
                 })
             }
-            Engine::Postgres { db, runtime } => runtime
-                .block_on(insert_postgres(db, rows))
-                .map_err(|e| Failure {
-                    constraint: is_constraint_error(&e),
-                    message: e.to_string(),
-                }),
+            Engine::Postgres { db, runtime, conn } => {
+                let runtime = writer_runtime(runtime)?;
+                let result = runtime.block_on(async {
+                    let c = postgres_connection(db, conn).await?;
+                    insert_postgres(db, c, rows).await
+                });
+                result.map_err(|e| {
+                    let constraint = is_constraint_error(&e);
+                    // After anything but a bad row, start the next attempt on a new connection.
+                    if !constraint {
+                        *conn = None;
+                    }
+                    Failure {
+                        constraint,
+                        message: e.to_string(),
+                    }
+                })
+            }
         }
     }
 
@@ -321,12 +337,23 @@ impl Engine {
         match self {
             Engine::Sqlite { db, conn } => sqlite_connection(db, conn)
                 .is_ok_and(|c| c.execute_batch("BEGIN IMMEDIATE; COMMIT").is_ok()),
-            Engine::Postgres { db, runtime } => runtime
-                .block_on(async {
-                    let txn = db.begin_write().await?;
-                    txn.commit().await
-                })
-                .is_ok(),
+            Engine::Postgres { db, runtime, conn } => {
+                let Ok(runtime) = writer_runtime(runtime) else {
+                    return false;
+                };
+                let ok = runtime
+                    .block_on(async {
+                        use sea_orm::sqlx::Connection as _;
+                        let c = postgres_connection(db, conn).await?;
+                        let txn = c.begin().await.map_err(exec_err)?;
+                        txn.commit().await.map_err(exec_err)
+                    })
+                    .is_ok();
+                if !ok {
+                    *conn = None;
+                }
+                ok
+            }
         }
     }
 
@@ -344,10 +371,46 @@ impl Engine {
 
     /// Forgets the connection (a crashed writer may have left it inside a transaction).
     fn reset(&mut self) {
-        if let Engine::Sqlite { conn, .. } = self {
-            *conn = None;
+        match self {
+            Engine::Sqlite { conn, .. } => *conn = None,
+            Engine::Postgres { conn, .. } => *conn = None,
         }
     }
+}
+
+/// The writer thread's own runtime, made on first use (in that thread).
+fn writer_runtime(
+    runtime: &mut Option<tokio::runtime::Runtime>,
+) -> Result<&tokio::runtime::Runtime, Failure> {
+    if runtime.is_none() {
+        let built = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure {
+                constraint: false,
+                message: format!("cannot start the inbox writer's runtime: {e}"),
+            })?;
+        *runtime = Some(built);
+    }
+    runtime.as_ref().ok_or_else(|| Failure {
+        constraint: false,
+        message: "no inbox runtime".into(),
+    })
+}
+
+async fn postgres_connection<'c>(
+    db: &Database,
+    conn: &'c mut Option<sea_orm::sqlx::PgConnection>,
+) -> Result<&'c mut sea_orm::sqlx::PgConnection, DbErr> {
+    if conn.is_none() {
+        let opened = db
+            .connect_postgres_writer()
+            .await
+            .unwrap_or_else(|| Err(DbErr::Custom("not a PostgreSQL database".into())))?;
+        *conn = Some(opened);
+    }
+    conn.as_mut()
+        .ok_or_else(|| DbErr::Custom("no inbox connection".into()))
 }
 
 fn sqlite_connection<'c>(
@@ -566,22 +629,26 @@ const POSTGRES_INSERT: &str = "INSERT INTO callback_inbox \
      $6::text[], $7::text[], $8::text[], $9::text[]) \
      ON CONFLICT (firm_id, dedupe_key) DO NOTHING";
 
-async fn insert_postgres(db: &Database, rows: &[&InboxRow]) -> Result<(), DbErr> {
+async fn insert_postgres(
+    db: &Database,
+    conn: &mut sea_orm::sqlx::PgConnection,
+    rows: &[&InboxRow],
+) -> Result<(), DbErr> {
+    use sea_orm::sqlx::Connection as _;
     let limit = if db.is_loopback() {
         LOOPBACK_BYTES_PER_STATEMENT
     } else {
         BYTES_PER_STATEMENT
     };
     let chunks = statement_chunks(rows, limit);
-    let pool = db.write().get_postgres_connection_pool();
     if let [only] = chunks.as_slice() {
         return postgres_insert(only)
-            .execute(pool)
+            .execute(&mut *conn)
             .await
             .map(|_| ())
             .map_err(exec_err);
     }
-    let mut txn = pool.begin().await.map_err(exec_err)?;
+    let mut txn = conn.begin().await.map_err(exec_err)?;
     for chunk in &chunks {
         postgres_insert(chunk)
             .execute(&mut *txn)
