@@ -8,8 +8,9 @@
 //!
 //! On SQLite the thread drives a connection of its own through SQLite's C API, so a request's row
 //! goes from the queue into the database with no further hand-off: no async task between the
-//! request and the writer, no connection thread behind it. On PostgreSQL the thread runs sqlx's
-//! statement on the application's runtime.
+//! request and the writer, no connection thread behind it. On PostgreSQL the thread keeps a
+//! connection of its own, outside the pool, on a small runtime of its own, so each answer is read
+//! by the thread that waits for it.
 //!
 //! Duplicates (a WeCom retry of an event we already hold) are absorbed by the unique key
 //! `(firm_id, dedupe_key)`: the insert does nothing and the retry is acknowledged again.
@@ -153,8 +154,8 @@ pub struct InboxWriter {
 
 impl InboxWriter {
     /// Starts the writer on a thread of its own, under a supervisor that starts it again whenever
-    /// it panics. The returned task ends when every handle is dropped and the queue is drained.
-    /// Call it inside the application's runtime (PostgreSQL statements run on it).
+    /// it panics. The returned task (on the caller's runtime) ends when every handle is dropped
+    /// and the queue is drained.
     pub fn spawn(
         db: Database,
         clock: Arc<dyn Clock>,
