@@ -351,3 +351,41 @@ async fn the_same_event_for_two_firms_stores_two_rows() {
         assert_eq!(n, 1);
     }
 }
+
+/// The inbox writer keeps a PostgreSQL connection of its own: when the server drops it, the
+/// callback in hand gets a 5xx (WeCom retries it) and the next one is stored on a new connection.
+#[tokio::test]
+async fn a_writer_connection_the_server_dropped_is_replaced() {
+    let (app, firm) = app_with(3000, 1024).await;
+    if app.state.db.is_sqlite() {
+        return;
+    }
+    assert_eq!(app.post_callback(&firm, &event(1)).await.status(), 200);
+    let url = app.state.settings.database.url.expose().to_string();
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    // Only the writer's: its last statement was the inbox insert (pooled connections that the
+    // server drops fail their next statement once, whoever uses them).
+    let dropped: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND query LIKE 'INSERT INTO callback_inbox%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(dropped, vec![(true,)], "the writer's own backend");
+    // The first callback after the drop may meet the dead connection; WeCom would retry it.
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let status = app.post_callback(&firm, &event(2)).await.status().as_u16();
+        answers.push(status);
+        if status == 200 {
+            break;
+        }
+        assert!(status >= 500, "{answers:?}");
+    }
+    assert_eq!(answers.last(), Some(&200), "{answers:?}");
+    assert_eq!(inbox_rows(&app).await, 2);
+    assert_eq!(app.post_callback(&firm, &event(3)).await.status(), 200);
+    assert_eq!(inbox_rows(&app).await, 3);
+}
