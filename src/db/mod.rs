@@ -62,9 +62,6 @@ struct Inner {
     sqlite_writer: Option<SqliteWriterSettings>,
     /// PostgreSQL only: how the pool connects, for a connection of one's own.
     postgres_options: Option<PgConnectOptions>,
-    /// SQLite only: set by the checkpointer when it has copied nearly all of a large WAL, so
-    /// that the writer copies the rest between two transactions and the WAL starts over.
-    wal_catch_up: Arc<AtomicBool>,
     /// The server is on this machine (always for SQLite): nothing between us and it splits a
     /// large write, so statements may be larger.
     loopback: bool,
@@ -78,6 +75,9 @@ struct SqliteWriterSettings {
 struct Checkpointer {
     pool: SqlitePool,
     task: JoinHandle<()>,
+    /// Set when the task has copied nearly all of a growing WAL, so that the writer copies the
+    /// rest between two transactions and the WAL starts over.
+    wal_catch_up: Arc<AtomicBool>,
 }
 
 impl Drop for Inner {
@@ -151,10 +151,10 @@ impl Database {
                 checkpointer: Some(Checkpointer {
                     pool: maintenance,
                     task,
+                    wal_catch_up,
                 }),
                 sqlite_writer: Some(sqlite_writer),
                 postgres_options: None,
-                wal_catch_up,
                 loopback: true,
             }),
         })
@@ -190,7 +190,6 @@ impl Database {
                 checkpointer: None,
                 sqlite_writer: None,
                 postgres_options,
-                wal_catch_up: Arc::new(AtomicBool::new(false)),
                 loopback,
             }),
         })
@@ -297,7 +296,10 @@ impl Database {
     /// [`checkpoint_loop`]); the caller, a writer between two transactions, runs a PASSIVE
     /// checkpoint on its own connection.
     pub fn take_wal_catch_up(&self) -> bool {
-        self.inner.wal_catch_up.swap(false, Ordering::AcqRel)
+        self.inner
+            .checkpointer
+            .as_ref()
+            .is_some_and(|c| c.wal_catch_up.swap(false, Ordering::AcqRel))
     }
 
     /// A write transaction: `BEGIN IMMEDIATE` on SQLite, a plain transaction on PostgreSQL.
@@ -494,6 +496,7 @@ async fn optimize(pool: &SqlitePool, first: bool) -> Result<(), sea_orm::sqlx::E
 async fn checkpoint_loop(pool: SqlitePool, wal_catch_up: Arc<AtomicBool>) {
     let mut optimized: Option<std::time::Instant> = None;
     let mut interval = CHECKPOINT_INTERVAL;
+    let mut last_frames = 0;
     loop {
         tokio::time::sleep(interval).await;
         if optimized.is_none_or(|at| at.elapsed() >= OPTIMIZE_INTERVAL) {
@@ -502,19 +505,20 @@ async fn checkpoint_loop(pool: SqlitePool, wal_catch_up: Arc<AtomicBool>) {
             }
             optimized = Some(std::time::Instant::now());
         }
-        let frames = match passive_checkpoint(&pool).await {
-            Ok((frames, copied)) if frames > WAL_CATCH_UP_FRAMES => {
-                catch_up(&pool, copied).await;
-                wal_catch_up.store(true, Ordering::Release);
-                frames
-            }
-            Ok((frames, _)) => frames,
+        let (frames, copied) = match passive_checkpoint(&pool).await {
+            Ok(pass) => pass,
             Err(e) => {
                 tracing::debug!(error = %e, "WAL checkpoint skipped");
-                0
+                continue;
             }
         };
-        interval = if frames > WAL_CATCH_UP_FRAMES {
+        let growing = is_growing(frames, last_frames);
+        last_frames = frames;
+        if growing {
+            catch_up(&pool, copied).await;
+            wal_catch_up.store(true, Ordering::Release);
+        }
+        interval = if growing {
             BUSY_CHECKPOINT_INTERVAL
         } else {
             CHECKPOINT_INTERVAL
@@ -523,6 +527,13 @@ async fn checkpoint_loop(pool: SqlitePool, wal_catch_up: Arc<AtomicBool>) {
             restart_wal(&pool).await;
         }
     }
+}
+
+/// A WAL past [`WAL_CATCH_UP_FRAMES`] that was written since the last tick: the checkpointer
+/// catches up and checks again soon. A large WAL nobody writes to is left alone (the next write
+/// transaction starts it over, since every frame is copied by then).
+fn is_growing(frames: i64, last_frames: i64) -> bool {
+    frames > WAL_CATCH_UP_FRAMES && frames != last_frames
 }
 
 /// PASSIVE checkpoints never block the writer or readers; they copy what they can. Returns the
@@ -730,6 +741,16 @@ mod tests {
         assert_eq!(lite.sql, "a = ?");
     }
 
+    fn sqlite_settings(path: &std::path::Path, readers: u32) -> DatabaseSettings {
+        DatabaseSettings {
+            url: crate::config::DatabaseUrl::new(format!("sqlite://{}", path.display())),
+            max_connections: 4,
+            sqlite_read_connections: readers,
+            sqlite_read_cache_kib: 512,
+            sqlite_synchronous: SyncSetting::Normal,
+        }
+    }
+
     /// Whether a pooled SQLite connection has the query planner stability guarantee on.
     async fn qpsg(pool: &SqlitePool) -> i32 {
         let mut conn = pool.acquire().await.expect("connection");
@@ -752,17 +773,9 @@ mod tests {
     #[tokio::test]
     async fn every_sqlite_connection_keeps_its_plans_whatever_is_bound() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = DatabaseSettings {
-            url: crate::config::DatabaseUrl::new(format!(
-                "sqlite://{}",
-                dir.path().join("z.db").display()
-            )),
-            max_connections: 4,
-            sqlite_read_connections: 2,
-            sqlite_read_cache_kib: 512,
-            sqlite_synchronous: SyncSetting::Normal,
-        };
-        let db = Database::connect(&settings).await.expect("connect");
+        let db = Database::connect(&sqlite_settings(&dir.path().join("z.db"), 2))
+            .await
+            .expect("connect");
         let read = db.read().get_sqlite_connection_pool();
         let write = db.write().get_sqlite_connection_pool();
         let maintenance = &db
@@ -861,17 +874,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_writer_asked_to_catch_up_starts_a_growing_wal_over_while_it_keeps_writing() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let settings = DatabaseSettings {
-            url: crate::config::DatabaseUrl::new(format!(
-                "sqlite://{}",
-                dir.path().join("c.db").display()
-            )),
-            max_connections: 4,
-            sqlite_read_connections: 1,
-            sqlite_read_cache_kib: 512,
-            sqlite_synchronous: SyncSetting::Normal,
-        };
-        let db = Database::connect(&settings).await.expect("connect");
+        let db = Database::connect(&sqlite_settings(&dir.path().join("c.db"), 1))
+            .await
+            .expect("connect");
         let wal = dir.path().join("c.db-wal");
         let writer_db = db.clone();
         let outcome = tokio::task::spawn_blocking(move || {
@@ -927,6 +932,19 @@ mod tests {
             .await
             .expect("count");
         assert!(count > 1200, "{count} rows");
+    }
+
+    #[test]
+    fn only_a_large_wal_still_being_written_is_caught_up_with() {
+        let big = WAL_CATCH_UP_FRAMES + 1;
+        assert!(is_growing(big, 0), "grew past the threshold");
+        assert!(is_growing(big + 500, big), "still growing");
+        assert!(!is_growing(10, big + 500), "started over");
+        assert!(
+            !is_growing(big, big),
+            "large but idle: nothing to ask the writer"
+        );
+        assert!(!is_growing(WAL_CATCH_UP_FRAMES, 7), "small");
     }
 
     #[test]

@@ -403,37 +403,36 @@ async fn postgres_connection<'c>(
     db: &Database,
     conn: &'c mut Option<sea_orm::sqlx::PgConnection>,
 ) -> Result<&'c mut sea_orm::sqlx::PgConnection, DbErr> {
-    if conn.is_none() {
-        let opened = db
+    let open = match conn.take() {
+        Some(open) => open,
+        None => db
             .connect_postgres_writer()
             .await
-            .unwrap_or_else(|| Err(DbErr::Custom("not a PostgreSQL database".into())))?;
-        *conn = Some(opened);
-    }
-    conn.as_mut()
-        .ok_or_else(|| DbErr::Custom("no inbox connection".into()))
+            .unwrap_or_else(|| Err(DbErr::Custom("not a PostgreSQL database".into())))?,
+    };
+    Ok(conn.insert(open))
 }
 
 fn sqlite_connection<'c>(
     db: &Database,
     conn: &'c mut Option<RawConnection>,
 ) -> Result<&'c mut RawConnection, Failure> {
-    if conn.is_none() {
-        let opened = db.open_sqlite_writer().unwrap_or_else(|| {
-            Err(crate::db::raw_sqlite::RawError {
-                code: 1,
-                message: "not a SQLite database".into(),
+    let open = match conn.take() {
+        Some(open) => open,
+        None => db
+            .open_sqlite_writer()
+            .unwrap_or_else(|| {
+                Err(crate::db::raw_sqlite::RawError {
+                    code: 1,
+                    message: "not a SQLite database".into(),
+                })
             })
-        });
-        *conn = Some(opened.map_err(|e| Failure {
-            constraint: false,
-            message: format!("cannot open the inbox's connection: {e}"),
-        })?);
-    }
-    conn.as_mut().ok_or_else(|| Failure {
-        constraint: false,
-        message: "no inbox connection".into(),
-    })
+            .map_err(|e| Failure {
+                constraint: false,
+                message: format!("cannot open the inbox's connection: {e}"),
+            })?,
+    };
+    Ok(conn.insert(open))
 }
 
 /// One prepared single-row INSERT per row between BEGIN IMMEDIATE and COMMIT: SQLite runs the
