@@ -246,3 +246,129 @@ async fn a_pooled_connection_is_not_pinged_on_the_way_out_of_the_pool() {
         assert!(!tests_before_acquire);
     }
 }
+
+#[tokio::test]
+async fn dropping_the_inbox_foreign_keys_keeps_its_rows_and_its_dedupe_key() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let (settings, _dir) = empty_database().await;
+    let db = Database::connect(&settings).await.unwrap();
+    let before_drop = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261201_001201_drop_callback_inbox_foreign_keys")
+        .expect("the migration is listed");
+    Migrator::up(db.write(), Some(before_drop as u32))
+        .await
+        .unwrap();
+    let backend = db.backend();
+    let run = |sql: &str| Statement::from_string(backend, sql.to_string());
+    let now = "'2026-12-01T08:00:00Z'";
+    for sql in [
+        format!(
+            "INSERT INTO firm (id, corp_id, name, created_at, updated_at) \
+             VALUES (7, 'wwmigrate', '迁移公司', {now}, {now})"
+        ),
+        format!(
+            "INSERT INTO wecom_app (id, firm_id, agent_id, created_at, updated_at) \
+             VALUES (70, 7, '1000002', {now}, {now})"
+        ),
+        format!(
+            "INSERT INTO callback_inbox (id, firm_id, app_id, dedupe_key, received_at, event, \
+             payload, status, attempts, processed_at, object_key) \
+             VALUES (41, 7, 70, 'k-done', {now}, 'change_external_contact', '<xml>a</xml>', \
+             'done', 1, {now}, 'contact:wmA')"
+        ),
+        format!(
+            "INSERT INTO callback_inbox (id, firm_id, app_id, dedupe_key, received_at, payload) \
+             VALUES (42, 7, 70, 'k-pending', {now}, '<xml>b</xml>')"
+        ),
+    ] {
+        db.write().execute_raw(run(&sql)).await.unwrap();
+    }
+    // The foreign keys hold before the migration.
+    let orphan = format!(
+        "INSERT INTO callback_inbox (firm_id, app_id, dedupe_key, received_at, payload) \
+         VALUES (8, 80, 'k-orphan', {now}, '<xml>c</xml>')"
+    );
+    assert!(db.write().execute_raw(run(&orphan)).await.is_err());
+
+    Migrator::up(db.write(), None).await.unwrap();
+    // The inbox refers to its firm and app by id alone now.
+    db.write().execute_raw(run(&orphan)).await.unwrap();
+    db.write()
+        .execute_raw(run("DELETE FROM callback_inbox WHERE firm_id = 8"))
+        .await
+        .unwrap();
+
+    let rows = db
+        .read()
+        .query_all_raw(run(
+            "SELECT id, status, dedupe_key, object_key FROM callback_inbox ORDER BY id",
+        ))
+        .await
+        .unwrap();
+    let kept: Vec<(i64, String, String, Option<String>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.try_get_by_index(0).unwrap(),
+                r.try_get_by_index(1).unwrap(),
+                r.try_get_by_index(2).unwrap(),
+                r.try_get_by_index(3).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        vec![
+            (
+                41,
+                "done".to_string(),
+                "k-done".to_string(),
+                Some("contact:wmA".to_string())
+            ),
+            (42, "pending".to_string(), "k-pending".to_string(), None),
+        ]
+    );
+    // The dedupe key is still unique per firm, and new rows take the column defaults.
+    let again = format!(
+        "INSERT INTO callback_inbox (firm_id, app_id, dedupe_key, received_at, payload) \
+         VALUES (7, 70, 'k-done', {now}, '<xml>a</xml>') ON CONFLICT (firm_id, dedupe_key) DO NOTHING"
+    );
+    assert_eq!(
+        db.write()
+            .execute_raw(run(&again))
+            .await
+            .unwrap()
+            .rows_affected(),
+        0
+    );
+    let duplicate = again.replace(" ON CONFLICT (firm_id, dedupe_key) DO NOTHING", "");
+    assert!(db.write().execute_raw(run(&duplicate)).await.is_err());
+    let fresh = format!(
+        "INSERT INTO callback_inbox (firm_id, app_id, dedupe_key, received_at, payload) \
+         VALUES (7, 70, 'k-new', {now}, '<xml>d</xml>')"
+    );
+    db.write().execute_raw(run(&fresh)).await.unwrap();
+    let newest = db
+        .read()
+        .query_one_raw(run(
+            "SELECT status FROM callback_inbox WHERE dedupe_key = 'k-new'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.try_get_by_index::<String>(0).unwrap(), "pending");
+    // The status index the event worker claims through is back.
+    let index = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'ix_callback_inbox_status_id'"
+        }
+        _ => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+             AND name = 'ix_callback_inbox_status_id' AND tbl_name = 'callback_inbox'"
+        }
+    };
+    let found = db.read().query_one_raw(run(index)).await.unwrap().unwrap();
+    assert_eq!(found.try_get_by_index::<i64>(0).unwrap(), 1);
+    db.close().await;
+}

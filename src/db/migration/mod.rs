@@ -29,6 +29,7 @@ mod m20261201_000801_add_missing_invoice_external_id;
 mod m20261201_000901_add_callback_inbox_object_key;
 mod m20261201_001001_name_holidays;
 mod m20261201_001101_add_tax_filing_customer_index;
+mod m20261201_001201_drop_callback_inbox_foreign_keys;
 pub mod portable;
 
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000901_add_callback_inbox_object_key::Migration),
             Box::new(m20261201_001001_name_holidays::Migration),
             Box::new(m20261201_001101_add_tax_filing_customer_index::Migration),
+            Box::new(m20261201_001201_drop_callback_inbox_foreign_keys::Migration),
         ]
     }
 }
