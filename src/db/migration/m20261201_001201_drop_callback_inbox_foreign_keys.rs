@@ -7,7 +7,8 @@
 //! cost a check per row: on PostgreSQL two referential-integrity queries per inserted row, each
 //! taking a key-share lock on the firm's and the app's row — a quarter of the inserting backend's
 //! time in a profile of the callback benchmark. An event whose firm or app cannot be found when it
-//! is applied is parked with its reason, as before.
+//! is applied is retried with backoff and then parked with its reason, like any event whose app
+//! cannot be used.
 //!
 //! PostgreSQL drops the constraints in place; SQLite cannot, so it rebuilds the table (rows, ids,
 //! the unique dedupe key and the status index kept) inside the migration's transaction.
