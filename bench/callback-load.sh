@@ -7,7 +7,8 @@
 # - every request in the measured window is an event the server has never seen: each wrk thread
 #   walks its own share of EVENTS pre-generated events once, and there is no warm-up (a thread
 #   that would run out of its share is reported, and the run must then be repeated with more
-#   EVENTS or a shorter DURATION);
+#   EVENTS or a shorter DURATION); no thread sends before every thread has loaded its share, so
+#   nothing reaches the server before wrk starts its clock (see bench/wrk_events.lua);
 # - zhangfang's stored rows are counted in the database after the window and reported per second
 #   beside req/s, so an answer without a stored row cannot pass for throughput;
 # - the peers use every core: @wecom/crypto in a Node `cluster` with one worker per core, wechatpy
