@@ -589,13 +589,13 @@ async fn catch_up(pool: &SqlitePool, mut copied: i64) {
     }
 }
 
-/// Writes the pages the passes above copied into the database file out to the disk, here rather
-/// than in the writer's catch-up. SQLite syncs the database file only at the end of a pass that
-/// copied every frame, which a passive pass beside a busy writer never is: left to it, the
-/// writer's pass, the first to finish, would write out every page copied since the WAL last
+/// Writes the pages that [`catch_up`]'s passes copied into the database file out to the disk,
+/// here rather than in the writer's catch-up. SQLite syncs the database file only at the end of a
+/// pass that copied every frame, which a passive pass beside a busy writer never is: left to it,
+/// the writer's pass, the first to finish, would write out every page copied since the WAL last
 /// started over (one `fsync` of 20-30 ms, with every callback in its group waiting). After this
-/// flush its `fsync` writes only the few pages it copied itself. Best effort: a failure leaves that work to the
-/// writer's pass, as before.
+/// flush its `fsync` writes only the few pages it copied itself. Best effort: a failure leaves
+/// that work to the writer's pass.
 async fn flush_database_file(path: &std::path::Path) {
     let path = path.to_path_buf();
     let flushed =
