@@ -1,6 +1,7 @@
 //! Applying WeCom's change events from the callback inbox to our mirror.
 //!
-//! The recurring job [`JOB_KIND`] drains `callback_inbox` oldest first. Each row is taken with one
+//! The recurring job [`JOB_KIND`] drains `callback_inbox`, firms taking turns and each firm's
+//! events oldest first (see [`drain`]). Each row is taken with one
 //! conditional UPDATE (`pending`, or `processing` whose lease or backoff has lapsed →
 //! `processing` with a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL), so several instances never
 //! process one event at the same time, and it is finished only by the claim that took it.
@@ -82,37 +83,64 @@ impl From<TokenError> for Failure {
 }
 
 /// The job handler: applies due events until none is left (or [`PER_RUN`]).
-pub async fn run_job(ctx: &Ctx, job: Job) -> anyhow::Result<()> {
-    let owner = format!("events-{}", job.id);
-    let n = drain(ctx, &owner, PER_RUN).await?;
+pub async fn run_job(ctx: &Ctx, _job: Job) -> anyhow::Result<()> {
+    let n = drain(ctx, PER_RUN).await?;
     if n > 0 {
         tracing::info!(events = n, "applied WeCom events");
     }
     Ok(())
 }
 
-/// Claims and applies due events one at a time, oldest first; returns how many it handled.
+/// Claims and applies due events one at a time; returns how many it handled.
 ///
-/// A transient failure (WeCom busy or unreachable, the app not usable yet) pauses that firm for
+/// Firms take turns, one event each, and each firm's events go oldest first: a burst of one
+/// firm's events (or a backlog its broken app cannot clear) never holds up another firm's.
+///
+/// A transient failure (WeCom busy or unreachable, the app not usable yet) takes that firm out of
 /// the rest of the run: its next event would most likely fail the same way, and trying each one
 /// would spend the firm's WeCom quota and the database's one writer on nothing. The failed event
-/// waits for its backoff; the firm's other events wait for the next run.
-pub async fn drain(ctx: &Ctx, owner: &str, limit: usize) -> Result<usize, DbErr> {
+/// waits for its backoff; the firm's other events wait for the next run, and are not even read
+/// until then.
+pub async fn drain(ctx: &Ctx, limit: usize) -> Result<usize, DbErr> {
     let mut handled = 0;
-    let mut paused: Vec<i64> = Vec::new();
-    while handled < limit {
-        let Some(row) = claim(ctx, owner, &paused).await? else {
-            break;
-        };
-        handled += 1;
-        let result = apply(ctx, &row).await;
-        let transient = matches!(result, Err(Failure::Transient(_)));
-        finish(ctx, &row, result).await?;
-        if transient && !paused.contains(&row.firm_id) {
-            paused.push(row.firm_id);
+    let mut firms = firms_with_due_events(ctx).await?;
+    while handled < limit && !firms.is_empty() {
+        let mut turn = 0;
+        while turn < firms.len() && handled < limit {
+            let firm_id = firms[turn];
+            let Some(row) = claim(ctx, firm_id).await? else {
+                firms.remove(turn);
+                continue;
+            };
+            handled += 1;
+            let result = apply(ctx, &row).await;
+            let transient = matches!(result, Err(Failure::Transient(_)));
+            finish(ctx, &row, result).await?;
+            if transient {
+                firms.remove(turn);
+            } else {
+                turn += 1;
+            }
         }
     }
     Ok(handled)
+}
+
+/// Firms with an event to apply now: one index probe per firm, however long its backlog.
+async fn firms_with_due_events(ctx: &Ctx) -> Result<Vec<i64>, DbErr> {
+    let backend = ctx.db.backend();
+    let sql = "SELECT f.id FROM firm f WHERE EXISTS (\
+           SELECT 1 FROM callback_inbox c WHERE c.status = 'pending' AND c.firm_id = f.id) \
+         OR EXISTS (\
+           SELECT 1 FROM callback_inbox c WHERE c.status = 'processing' AND c.firm_id = f.id \
+           AND c.lease_until < ?) \
+         ORDER BY f.id";
+    let rows = ctx
+        .db
+        .read()
+        .query_all_raw(statement(backend, sql, vec![ctx.now().into()]))
+        .await?;
+    rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect()
 }
 
 const DUE: &str = "(status = 'pending' OR (status = 'processing' AND lease_until < ?))";
@@ -136,57 +164,54 @@ pub fn object_key(fields: &EventFields<'_>) -> Option<String> {
 /// Arbitrary but fixed key for `pg_advisory_xact_lock` around claims ("zf" + "evnt").
 const CLAIM_LOCK_KEY: i64 = 0x7a66_6576_6e74;
 
-async fn claim(
-    ctx: &Ctx,
-    _owner: &str,
-    paused: &[i64],
-) -> Result<Option<callback_inbox::Model>, DbErr> {
-    let now = ctx.now();
-    let backend = ctx.db.backend();
+/// The claim of a firm's next due event, as one conditional UPDATE.
+///
+/// Binds: the new lease, the firm (twice), now (twice).
+///
+/// The attempt count fences the claim: only the claim that took a row may finish it.
+///
+/// Claims are serialised (SQLite has one writer; PostgreSQL takes an advisory lock for the
+/// claim's short transaction) and take the firm's oldest due row that no processing row of the
+/// same object holds back. Serialised, that is enough for arrival order: an older pending row of
+/// the object would have been taken first unless a processing row held it back, and that row holds
+/// this one back too. So the check reads only the firm's processing rows — those in flight or in
+/// backoff, a handful — and `object_key` needs no index of its own, which would slow every
+/// callback's insert. Pending rows and lapsed processing rows are looked up apart, each in index
+/// order within the firm (`ix_callback_inbox_status_firm_id_id`), so a claim reads a few index
+/// entries whatever the size of the backlog, its own firm's or another's. On SQLite the statement
+/// holds the write lock while it runs, and the callback inbox's writer waits for it.
+pub fn claim_sql(backend: DbBackend) -> String {
     let lock = match backend {
         DbBackend::Postgres => " FOR UPDATE SKIP LOCKED",
         _ => "",
     };
-    // The attempt count fences the claim: only the claim that took a row may finish it.
-    //
-    // Claims are serialised (SQLite has one writer; PostgreSQL takes an advisory lock for the
-    // claim's short transaction) and take the oldest due row that no processing row of the same
-    // object holds back. Serialised, that is enough for arrival order: an older pending row of
-    // the object would have been taken first unless a processing row held it back, and that row
-    // holds this one back too. So the check reads only processing rows — those in flight or in
-    // backoff, a handful — through `ix_callback_inbox_status_id`; `object_key` needs no index of
-    // its own, which would slow every callback's insert. The `+` keeps the planner off the
-    // `(firm_id, dedupe_key)` index, which would visit every row of the firm. Pending rows and
-    // lapsed processing rows are looked up apart, each in index order, so a claim reads a few
-    // index entries instead of sorting the whole backlog.
     let free = "(c.object_key IS NULL OR NOT EXISTS (\
          SELECT 1 FROM callback_inbox o WHERE o.status = 'processing' \
-         AND +o.firm_id = c.firm_id AND o.object_key = c.object_key AND o.id <> c.id))";
-    let skip = if paused.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " AND c.firm_id NOT IN ({})",
-            vec!["?"; paused.len()].join(",")
-        )
-    };
-    let sql = format!(
+         AND o.firm_id = c.firm_id AND o.object_key = c.object_key AND o.id <> c.id))";
+    format!(
         "UPDATE callback_inbox SET status = 'processing', attempts = attempts + 1, \
          lease_until = ? \
          WHERE id = (SELECT MIN(candidate) FROM (\
-           SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'pending'{skip} \
-             AND {free} ORDER BY c.id LIMIT 1{lock}) AS candidate \
+           SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'pending' \
+             AND c.firm_id = ? AND {free} ORDER BY c.id LIMIT 1{lock}) AS candidate \
            UNION ALL \
            SELECT (SELECT c.id FROM callback_inbox c WHERE c.status = 'processing' \
-             AND c.lease_until < ?{skip} AND {free} ORDER BY c.id LIMIT 1{lock})) due) \
+             AND c.firm_id = ? AND c.lease_until < ? AND {free} ORDER BY c.id LIMIT 1{lock})) due) \
          AND {DUE} RETURNING *"
-    );
-    let paused_values = || paused.iter().map(|&id| Value::from(id));
-    let mut values: Vec<Value> = vec![(now + LEASE).into()];
-    values.extend(paused_values());
-    values.push(now.into());
-    values.extend(paused_values());
-    values.push(now.into());
+    )
+}
+
+async fn claim(ctx: &Ctx, firm_id: i64) -> Result<Option<callback_inbox::Model>, DbErr> {
+    let now = ctx.now();
+    let backend = ctx.db.backend();
+    let sql = claim_sql(backend);
+    let values: Vec<Value> = vec![
+        (now + LEASE).into(),
+        firm_id.into(),
+        firm_id.into(),
+        now.into(),
+        now.into(),
+    ];
     let claim = statement(backend, &sql, values);
     let row = if backend == DbBackend::Postgres {
         let txn = ctx.db.begin_write().await?;

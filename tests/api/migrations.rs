@@ -291,7 +291,7 @@ async fn dropping_the_inbox_foreign_keys_keeps_its_rows_and_its_dedupe_key() {
     );
     assert!(db.write().execute_raw(run(&orphan)).await.is_err());
 
-    Migrator::up(db.write(), None).await.unwrap();
+    Migrator::up(db.write(), Some(1)).await.unwrap();
     // The inbox refers to its firm and app by id alone now.
     db.write().execute_raw(run(&orphan)).await.unwrap();
     db.write()
@@ -359,16 +359,37 @@ async fn dropping_the_inbox_foreign_keys_keeps_its_rows_and_its_dedupe_key() {
         .unwrap();
     assert_eq!(newest.try_get_by_index::<String>(0).unwrap(), "pending");
     // The status index the event worker claims through is back.
-    let index = match backend {
+    let indexes = |name: &str| match backend {
         sea_orm::DbBackend::Postgres => {
-            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'ix_callback_inbox_status_id'"
+            format!("SELECT COUNT(*) FROM pg_indexes WHERE indexname = '{name}'")
         }
-        _ => {
+        _ => format!(
             "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
-             AND name = 'ix_callback_inbox_status_id' AND tbl_name = 'callback_inbox'"
+             AND name = '{name}' AND tbl_name = 'callback_inbox'"
+        ),
+    };
+    let count = |sql: String| {
+        let db = &db;
+        async move {
+            let found = db.read().query_one_raw(run(&sql)).await.unwrap().unwrap();
+            found.try_get_by_index::<i64>(0).unwrap()
         }
     };
-    let found = db.read().query_one_raw(run(index)).await.unwrap().unwrap();
-    assert_eq!(found.try_get_by_index::<i64>(0).unwrap(), 1);
+    assert_eq!(count(indexes("ix_callback_inbox_status_id")).await, 1);
+
+    // The next migration indexes the open events by firm in its place.
+    Migrator::up(db.write(), None).await.unwrap();
+    assert_eq!(count(indexes("ix_callback_inbox_status_id")).await, 0);
+    assert_eq!(
+        count(indexes("ix_callback_inbox_status_firm_id_id")).await,
+        1
+    );
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM callback_inbox WHERE status = 'pending' AND firm_id = 7".into()
+        )
+        .await,
+        2
+    );
     db.close().await;
 }

@@ -19,9 +19,7 @@ async fn send(r: &SyncRig, event: SandboxEvent) {
 }
 
 async fn drain(r: &SyncRig) -> usize {
-    wecom_events::drain(&r.app.state.ctx, "test", 10_000)
-        .await
-        .unwrap()
+    wecom_events::drain(&r.app.state.ctx, 10_000).await.unwrap()
 }
 
 fn contact_event(change: ContactChangeType, userid: &str, external: Option<&str>) -> SandboxEvent {
@@ -430,8 +428,8 @@ async fn two_workers_never_apply_one_event_twice() {
     }
     let other = r.app.another_instance().await;
     let (a, b) = tokio::join!(
-        wecom_events::drain(&r.app.state.ctx, "a", 1000),
-        wecom_events::drain(&other.state.ctx, "b", 1000)
+        wecom_events::drain(&r.app.state.ctx, 1000),
+        wecom_events::drain(&other.state.ctx, 1000)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 40);
     assert_eq!(
@@ -485,9 +483,9 @@ async fn two_workers_apply_the_events_of_one_contact_one_after_another() {
         1,
     ));
     let other = r.app.another_instance().await;
-    let (a, b) = tokio::join!(wecom_events::drain(&r.app.state.ctx, "a", 1), async {
+    let (a, b) = tokio::join!(wecom_events::drain(&r.app.state.ctx, 1), async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        wecom_events::drain(&other.state.ctx, "b", 1).await
+        wecom_events::drain(&other.state.ctx, 1).await
     });
     assert_eq!((a.unwrap(), b.unwrap()), (1, 1));
     assert_eq!(statuses(&r).await, ["done", "pending", "done"]);
@@ -609,4 +607,145 @@ async fn member_change_events_refresh_the_member() {
             .await,
         1
     );
+}
+
+/// A second firm whose app has no secret: every event of it fails as a transient failure (the
+/// app is not usable yet), as for a firm still being set up.
+async fn firm_without_secret(r: &SyncRig) -> crate::helpers::TestFirm {
+    let firm = r
+        .app
+        .add_firm(
+            "wwnosecret0000000001",
+            "NoSecretToken",
+            "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
+        )
+        .await;
+    r.app
+        .execute(
+            "UPDATE wecom_app SET secret_enc = NULL WHERE firm_id = ?",
+            vec![firm.firm_id.into()],
+        )
+        .await;
+    r.app.state.apps.invalidate(firm.firm_id);
+    firm
+}
+
+/// An edit of one of the firm's contacts, as WeCom sends it.
+fn edit_xml(corp_id: &str, i: usize) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[{corp_id}]]></ToUserName>\
+         <FromUserName><![CDATA[sys]]></FromUserName><CreateTime>{}</CreateTime>\
+         <MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event>\
+         <ChangeType><![CDATA[edit_external_contact]]></ChangeType>\
+         <UserID><![CDATA[zhangsan]]></UserID>\
+         <ExternalUserID><![CDATA[wmnosecret{i:020}]]></ExternalUserID></xml>",
+        1_764_000_000 + i
+    )
+}
+
+/// `(firm_id, status, attempts)` of every inbox row, in arrival order.
+async fn rows(r: &SyncRig) -> Vec<(i64, String, i32)> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    use zhangfang::db::entities::callback_inbox;
+    callback_inbox::Entity::find()
+        .order_by_asc(callback_inbox::Column::Id)
+        .all(r.app.state.db.read())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            let status = format!("{:?}", row.status).to_lowercase();
+            (row.firm_id, status, row.attempts)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn firms_take_turns_and_a_firm_whose_app_fails_is_left_alone_until_the_next_run() {
+    let r = sync_rig(Profile::Demo).await;
+    r.sync(What::All).await;
+    let broken = firm_without_secret(&r).await;
+    // The broken firm's events arrive first, so they are the oldest in the inbox.
+    for i in 0..4 {
+        let answer = r
+            .app
+            .post_callback(&broken, &edit_xml(&broken.corp_id, i))
+            .await;
+        assert_eq!(answer.status(), 200);
+    }
+    for i in 0..3 {
+        send(&r, edit(&r, i, i as i64 + 1)).await;
+    }
+    let (a, b) = (r.firm_id, broken.firm_id);
+    let pending = |firm| (firm, "pending".to_string(), 0);
+
+    // One event per run: the first firm's turn comes first, however old the other's events.
+    assert_eq!(wecom_events::drain(&r.app.state.ctx, 1).await.unwrap(), 1);
+    let mut expected = vec![pending(b), pending(b), pending(b), pending(b)];
+    expected.extend([(a, "done".to_string(), 1), pending(a), pending(a)]);
+    assert_eq!(rows(&r).await, expected);
+
+    // A full run: the broken firm's oldest event fails and waits for its backoff, its other
+    // events are not touched in this run, and the first firm's events all go through.
+    assert_eq!(wecom_events::drain(&r.app.state.ctx, 100).await.unwrap(), 3);
+    let mut expected = vec![
+        (b, "processing".to_string(), 1),
+        pending(b),
+        pending(b),
+        pending(b),
+    ];
+    expected.extend(vec![(a, "done".to_string(), 1); 3]);
+    assert_eq!(rows(&r).await, expected);
+
+    // The next run tries the broken firm's next event (another contact) and stops there again.
+    assert_eq!(wecom_events::drain(&r.app.state.ctx, 100).await.unwrap(), 1);
+    assert_eq!(rows(&r).await[1], (b, "processing".to_string(), 1));
+    assert_eq!(rows(&r).await[2], pending(b));
+}
+
+/// The claim holds SQLite's write lock (every callback's commit waits for it), so it must find
+/// the firm's next event by index, never by walking the inbox: not another firm's backlog, not
+/// the firm's own.
+#[tokio::test]
+async fn a_claim_reads_only_the_firms_own_index_entries() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let r = sync_rig(Profile::Demo).await;
+    let db = &r.app.state.db;
+    if db.backend() != DbBackend::Sqlite {
+        return;
+    }
+    let now = r.app.clock.now();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        wecom_events::claim_sql(DbBackend::Sqlite)
+    );
+    let values = vec![
+        now.into(),
+        r.firm_id.into(),
+        r.firm_id.into(),
+        now.into(),
+        now.into(),
+    ];
+    let plan: Vec<String> = db
+        .read()
+        .query_all_raw(zhangfang::db::statement(DbBackend::Sqlite, &sql, values))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "detail").unwrap())
+        .collect();
+    // Every step that reads the inbox (the other steps read a constant row or the two
+    // candidates).
+    let reads: Vec<&String> = plan
+        .iter()
+        .filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN"))
+        .filter(|d| !d.ends_with(" due") && d.as_str() != "SCAN CONSTANT ROW")
+        .collect();
+    assert!(!reads.is_empty(), "{plan:#?}");
+    for read in reads {
+        assert!(
+            read.contains("USING INTEGER PRIMARY KEY") || read.contains("(status=? AND firm_id=?)"),
+            "a claim step reads more than the firm's own entries: {read}\n{plan:#?}"
+        );
+    }
 }

@@ -516,7 +516,7 @@ async fn the_sync_page_starts_a_sync_shows_progress_and_retries_parked_events() 
         )
         .await
         .unwrap();
-    zhangfang::services::wecom_events::drain(&r.app.state.ctx, "t", 10)
+    zhangfang::services::wecom_events::drain(&r.app.state.ctx, 10)
         .await
         .unwrap();
     let html = admin.get("/admin/wecom/sync").await.text().await.unwrap();

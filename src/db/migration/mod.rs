@@ -30,6 +30,7 @@ mod m20261201_000901_add_callback_inbox_object_key;
 mod m20261201_001001_name_holidays;
 mod m20261201_001101_add_tax_filing_customer_index;
 mod m20261201_001201_drop_callback_inbox_foreign_keys;
+mod m20261201_001301_index_callback_inbox_by_firm;
 pub mod portable;
 
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_001001_name_holidays::Migration),
             Box::new(m20261201_001101_add_tax_filing_customer_index::Migration),
             Box::new(m20261201_001201_drop_callback_inbox_foreign_keys::Migration),
+            Box::new(m20261201_001301_index_callback_inbox_by_firm::Migration),
         ]
     }
 }
