@@ -838,6 +838,47 @@ async fn processed_callbacks_are_purged_after_the_retention_period() {
     );
 }
 
+/// The purge's DELETE holds SQLite's write lock (every callback's commit waits for it), so each
+/// batch must find its rows by time, not walk the done rows that are still kept.
+#[tokio::test]
+async fn the_inbox_purge_reads_only_rows_past_retention() {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    let app = spawn_app().await;
+    let db = &app.state.db;
+    if db.backend() != DbBackend::Sqlite {
+        return;
+    }
+    let now = app.clock.now();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        zhangfang::services::maintenance::purge_callback_inbox_sql(DbBackend::Sqlite)
+    );
+    let plan: Vec<String> = db
+        .read()
+        .query_all_raw(zhangfang::db::statement(
+            DbBackend::Sqlite,
+            &sql,
+            vec![now.into()],
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "detail").unwrap())
+        .collect();
+    let reads: Vec<&String> = plan
+        .iter()
+        .filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN"))
+        .collect();
+    assert!(!reads.is_empty(), "{plan:#?}");
+    for read in reads {
+        assert!(
+            read.contains("USING INTEGER PRIMARY KEY")
+                || read.contains("ix_callback_inbox_done_processed_at (processed_at<?)"),
+            "a purge step reads more than the rows past retention: {read}\n{plan:#?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn api_idempotency_keys_are_purged_after_a_day() {
     let app = spawn_app().await;
