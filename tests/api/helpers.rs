@@ -679,6 +679,30 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// SQLite's query plan for `sql` (`?` placeholders bound to `values`): the `detail` of each
+    /// step, in order. `None` on PostgreSQL, whose plans depend on its statistics.
+    pub async fn sqlite_plan(&self, sql: &str, values: Vec<sea_orm::Value>) -> Option<Vec<String>> {
+        let db = &self.state.db;
+        if db.backend() != DbBackend::Sqlite {
+            return None;
+        }
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let rows = db
+            .read()
+            .query_all_raw(zhangfang::db::statement(
+                DbBackend::Sqlite,
+                &explain,
+                values,
+            ))
+            .await
+            .expect("query plan");
+        Some(
+            rows.iter()
+                .map(|row| row.try_get::<String>("", "detail").expect("detail"))
+                .collect(),
+        )
+    }
+
     /// Runs one writing SQL statement (`?` placeholders), for setting up a state directly.
     pub async fn execute(&self, sql: &str, values: Vec<sea_orm::Value>) {
         use sea_orm::ConnectionTrait;

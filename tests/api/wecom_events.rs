@@ -455,6 +455,15 @@ fn edit(r: &SyncRig, i: usize, second: i64) -> SandboxEvent {
 
 /// Inbox statuses in arrival order.
 async fn statuses(r: &SyncRig) -> Vec<String> {
+    rows(r)
+        .await
+        .into_iter()
+        .map(|(_, status, _)| status)
+        .collect()
+}
+
+/// `(firm_id, status, attempts)` of every inbox row, in arrival order.
+async fn rows(r: &SyncRig) -> Vec<(i64, String, i32)> {
     use sea_orm::{EntityTrait, QueryOrder};
     use zhangfang::db::entities::callback_inbox;
     callback_inbox::Entity::find()
@@ -463,7 +472,10 @@ async fn statuses(r: &SyncRig) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .map(|row| format!("{:?}", row.status).to_lowercase())
+        .map(|row| {
+            let status = format!("{:?}", row.status).to_lowercase();
+            (row.firm_id, status, row.attempts)
+        })
         .collect()
 }
 
@@ -643,23 +655,6 @@ fn edit_xml(corp_id: &str, i: usize) -> String {
     )
 }
 
-/// `(firm_id, status, attempts)` of every inbox row, in arrival order.
-async fn rows(r: &SyncRig) -> Vec<(i64, String, i32)> {
-    use sea_orm::{EntityTrait, QueryOrder};
-    use zhangfang::db::entities::callback_inbox;
-    callback_inbox::Entity::find()
-        .order_by_asc(callback_inbox::Column::Id)
-        .all(r.app.state.db.read())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| {
-            let status = format!("{:?}", row.status).to_lowercase();
-            (row.firm_id, status, row.attempts)
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn firms_take_turns_and_a_firm_whose_app_fails_is_left_alone_until_the_next_run() {
     let r = sync_rig(Profile::Demo).await;
@@ -708,17 +703,9 @@ async fn firms_take_turns_and_a_firm_whose_app_fails_is_left_alone_until_the_nex
 /// the firm's own.
 #[tokio::test]
 async fn a_claim_reads_only_the_firms_own_index_entries() {
-    use sea_orm::{ConnectionTrait, DbBackend};
+    use sea_orm::DbBackend;
     let r = sync_rig(Profile::Demo).await;
-    let db = &r.app.state.db;
-    if db.backend() != DbBackend::Sqlite {
-        return;
-    }
     let now = r.app.clock.now();
-    let sql = format!(
-        "EXPLAIN QUERY PLAN {}",
-        wecom_events::claim_sql(DbBackend::Sqlite)
-    );
     let values = vec![
         now.into(),
         r.firm_id.into(),
@@ -726,14 +713,10 @@ async fn a_claim_reads_only_the_firms_own_index_entries() {
         now.into(),
         now.into(),
     ];
-    let plan: Vec<String> = db
-        .read()
-        .query_all_raw(zhangfang::db::statement(DbBackend::Sqlite, &sql, values))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get::<String>("", "detail").unwrap())
-        .collect();
+    let sql = wecom_events::claim_sql(DbBackend::Sqlite);
+    let Some(plan) = r.app.sqlite_plan(&sql, values).await else {
+        return;
+    };
     // Every step that reads the inbox (the other steps read a constant row or the two
     // candidates).
     let reads: Vec<&String> = plan

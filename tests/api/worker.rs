@@ -842,29 +842,12 @@ async fn processed_callbacks_are_purged_after_the_retention_period() {
 /// batch must find its rows by time, not walk the done rows that are still kept.
 #[tokio::test]
 async fn the_inbox_purge_reads_only_rows_past_retention() {
-    use sea_orm::{ConnectionTrait, DbBackend};
     let app = spawn_app().await;
-    let db = &app.state.db;
-    if db.backend() != DbBackend::Sqlite {
+    let sql =
+        zhangfang::services::maintenance::purge_callback_inbox_sql(sea_orm::DbBackend::Sqlite);
+    let Some(plan) = app.sqlite_plan(&sql, vec![app.clock.now().into()]).await else {
         return;
-    }
-    let now = app.clock.now();
-    let sql = format!(
-        "EXPLAIN QUERY PLAN {}",
-        zhangfang::services::maintenance::purge_callback_inbox_sql(DbBackend::Sqlite)
-    );
-    let plan: Vec<String> = db
-        .read()
-        .query_all_raw(zhangfang::db::statement(
-            DbBackend::Sqlite,
-            &sql,
-            vec![now.into()],
-        ))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.try_get::<String>("", "detail").unwrap())
-        .collect();
+    };
     let reads: Vec<&String> = plan
         .iter()
         .filter(|d| d.starts_with("SEARCH") || d.starts_with("SCAN"))
