@@ -99,14 +99,9 @@ pub async fn purge_wecom_tokens(ctx: &Ctx) -> Result<u64, DbErr> {
 /// failed callbacks stay whatever their age.
 pub async fn purge_callback_inbox(ctx: &Ctx) -> Result<u64, DbErr> {
     let before = ctx.now() - Duration::days(i64::from(ctx.settings.worker.inbox_retention_days));
-    let backend = ctx.db.backend();
-    let binds = purge_callback_inbox_sql(backend).matches('?').count();
-    delete_in_batches(
-        ctx,
-        &purge_callback_inbox_sql(backend),
-        vec![before.into(); binds],
-    )
-    .await
+    let sql = purge_callback_inbox_sql(ctx.db.backend());
+    let binds = sql.matches('?').count();
+    delete_in_batches(ctx, &sql, vec![before.into(); binds]).await
 }
 
 /// One batch of [`purge_callback_inbox`]; every `?` is the cut-off time.
