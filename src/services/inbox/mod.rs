@@ -24,11 +24,15 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DbBackend, DbErr};
 use tokio::sync::oneshot;
 
+use answer::{Answer, Ticket};
+
 use crate::db::Database;
 use crate::db::raw_sqlite::{Param, RawConnection};
 use crate::domain::clock::Clock;
 use crate::error::AppError;
 use crate::services::callbacks::{CallbackRefusal, RefusalKind};
+
+mod answer;
 
 /// Requests a single transaction may carry; bounds latency and statement size.
 const MAX_BATCH: usize = 1024;
@@ -93,7 +97,7 @@ enum StoreError {
 
 struct Pending {
     row: InboxRow,
-    done: oneshot::Sender<Result<(), StoreError>>,
+    ticket: Ticket<StoreError>,
 }
 
 enum Message {
@@ -202,23 +206,23 @@ impl InboxWriter {
     /// `Unavailable` at once when the queue is full, and when the commit has not happened within
     /// the commit timeout: the row may still be stored later, and WeCom's retry is deduplicated.
     pub async fn store(&self, row: InboxRow) -> Result<(), AppError> {
-        let (done, wait) = oneshot::channel();
+        let (ticket, wait) = answer::slot();
         self.tx
-            .try_send(Message::Store(Pending { row, done }))
+            .try_send(Message::Store(Pending { row, ticket }))
             .map_err(|e| match e {
                 flume::TrySendError::Full(_) => unavailable("inbox queue is full"),
                 flume::TrySendError::Disconnected(_) => unavailable("inbox writer stopped"),
             })?;
         match tokio::time::timeout(self.options.commit_timeout, wait).await {
-            Ok(Ok(Ok(()))) => Ok(()),
-            Ok(Ok(Err(StoreError::Group(e)))) => {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(Answer::Failed(StoreError::Group(e)))) => {
                 Err(unavailable(&format!("storing callback failed: {e}")))
             }
-            Ok(Ok(Err(StoreError::Row(e)))) => {
+            Ok(Err(Answer::Failed(StoreError::Row(e)))) => {
                 Err(AppError::Internal(format!("storing callback failed: {e}")))
             }
             // The writer died with this request in hand; its supervisor restarts it.
-            Ok(Err(_)) => Err(unavailable("inbox writer stopped")),
+            Ok(Err(Answer::Dropped)) => Err(unavailable("inbox writer stopped")),
             Err(_) => Err(unavailable("commit did not finish in time")),
         }
     }
@@ -533,7 +537,7 @@ impl Writer {
                 }
             }
             // A request that stopped waiting (its answer was 503) is left for WeCom's retry.
-            batch.retain(|p| !p.done.is_closed());
+            batch.retain(|p| !p.ticket.is_abandoned());
             if !batch.is_empty() {
                 self.commit_batch(&mut batch);
             }
@@ -567,11 +571,7 @@ impl Writer {
         let outcome = self.attempt(&rows);
         drop(rows);
         match outcome {
-            Ok(()) => {
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Ok(()));
-                }
-            }
+            Ok(()) => answer::answer_all(batch.drain(..).map(|p| (p.ticket, Ok(())))),
             // One bad row must not fail its neighbours: after a constraint error, and only
             // then, each row is tried on its own.
             Err(e) if batch.len() > 1 && e.constraint => {
@@ -581,13 +581,13 @@ impl Writer {
                         .rows_retried_alone
                         .fetch_add(1, Ordering::SeqCst);
                     let result = self.attempt(&[&p.row]).map_err(|e| {
-                        if e.constraint {
+                        Answer::Failed(if e.constraint {
                             StoreError::Row(e.message)
                         } else {
                             StoreError::Group(e.message)
-                        }
+                        })
                     });
-                    let _ = p.done.send(result);
+                    answer::answer_all([(p.ticket, result)]);
                 }
             }
             Err(e) => {
@@ -597,9 +597,11 @@ impl Writer {
                 } else {
                     StoreError::Group(e.message)
                 };
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Err(failure.clone()));
-                }
+                answer::answer_all(
+                    batch
+                        .drain(..)
+                        .map(|p| (p.ticket, Err(Answer::Failed(failure.clone())))),
+                );
             }
         }
     }
