@@ -103,12 +103,13 @@ pub async fn run_job(ctx: &Ctx, _job: Job) -> anyhow::Result<()> {
 /// until then.
 pub async fn drain(ctx: &Ctx, limit: usize) -> Result<usize, DbErr> {
     let mut handled = 0;
+    let claim_sql = claim_sql(ctx.db.backend());
     let mut firms = firms_with_due_events(ctx).await?;
     while handled < limit && !firms.is_empty() {
         let mut turn = 0;
         while turn < firms.len() && handled < limit {
             let firm_id = firms[turn];
-            let Some(row) = claim(ctx, firm_id).await? else {
+            let Some(row) = claim(ctx, &claim_sql, firm_id).await? else {
                 firms.remove(turn);
                 continue;
             };
@@ -201,10 +202,10 @@ pub fn claim_sql(backend: DbBackend) -> String {
     )
 }
 
-async fn claim(ctx: &Ctx, firm_id: i64) -> Result<Option<callback_inbox::Model>, DbErr> {
+/// Claims the firm's next due event with `sql`, the backend's [`claim_sql`].
+async fn claim(ctx: &Ctx, sql: &str, firm_id: i64) -> Result<Option<callback_inbox::Model>, DbErr> {
     let now = ctx.now();
     let backend = ctx.db.backend();
-    let sql = claim_sql(backend);
     let values: Vec<Value> = vec![
         (now + LEASE).into(),
         firm_id.into(),
@@ -212,7 +213,7 @@ async fn claim(ctx: &Ctx, firm_id: i64) -> Result<Option<callback_inbox::Model>,
         now.into(),
         now.into(),
     ];
-    let claim = statement(backend, &sql, values);
+    let claim = statement(backend, sql, values);
     let row = if backend == DbBackend::Postgres {
         let txn = ctx.db.begin_write().await?;
         txn.execute_raw(statement(

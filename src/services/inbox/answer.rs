@@ -144,12 +144,6 @@ pub(super) struct Wait<E> {
     slot: Arc<Slot<E>>,
 }
 
-impl<E> Wait<E> {
-    fn wake_followers(state: &mut State<E>) -> Vec<Waker> {
-        std::mem::take(&mut state.followers)
-    }
-}
-
 impl<E> Future for Wait<E> {
     type Output = Outcome<E>;
 
@@ -157,7 +151,7 @@ impl<E> Future for Wait<E> {
         let mut state = self.slot.lock();
         match state.outcome.take() {
             Some(outcome) => {
-                let followers = Self::wake_followers(&mut state);
+                let followers = std::mem::take(&mut state.followers);
                 drop(state);
                 followers.into_iter().for_each(Waker::wake);
                 Poll::Ready(outcome)
@@ -182,7 +176,7 @@ impl<E> Drop for Wait<E> {
             let mut state = self.slot.lock();
             state.abandoned = true;
             state.waker = None;
-            Self::wake_followers(&mut state)
+            std::mem::take(&mut state.followers)
         };
         followers.into_iter().for_each(Waker::wake);
     }
