@@ -12,6 +12,7 @@
 pub mod entities;
 pub mod migration;
 pub mod raw_sqlite;
+mod wal_gather;
 
 use std::path::PathBuf;
 use std::str::FromStr;

@@ -103,14 +103,21 @@ extern "C" fn busy_handler(budget: *mut c_void, count: c_int) -> c_int {
 }
 
 impl RawConnection {
-    /// Opens an existing database file for reading and writing.
+    /// Opens an existing database file for reading and writing, through the default VFS except
+    /// that a commit's WAL frames reach the file in one write (see `db::wal_gather`).
     pub fn open(path: &Path, options: &RawOptions) -> Result<Self, RawError> {
+        let vfs = super::wal_gather::register().then_some(super::wal_gather::NAME);
+        Self::open_with(path, options, vfs)
+    }
+
+    fn open_with(path: &Path, options: &RawOptions, vfs: Option<&CStr>) -> Result<Self, RawError> {
         let name = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| RawError::new(ffi::SQLITE_MISUSE, "database path contains NUL"))?;
         let mut db: *mut ffi::sqlite3 = ptr::null_mut();
         let flags = ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_NOMUTEX;
-        // SAFETY: valid NUL-terminated name and out-pointer; no VFS name (the default).
-        let rc = unsafe { ffi::sqlite3_open_v2(name.as_ptr(), &mut db, flags, ptr::null()) };
+        let vfs = vfs.map_or(ptr::null(), CStr::as_ptr);
+        // SAFETY: valid NUL-terminated name, VFS name (or null: the default) and out-pointer.
+        let rc = unsafe { ffi::sqlite3_open_v2(name.as_ptr(), &mut db, flags, vfs) };
         let Some(db) = NonNull::new(db) else {
             return Err(RawError::new(rc, "SQLite could not allocate a connection"));
         };
@@ -295,6 +302,66 @@ impl RawConnection {
 
     fn error(&self, rc: c_int) -> RawError {
         RawError::new(self.extended_code(rc), self.message())
+    }
+}
+
+#[cfg(test)]
+impl RawConnection {
+    /// A connection through SQLite's default VFS, to read what another connection wrote.
+    pub(crate) fn open_default_vfs(path: &Path, options: &RawOptions) -> Result<Self, RawError> {
+        Self::open_with(path, options, None)
+    }
+
+    /// The first column of the first row of `sql`, as an integer (0 when there is no row).
+    pub(crate) fn query_i64(&mut self, sql: &'static str) -> Result<i64, RawError> {
+        let stmt = self.prepared(sql)?;
+        // SAFETY: a statement of this connection, reset after the one step.
+        unsafe {
+            let rc = ffi::sqlite3_step(stmt.as_ptr());
+            let value = match rc {
+                ffi::SQLITE_ROW => Ok(ffi::sqlite3_column_int64(stmt.as_ptr(), 0)),
+                ffi::SQLITE_DONE => Ok(0),
+                _ => Err(self.error(rc)),
+            };
+            ffi::sqlite3_reset(stmt.as_ptr());
+            value
+        }
+    }
+
+    /// The first column of the first row of `sql`, as text.
+    pub(crate) fn query_text(&mut self, sql: &'static str) -> Result<String, RawError> {
+        let stmt = self.prepared(sql)?;
+        // SAFETY: as `query_i64`; the text is copied before the reset frees it.
+        unsafe {
+            let rc = ffi::sqlite3_step(stmt.as_ptr());
+            let value = match rc {
+                ffi::SQLITE_ROW => {
+                    let text = ffi::sqlite3_column_text(stmt.as_ptr(), 0);
+                    Ok(if text.is_null() {
+                        String::new()
+                    } else {
+                        CStr::from_ptr(text.cast()).to_string_lossy().into_owned()
+                    })
+                }
+                _ => Err(self.error(rc)),
+            };
+            ffi::sqlite3_reset(stmt.as_ptr());
+            value
+        }
+    }
+
+    /// Closing this connection leaves the WAL as it is (no checkpoint, no delete), so the next
+    /// connection rebuilds its index from the file alone.
+    pub(crate) fn keep_wal_on_close(&mut self) {
+        // SAFETY: open connection; the option takes an int and an out-pointer that may be null.
+        unsafe {
+            ffi::sqlite3_db_config(
+                self.db.as_ptr(),
+                ffi::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+                1 as c_int,
+                ptr::null_mut::<c_int>(),
+            );
+        }
     }
 }
 
