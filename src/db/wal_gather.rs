@@ -92,9 +92,12 @@ struct Gathered {
     /// File offset of `bytes[0]`.
     start: i64,
     bytes: Vec<u8>,
-    /// Where the log ends as SQLite has written it (gathered bytes included): only a write here
-    /// is an append that may be gathered.
+    /// The end of the last write appended (gathered or written out): a page, or a piece of a
+    /// header split by a sync, continues the log only here.
     log_end: i64,
+    /// Where the last read was. SQLite rewrites a frame's header (new checksums, at commit) right
+    /// after reading that frame; such a write is not an append.
+    last_read: Option<i64>,
     /// The last gathered write was the commit frame's header: its page comes next, and with it
     /// the transaction's last byte.
     commit_page_next: bool,
@@ -154,6 +157,7 @@ unsafe extern "C" fn open(
                     start: 0,
                     bytes: Vec::new(),
                     log_end: 0,
+                    last_read: None,
                     commit_page_next: false,
                 },
             },
@@ -279,33 +283,25 @@ unsafe extern "C" fn write(
         };
         let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
         let g = &mut wal.gathered;
-        if offset == 0 && len as i64 == WAL_HEADER_BYTES {
-            // A new WAL header: the log starts over from here.
+        let rewrite = g.last_read.take() == Some(offset);
+        // A new WAL header, or a new frame's header, starts a run of appends wherever SQLite puts
+        // it (another connection may have written or started the log over since our last
+        // write); anything else continues the run or is written through.
+        let starts_run = (offset == 0 && len as i64 == WAL_HEADER_BYTES)
+            || (len == FRAME_HEADER_BYTES && offset >= WAL_HEADER_BYTES && !rewrite);
+        if offset != g.log_end || rewrite {
             let rc = flush(g, real, methods);
             if rc != ffi::SQLITE_OK {
                 return rc;
             }
-            g.log_end = 0;
-        }
-        if offset < g.log_end {
-            // Not an append (a frame rewritten in place, checksums rewritten at commit): written
-            // through, after what is gathered, so writes reach the file in SQLite's order.
-            let rc = flush(g, real, methods);
-            if rc != ffi::SQLITE_OK {
-                return rc;
-            }
-            #[cfg(test)]
-            tests::count_write();
-            return methods
-                .xWrite
-                .map_or(ffi::SQLITE_IOERR_WRITE, |w| w(real, data, amount, offset));
-        }
-        if offset > g.log_end {
-            // Past the end we know of (a log written before this connection opened it): gather
-            // from here.
-            let rc = flush(g, real, methods);
-            if rc != ffi::SQLITE_OK {
-                return rc;
+            if !starts_run {
+                // A page rewritten in place, or a frame header given new checksums at commit:
+                // written through, after what was gathered, so writes reach the file in order.
+                #[cfg(test)]
+                tests::count_write();
+                return methods
+                    .xWrite
+                    .map_or(ffi::SQLITE_IOERR_WRITE, |w| w(real, data, amount, offset));
             }
         }
         if g.bytes.is_empty() {
@@ -339,6 +335,7 @@ unsafe extern "C" fn read(
 ) -> c_int {
     // SAFETY: forwarded as SQLite called it, once the file holds every byte written.
     unsafe {
+        parts(file).0.gathered.last_read = Some(offset);
         flushed(file, |real, m| {
             m.xRead
                 .map_or(ffi::SQLITE_IOERR_READ, |r| r(real, data, amount, offset))
@@ -729,6 +726,17 @@ mod tests {
         );
     }
 
+    /// Reads the database as a crash at this moment would leave it: a copy of the database file
+    /// and the WAL (without the WAL index), opened afresh, so SQLite rebuilds the index from the
+    /// WAL and keeps frames only up to the last commit whose checksums chain.
+    fn check_as_after_a_crash(dir: &tempfile::TempDir, rows: usize) {
+        let copy = tempfile::tempdir().unwrap();
+        for name in ["g.db", "g.db-wal"] {
+            std::fs::copy(dir.path().join(name), copy.path().join(name)).unwrap();
+        }
+        check(&mut reader(&copy), rows);
+    }
+
     #[test]
     fn every_commit_is_in_the_file_when_it_returns() {
         let dir = tempfile::tempdir().unwrap();
@@ -740,6 +748,9 @@ mod tests {
             commit(&mut w, rows, size);
             rows += size;
             check(&mut r, rows);
+            if size % 8 == 0 {
+                check_as_after_a_crash(&dir, rows);
+            }
         }
     }
 
@@ -771,6 +782,40 @@ mod tests {
             "the header, then the frames"
         );
         check(&mut reader(&dir), 200);
+    }
+
+    #[test]
+    fn commits_stay_gathered_after_another_connection_writes_or_starts_the_log_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(&dir, "NORMAL");
+        let mut other = reader(&dir);
+        commit(&mut w, 0, 300);
+        // The other connection copies the log into the database and then writes: its transaction
+        // starts the log over, far below where this connection last wrote.
+        let (log, done) = other.checkpoint_passive().unwrap();
+        assert_eq!(log, done);
+        other
+            .execute_batch("INSERT INTO t (k, v) VALUES ('other', printf('%01024d', 0))")
+            .unwrap();
+        let before = wal_writes();
+        commit(&mut w, 300, 20);
+        assert_eq!(
+            wal_writes() - before,
+            1,
+            "appended after the other's frames, in one write"
+        );
+        // And once more after a plain write of the other's, without a restart.
+        other
+            .execute_batch("INSERT INTO t (k, v) VALUES ('other 2', printf('%01024d', 0))")
+            .unwrap();
+        let before = wal_writes();
+        commit(&mut w, 320, 20);
+        assert_eq!(wal_writes() - before, 1);
+        check(&mut reader(&dir), 342);
+        w.keep_wal_on_close();
+        drop(w);
+        drop(other);
+        check(&mut reader(&dir), 342);
     }
 
     #[test]
@@ -814,6 +859,8 @@ mod tests {
         w.execute_batch("UPDATE t SET v = replace(v, '0', '1') WHERE id % 7 = 0; COMMIT")
             .unwrap();
         check(&mut reader(&dir), 600);
+        // Frames rewritten in place get new checksums at commit, written before it returns.
+        check_as_after_a_crash(&dir, 600);
 
         // A spilled transaction rolled back, then a small one committed over its frames.
         w.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -826,6 +873,7 @@ mod tests {
         w.execute_batch("ROLLBACK").unwrap();
         commit(&mut w, 900, 5);
         check(&mut reader(&dir), 605);
+        check_as_after_a_crash(&dir, 605);
         w.keep_wal_on_close();
         drop(w);
         check(&mut reader(&dir), 605);
