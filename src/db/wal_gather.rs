@@ -9,10 +9,12 @@
 //! This VFS wraps the default one and changes nothing but how a WAL file is written: appended
 //! frames are gathered in memory and written in one piece when the commit frame's page arrives
 //! (a frame header whose "database size" field is set marks the commit), before SQLite updates
-//! the WAL index that makes them visible to other connections. Every other use of the file
-//! (a read, a sync, a truncate, its size, a file control, closing it, a write anywhere but the
-//! end of the log) first writes out what is gathered, so the file always reads as SQLite wrote
-//! it. Database files, journals and temporary files are the default VFS's own objects, untouched.
+//! the WAL index that makes them visible to other connections. A new frame's header starts a run
+//! of appends wherever SQLite puts it, since other connections write the same log. Every other
+//! use of the file (a read, a sync, a truncate, its size, a file control, closing it, a page
+//! rewritten in place, a header rewritten with new checksums) first writes out what is gathered,
+//! so the file always reads as SQLite wrote it. Database files, journals and temporary files are
+//! the default VFS's own objects, untouched.
 //!
 //! Only the inbox writer's connection uses it ([`NAME`]); a commit that fails to write its
 //! gathered frames fails, as a failed `pwrite` would.
