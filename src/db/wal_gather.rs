@@ -358,128 +358,58 @@ unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int 
     }
 }
 
-unsafe extern "C" fn sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int {
-    // SAFETY: as `read`.
-    unsafe {
-        flushed(file, |real, m| {
-            m.xSync.map_or(ffi::SQLITE_IOERR_FSYNC, |s| s(real, flags))
-        })
-    }
+/// Forwards a file method to the default VFS's object once what is gathered is written out.
+macro_rules! after_flush {
+    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*), $missing:expr) => {
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> c_int {
+            // SAFETY: forwarded as SQLite called it, once the file holds every byte written.
+            unsafe { flushed(file, |real, m| m.$method.map_or($missing, |f| f(real, $($arg),*))) }
+        }
+    };
 }
 
-unsafe extern "C" fn file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
-    // SAFETY: as `read`.
-    unsafe {
-        flushed(file, |real, m| {
-            m.xFileSize
-                .map_or(ffi::SQLITE_IOERR_FSTAT, |f| f(real, size))
-        })
-    }
-}
-
-unsafe extern "C" fn file_control(
-    file: *mut ffi::sqlite3_file,
-    op: c_int,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: as `read`.
-    unsafe {
-        flushed(file, |real, m| {
-            m.xFileControl
-                .map_or(ffi::SQLITE_NOTFOUND, |f| f(real, op, arg))
-        })
-    }
-}
+after_flush!(sync, xSync, (flags: c_int), ffi::SQLITE_IOERR_FSYNC);
+after_flush!(file_size, xFileSize, (size: *mut i64), ffi::SQLITE_IOERR_FSTAT);
+after_flush!(file_control, xFileControl, (op: c_int, arg: *mut c_void), ffi::SQLITE_NOTFOUND);
 
 // The rest is the default VFS's, unchanged (SQLite neither locks nor maps a WAL file itself, but
 // a VFS of version 3 must answer every method).
 
-unsafe extern "C" fn lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: forwarded to the default VFS's open object.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xLock.map_or(ffi::SQLITE_OK, |f| f(real, level))
-    }
+/// Forwards a file method to the default VFS's object as it is.
+macro_rules! pass_through {
+    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*), $missing:expr) => {
+        unsafe extern "C" fn $name(file: *mut ffi::sqlite3_file, $($arg: $ty),*) -> c_int {
+            // SAFETY: forwarded to the default VFS's open object inside ours.
+            unsafe {
+                let (_, real, m) = parts(file);
+                m.$method.map_or($missing, |f| f(real, $($arg),*))
+            }
+        }
+    };
 }
 
-unsafe extern "C" fn unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xUnlock.map_or(ffi::SQLITE_OK, |f| f(real, level))
-    }
-}
-
-unsafe extern "C" fn check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xCheckReservedLock
-            .map_or(ffi::SQLITE_OK, |f| f(real, out))
-    }
-}
-
-unsafe extern "C" fn sector_size(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xSectorSize.map_or(4096, |f| f(real))
-    }
-}
-
-unsafe extern "C" fn device_characteristics(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xDeviceCharacteristics.map_or(0, |f| f(real))
-    }
-}
-
-unsafe extern "C" fn shm_map(
-    file: *mut ffi::sqlite3_file,
-    page: c_int,
-    size: c_int,
-    extend: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xShmMap.map_or(ffi::SQLITE_IOERR_SHMMAP, |f| {
-            f(real, page, size, extend, out)
-        })
-    }
-}
-
-unsafe extern "C" fn shm_lock(
-    file: *mut ffi::sqlite3_file,
-    offset: c_int,
-    n: c_int,
-    flags: c_int,
-) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xShmLock
-            .map_or(ffi::SQLITE_IOERR_SHMLOCK, |f| f(real, offset, n, flags))
-    }
-}
+pass_through!(lock, xLock, (level: c_int), ffi::SQLITE_OK);
+pass_through!(unlock, xUnlock, (level: c_int), ffi::SQLITE_OK);
+pass_through!(check_reserved_lock, xCheckReservedLock, (out: *mut c_int), ffi::SQLITE_OK);
+pass_through!(sector_size, xSectorSize, (), 4096);
+pass_through!(device_characteristics, xDeviceCharacteristics, (), 0);
+pass_through!(
+    shm_map,
+    xShmMap,
+    (page: c_int, size: c_int, extend: c_int, out: *mut *mut c_void),
+    ffi::SQLITE_IOERR_SHMMAP
+);
+pass_through!(shm_lock, xShmLock, (offset: c_int, n: c_int, flags: c_int), ffi::SQLITE_IOERR_SHMLOCK);
+pass_through!(shm_unmap, xShmUnmap, (delete: c_int), ffi::SQLITE_OK);
+pass_through!(unfetch, xUnfetch, (offset: i64, page: *mut c_void), ffi::SQLITE_OK);
 
 unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
-    // SAFETY: as `lock`.
+    // SAFETY: forwarded to the default VFS's open object inside ours.
     unsafe {
         let (_, real, m) = parts(file);
         if let Some(f) = m.xShmBarrier {
             f(real);
         }
-    }
-}
-
-unsafe extern "C" fn shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xShmUnmap.map_or(ffi::SQLITE_OK, |f| f(real, delete))
     }
 }
 
@@ -501,70 +431,43 @@ unsafe extern "C" fn fetch(
     }
 }
 
-unsafe extern "C" fn unfetch(
-    file: *mut ffi::sqlite3_file,
-    offset: i64,
-    page: *mut c_void,
-) -> c_int {
-    // SAFETY: as `lock`.
-    unsafe {
-        let (_, real, m) = parts(file);
-        m.xUnfetch.map_or(ffi::SQLITE_OK, |f| f(real, offset, page))
-    }
-}
-
 // The VFS's own methods: the default VFS's, called with the default VFS.
 
-unsafe extern "C" fn delete(vfs: *mut ffi::sqlite3_vfs, name: *const c_char, sync: c_int) -> c_int {
-    // SAFETY: forwarded to the default VFS, which lives for the process.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real)
-            .xDelete
-            .map_or(ffi::SQLITE_IOERR_DELETE, |f| f(real, name, sync))
-    }
+/// Forwards a VFS method to the default VFS.
+macro_rules! to_default_vfs {
+    ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*) -> $ret:ty, $missing:expr) => {
+        unsafe extern "C" fn $name(vfs: *mut ffi::sqlite3_vfs, $($arg: $ty),*) -> $ret {
+            // SAFETY: forwarded to the default VFS, which lives for the process.
+            unsafe {
+                let real = real_vfs(vfs);
+                (*real).$method.map_or($missing, |f| f(real, $($arg),*))
+            }
+        }
+    };
 }
 
-unsafe extern "C" fn access(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    flags: c_int,
-    out: *mut c_int,
-) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real)
-            .xAccess
-            .map_or(ffi::SQLITE_IOERR_ACCESS, |f| f(real, name, flags, out))
-    }
-}
-
-unsafe extern "C" fn full_pathname(
-    vfs: *mut ffi::sqlite3_vfs,
-    name: *const c_char,
-    size: c_int,
-    out: *mut c_char,
-) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real)
-            .xFullPathname
-            .map_or(ffi::SQLITE_CANTOPEN, |f| f(real, name, size, out))
-    }
-}
-
-unsafe extern "C" fn dl_open(vfs: *mut ffi::sqlite3_vfs, name: *const c_char) -> *mut c_void {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real).xDlOpen.map_or(ptr::null_mut(), |f| f(real, name))
-    }
-}
+to_default_vfs!(delete, xDelete, (name: *const c_char, sync: c_int) -> c_int, ffi::SQLITE_IOERR_DELETE);
+to_default_vfs!(
+    access,
+    xAccess,
+    (name: *const c_char, flags: c_int, out: *mut c_int) -> c_int,
+    ffi::SQLITE_IOERR_ACCESS
+);
+to_default_vfs!(
+    full_pathname,
+    xFullPathname,
+    (name: *const c_char, size: c_int, out: *mut c_char) -> c_int,
+    ffi::SQLITE_CANTOPEN
+);
+to_default_vfs!(dl_open, xDlOpen, (name: *const c_char) -> *mut c_void, ptr::null_mut());
+to_default_vfs!(randomness, xRandomness, (size: c_int, out: *mut c_char) -> c_int, 0);
+to_default_vfs!(sleep, xSleep, (micros: c_int) -> c_int, 0);
+to_default_vfs!(current_time, xCurrentTime, (out: *mut f64) -> c_int, ffi::SQLITE_ERROR);
+to_default_vfs!(get_last_error, xGetLastError, (size: c_int, out: *mut c_char) -> c_int, 0);
+to_default_vfs!(current_time_int64, xCurrentTimeInt64, (out: *mut i64) -> c_int, ffi::SQLITE_ERROR);
 
 unsafe extern "C" fn dl_error(vfs: *mut ffi::sqlite3_vfs, size: c_int, out: *mut c_char) {
-    // SAFETY: as `delete`.
+    // SAFETY: forwarded to the default VFS, which lives for the process.
     unsafe {
         let real = real_vfs(vfs);
         if let Some(f) = (*real).xDlError {
@@ -578,7 +481,7 @@ unsafe extern "C" fn dl_sym(
     handle: *mut c_void,
     symbol: *const c_char,
 ) -> Option<unsafe extern "C" fn(*mut ffi::sqlite3_vfs, *mut c_void, *const c_char)> {
-    // SAFETY: as `delete`.
+    // SAFETY: forwarded to the default VFS, which lives for the process.
     unsafe {
         let real = real_vfs(vfs);
         (*real).xDlSym.and_then(|f| f(real, handle, symbol))
@@ -586,64 +489,11 @@ unsafe extern "C" fn dl_sym(
 }
 
 unsafe extern "C" fn dl_close(vfs: *mut ffi::sqlite3_vfs, handle: *mut c_void) {
-    // SAFETY: as `delete`.
+    // SAFETY: forwarded to the default VFS, which lives for the process.
     unsafe {
         let real = real_vfs(vfs);
         if let Some(f) = (*real).xDlClose {
             f(real, handle);
-        }
-    }
-}
-
-unsafe extern "C" fn randomness(
-    vfs: *mut ffi::sqlite3_vfs,
-    size: c_int,
-    out: *mut c_char,
-) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real).xRandomness.map_or(0, |f| f(real, size, out))
-    }
-}
-
-unsafe extern "C" fn sleep(vfs: *mut ffi::sqlite3_vfs, micros: c_int) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real).xSleep.map_or(0, |f| f(real, micros))
-    }
-}
-
-unsafe extern "C" fn current_time(vfs: *mut ffi::sqlite3_vfs, out: *mut f64) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real)
-            .xCurrentTime
-            .map_or(ffi::SQLITE_ERROR, |f| f(real, out))
-    }
-}
-
-unsafe extern "C" fn get_last_error(
-    vfs: *mut ffi::sqlite3_vfs,
-    size: c_int,
-    out: *mut c_char,
-) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        (*real).xGetLastError.map_or(0, |f| f(real, size, out))
-    }
-}
-
-unsafe extern "C" fn current_time_int64(vfs: *mut ffi::sqlite3_vfs, out: *mut i64) -> c_int {
-    // SAFETY: as `delete`.
-    unsafe {
-        let real = real_vfs(vfs);
-        match (*real).xCurrentTimeInt64 {
-            Some(f) => f(real, out),
-            None => ffi::SQLITE_ERROR,
         }
     }
 }
