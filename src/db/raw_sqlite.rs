@@ -314,35 +314,40 @@ impl RawConnection {
 
     /// The first column of the first row of `sql`, as an integer (0 when there is no row).
     pub(crate) fn query_i64(&mut self, sql: &'static str) -> Result<i64, RawError> {
+        // SAFETY: a statement on its row; the value is copied out.
+        let value = self.first_column(sql, |stmt| unsafe { ffi::sqlite3_column_int64(stmt, 0) })?;
+        Ok(value.unwrap_or(0))
+    }
+
+    /// The first column of the first row of `sql`, as text (empty when there is no row).
+    pub(crate) fn query_text(&mut self, sql: &'static str) -> Result<String, RawError> {
+        let value = self.first_column(sql, |stmt| {
+            // SAFETY: a statement on its row; the text is copied before the statement moves on.
+            let text = unsafe { ffi::sqlite3_column_text(stmt, 0) };
+            if text.is_null() {
+                String::new()
+            } else {
+                unsafe { CStr::from_ptr(text.cast()) }
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        })?;
+        Ok(value.unwrap_or_default())
+    }
+
+    /// Steps `sql` once and reads its first row with `read`, if there is one.
+    fn first_column<T>(
+        &mut self,
+        sql: &'static str,
+        read: impl FnOnce(*mut ffi::sqlite3_stmt) -> T,
+    ) -> Result<Option<T>, RawError> {
         let stmt = self.prepared(sql)?;
         // SAFETY: a statement of this connection, reset after the one step.
         unsafe {
             let rc = ffi::sqlite3_step(stmt.as_ptr());
             let value = match rc {
-                ffi::SQLITE_ROW => Ok(ffi::sqlite3_column_int64(stmt.as_ptr(), 0)),
-                ffi::SQLITE_DONE => Ok(0),
-                _ => Err(self.error(rc)),
-            };
-            ffi::sqlite3_reset(stmt.as_ptr());
-            value
-        }
-    }
-
-    /// The first column of the first row of `sql`, as text.
-    pub(crate) fn query_text(&mut self, sql: &'static str) -> Result<String, RawError> {
-        let stmt = self.prepared(sql)?;
-        // SAFETY: as `query_i64`; the text is copied before the reset frees it.
-        unsafe {
-            let rc = ffi::sqlite3_step(stmt.as_ptr());
-            let value = match rc {
-                ffi::SQLITE_ROW => {
-                    let text = ffi::sqlite3_column_text(stmt.as_ptr(), 0);
-                    Ok(if text.is_null() {
-                        String::new()
-                    } else {
-                        CStr::from_ptr(text.cast()).to_string_lossy().into_owned()
-                    })
-                }
+                ffi::SQLITE_ROW => Ok(Some(read(stmt.as_ptr()))),
+                ffi::SQLITE_DONE => Ok(None),
                 _ => Err(self.error(rc)),
             };
             ffi::sqlite3_reset(stmt.as_ptr());

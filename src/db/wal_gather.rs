@@ -89,10 +89,8 @@ struct WalFile {
     gathered: Gathered,
 }
 
-/// Bytes appended at the end of the log and not yet written.
+/// Bytes appended at the end of the log and not yet written: they end at `log_end`.
 struct Gathered {
-    /// File offset of `bytes[0]`.
-    start: i64,
     bytes: Vec<u8>,
     /// The end of the last write appended (gathered or written out): a page, or a piece of a
     /// header split by a sync, continues the log only here.
@@ -156,7 +154,6 @@ unsafe extern "C" fn open(
                 },
                 real: inner,
                 gathered: Gathered {
-                    start: 0,
                     bytes: Vec::new(),
                     log_end: 0,
                     last_read: None,
@@ -220,7 +217,7 @@ unsafe fn flush(
         return ffi::SQLITE_IOERR_WRITE;
     };
     let mut rc = ffi::SQLITE_OK;
-    let mut offset = gathered.start;
+    let mut offset = gathered.log_end - gathered.bytes.len() as i64;
     for chunk in gathered.bytes.chunks(WRITE_CHUNK_BYTES) {
         #[cfg(test)]
         tests::count_write();
@@ -286,11 +283,11 @@ unsafe extern "C" fn write(
         let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
         let g = &mut wal.gathered;
         let rewrite = g.last_read.take() == Some(offset);
+        let frame_header = len == FRAME_HEADER_BYTES && offset >= WAL_HEADER_BYTES && !rewrite;
         // A new WAL header, or a new frame's header, starts a run of appends wherever SQLite puts
         // it (another connection may have written or started the log over since our last
         // write); anything else continues the run or is written through.
-        let starts_run = (offset == 0 && len as i64 == WAL_HEADER_BYTES)
-            || (len == FRAME_HEADER_BYTES && offset >= WAL_HEADER_BYTES && !rewrite);
+        let starts_run = (offset == 0 && len as i64 == WAL_HEADER_BYTES) || frame_header;
         if offset != g.log_end || rewrite {
             let rc = flush(g, real, methods);
             if rc != ffi::SQLITE_OK {
@@ -306,16 +303,13 @@ unsafe extern "C" fn write(
                     .map_or(ffi::SQLITE_IOERR_WRITE, |w| w(real, data, amount, offset));
             }
         }
-        if g.bytes.is_empty() {
-            g.start = offset;
-        }
         g.bytes.extend_from_slice(bytes);
         g.log_end = offset + len as i64;
         if g.commit_page_next {
             // The commit frame's page: the transaction is complete.
             return flush(g, real, methods);
         }
-        if offset >= WAL_HEADER_BYTES && len == FRAME_HEADER_BYTES && commit_frame(bytes) {
+        if frame_header && commit_frame(bytes) {
             g.commit_page_next = true;
         } else if g.bytes.len() >= FLUSH_AT_BYTES {
             return flush(g, real, methods);
@@ -345,19 +339,6 @@ unsafe extern "C" fn read(
     }
 }
 
-unsafe extern "C" fn truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_int {
-    // SAFETY: as `read`.
-    unsafe {
-        let rc = flushed(file, |real, m| {
-            m.xTruncate
-                .map_or(ffi::SQLITE_IOERR_TRUNCATE, |t| t(real, size))
-        });
-        let (wal, _, _) = parts(file);
-        wal.gathered.log_end = wal.gathered.log_end.min(size);
-        rc
-    }
-}
-
 /// Forwards a file method to the default VFS's object once what is gathered is written out.
 macro_rules! after_flush {
     ($name:ident, $method:ident, ($($arg:ident: $ty:ty),*), $missing:expr) => {
@@ -368,6 +349,7 @@ macro_rules! after_flush {
     };
 }
 
+after_flush!(truncate, xTruncate, (size: i64), ffi::SQLITE_IOERR_TRUNCATE);
 after_flush!(sync, xSync, (flags: c_int), ffi::SQLITE_IOERR_FSYNC);
 after_flush!(file_size, xFileSize, (size: *mut i64), ffi::SQLITE_IOERR_FSTAT);
 after_flush!(file_control, xFileControl, (op: c_int, arg: *mut c_void), ffi::SQLITE_NOTFOUND);
@@ -589,6 +571,13 @@ mod tests {
         check(&mut reader(&copy), rows);
     }
 
+    /// Closes the writer without a checkpoint and reads the WAL it leaves from a new connection.
+    fn check_after_closing(mut w: RawConnection, dir: &tempfile::TempDir, rows: usize) {
+        w.keep_wal_on_close();
+        drop(w);
+        check(&mut reader(dir), rows);
+    }
+
     #[test]
     fn every_commit_is_in_the_file_when_it_returns() {
         let dir = tempfile::tempdir().unwrap();
@@ -664,10 +653,8 @@ mod tests {
         commit(&mut w, 320, 20);
         assert_eq!(wal_writes() - before, 1);
         check(&mut reader(&dir), 342);
-        w.keep_wal_on_close();
-        drop(w);
         drop(other);
-        check(&mut reader(&dir), 342);
+        check_after_closing(w, &dir, 342);
     }
 
     #[test]
@@ -726,9 +713,7 @@ mod tests {
         commit(&mut w, 900, 5);
         check(&mut reader(&dir), 605);
         check_as_after_a_crash(&dir, 605);
-        w.keep_wal_on_close();
-        drop(w);
-        check(&mut reader(&dir), 605);
+        check_after_closing(w, &dir, 605);
     }
 
     #[test]
@@ -750,10 +735,8 @@ mod tests {
             assert!(std::fs::metadata(&wal).unwrap().len() <= size);
             check(&mut r, rows);
         }
-        w.keep_wal_on_close();
-        drop(w);
         drop(r);
-        check(&mut reader(&dir), rows);
+        check_after_closing(w, &dir, rows);
     }
 
     #[test]
@@ -766,9 +749,7 @@ mod tests {
             rows += size;
             check(&mut reader(&dir), rows);
         }
-        w.keep_wal_on_close();
-        drop(w);
-        check(&mut reader(&dir), rows);
+        check_after_closing(w, &dir, rows);
     }
 
     #[test]
