@@ -22,8 +22,34 @@
     var shownType = root ? root.getAttribute('data-chat-type') : p.getAttribute('data-chat-type');
     var shownKey = root ? root.getAttribute('data-chat-key') : p.getAttribute('data-chat-key');
     if (shownType === chat.type && shownKey === chat.key) { return; }
+    p.setAttribute('data-wanted-type', chat.type);
+    p.setAttribute('data-wanted-key', chat.key);
     window.htmx.ajax('GET', '/sidebar/' + chat.type + '/' + encodeURIComponent(chat.key), { target: '#panel' });
   }
+
+  // A chat whose panel cannot be shown (its customer is a colleague's, this employee is not in
+  // it, the network failed): the message takes the panel's place, so the previous chat's
+  // figures are not left on show as if they were this chat's.
+  function showPanelError(p, message) {
+    var card = document.createElement('section');
+    card.className = 'card';
+    card.id = 'context';
+    var title = document.createElement('h2');
+    title.textContent = '当前会话';
+    var text = document.createElement('p');
+    text.className = 'error';
+    text.id = 'context-text';
+    text.setAttribute('role', 'alert');
+    text.textContent = message;
+    card.appendChild(title);
+    card.appendChild(text);
+    p.innerHTML = '';
+    p.appendChild(card);
+    p.setAttribute('data-chat-type', p.getAttribute('data-wanted-type') || '');
+    p.setAttribute('data-chat-key', p.getAttribute('data-wanted-key') || '');
+  }
+
+  function isPanel(elt) { return !!elt && elt.id === 'panel'; }
 
   function boot() {
     if (booted || !bridge) { return; }
@@ -152,11 +178,14 @@
       var body = JSON.parse(xhr.responseText);
       if (body && body.message) { message = body.message; }
     } catch (e) { /* not JSON */ }
+    if (isPanel(ev.detail.target)) { showPanelError(ev.detail.target, message); return; }
     showError(ev.detail.requestConfig ? ev.detail.requestConfig.elt : null, message);
   });
 
   document.addEventListener('htmx:sendError', function (ev) {
-    showError(ev.detail ? ev.detail.elt : null, '网络连接失败，请检查网络后重试');
+    var message = '网络连接失败，请检查网络后重试';
+    if (ev.detail && isPanel(ev.detail.target)) { showPanelError(ev.detail.target, message); return; }
+    showError(ev.detail ? ev.detail.elt : null, message);
   });
 
   // A composed message opens below the section: bring it into view.

@@ -122,7 +122,13 @@ async fn open_sidebar(c: &Client, app: &helpers::TestApp) -> i64 {
     } else {
         userid
     };
-    let session = app.signed_in(&userid).await;
+    open_sidebar_as(c, app, &userid).await;
+    admin_id
+}
+
+/// Signs the member with WeCom user id `userid` in and opens the sidebar shell.
+async fn open_sidebar_as(c: &Client, app: &helpers::TestApp, userid: &str) {
+    let session = app.signed_in(userid).await;
     let (name, value) = session.cookie.split_once('=').unwrap();
     c.goto(&app.url("/healthz")).await.unwrap();
     c.execute(
@@ -132,7 +138,50 @@ async fn open_sidebar(c: &Client, app: &helpers::TestApp) -> i64 {
     .await
     .unwrap();
     c.goto(&app.url("/sidebar")).await.unwrap();
-    admin_id
+}
+
+/// A staff member picks a chat whose customer a colleague serves: the refusal takes the panel's
+/// place, in Chinese, instead of a line at the top of the page above a panel still inviting them
+/// to open a chat.
+#[tokio::test]
+async fn a_chat_the_member_may_not_see_shows_the_refusal_in_the_panel() {
+    let Some(b) = browser(360, 640).await else {
+        return;
+    };
+    let app = demo_app().await;
+    let staff = app
+        .count("SELECT MIN(id) FROM employee WHERE role = 'staff' AND status = 'active'")
+        .await;
+    for sql in [
+        format!(
+            "UPDATE employee SET wecom_userid = 'zf-browser-staff', data_scope = 'own' WHERE id = {staff}"
+        ),
+        format!("DELETE FROM customer_staff WHERE employee_id = {staff}"),
+    ] {
+        app.state.db.write().execute_unprepared(&sql).await.unwrap();
+    }
+    let c = &b.client;
+    open_sidebar_as(c, &app, "zf-browser-staff").await;
+    wait(c, "#demo-chat").await;
+    c.execute(
+        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let refusal = wait(c, "#panel #context-text[role=alert]").await;
+    let text = refusal.text().await.unwrap();
+    assert!(text.contains("无法查看"), "{text}");
+    shot(c, "refused-chat").await;
+    let stray = c
+        .execute(
+            "return document.querySelectorAll('body > .htmx-error, #app > .htmx-error').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stray, json!(0), "no message outside the panel");
+    b.client.clone().close().await.unwrap();
 }
 
 #[tokio::test]
