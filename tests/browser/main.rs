@@ -95,6 +95,12 @@ async fn browser(width: u32, height: u32) -> Option<Browser> {
             .await
         {
             Ok(client) => {
+                // Headless Chromium clamps `--window-size` to at least 500 px wide; a window
+                // resized over WebDriver keeps the width asked for, so 360 px means 360 px.
+                client
+                    .set_window_size(width, height)
+                    .await
+                    .expect("the window takes the size asked for");
                 return Some(Browser {
                     client,
                     driver,
