@@ -126,6 +126,22 @@ async fn open_sidebar(c: &Client, app: &helpers::TestApp) -> i64 {
     admin_id
 }
 
+/// Status badges and the sign-out button keep to one line at 360 px (a badge broken as "待申/报"
+/// or a sign-out as "退/出" beside a long firm name reads as two words).
+async fn assert_no_wrapped_labels(c: &Client) {
+    let wrapped = c
+        .execute(
+            "return Array.from(document.querySelectorAll('.badge, header.me form button'))\
+             .filter(function (e) { var f = parseFloat(getComputedStyle(e).fontSize); \
+             return e.getBoundingClientRect().height > 2 * f; })\
+             .map(function (e) { return e.textContent; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wrapped, json!([]), "labels broken over two lines");
+}
+
 /// Signs the member with WeCom user id `userid` in and opens the sidebar shell.
 async fn open_sidebar_as(c: &Client, app: &helpers::TestApp, userid: &str) {
     let session = app.signed_in(userid).await;
@@ -205,6 +221,7 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
     wait(c, "#summary").await;
     wait(c, ".section").await;
     shot(c, "panel").await;
+    assert_no_wrapped_labels(c).await;
     let customer_id = c
         .execute(
             "return document.getElementById('summary').getAttribute('data-customer-id');",
@@ -732,6 +749,7 @@ async fn the_filing_notice_and_the_invoicing_reminder_are_sent_from_their_sectio
     click(c, "#tab-filings").await;
     wait(c, "#section-filings").await;
     shot(c, "filings").await;
+    assert_no_wrapped_labels(c).await;
     let periods = c
         .execute(
             "return Array.from(document.querySelectorAll('#filings select[name=period] option')).map(o => o.value);",
