@@ -126,15 +126,18 @@ async fn open_sidebar(c: &Client, app: &helpers::TestApp) -> i64 {
     admin_id
 }
 
-/// Status badges and the sign-out button keep to one line at 360 px (a badge broken as "待申/报"
-/// or a sign-out as "退/出" beside a long firm name reads as two words).
+/// Status badges, buttons and amounts keep to one line at 360 px: a badge broken as "待申/报", a
+/// button as "发/送" in a narrow cell, a sign-out as "退/出" beside a long firm name or an amount
+/// as "¥402/.68" reads as something else.
 async fn assert_no_wrapped_labels(c: &Client) {
     let wrapped = c
         .execute(
-            "return Array.from(document.querySelectorAll('.badge, header.me form button'))\
-             .filter(function (e) { var f = parseFloat(getComputedStyle(e).fontSize); \
-             return e.getBoundingClientRect().height > 2 * f; })\
-             .map(function (e) { return e.textContent; });",
+            "function lines(e) { var r = document.createRange(); r.selectNodeContents(e); \
+             var tops = {}; Array.from(r.getClientRects()).forEach(function (x) { \
+             if (x.width > 0) { tops[Math.round(x.top)] = 1; } }); return Object.keys(tops).length; }\
+             return Array.from(document.querySelectorAll('.badge, button, td.num'))\
+             .filter(function (e) { return e.offsetParent !== null && e.textContent.trim() && lines(e) > 1; })\
+             .map(function (e) { return e.textContent.trim(); });",
             vec![],
         )
         .await
@@ -532,6 +535,7 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
         .await
         .expect("the summary shows the arrears after the payment");
     shot(c, "billing-confirmed").await;
+    assert_no_wrapped_labels(c).await;
 
     // 发送收据: the receipt image goes into the chat (the preview panel here) and is logged.
     click(c, "#billing [data-send-media]").await;
@@ -793,6 +797,7 @@ async fn the_filing_notice_and_the_invoicing_reminder_are_sent_from_their_sectio
     click(c, "#tab-invoices").await;
     wait(c, "#section-invoices").await;
     shot(c, "invoices").await;
+    assert_no_wrapped_labels(c).await;
     compose_and_send(c, &app, "#compose-invoicing", "invoicing").await;
 
     let log: serde_json::Value = reqwest::get(app.url("/sandbox/_sandbox/chat-messages"))
