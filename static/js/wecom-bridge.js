@@ -70,13 +70,24 @@
     });
   }
 
+  // The chat as the demo picker names it ("单聊 · 杨博"), not its WeCom id.
+  function demoChatLabel(chat) {
+    if (!chat) { return ''; }
+    var picker = document.getElementById('demo-chat');
+    var options = picker ? picker.options : [];
+    for (var i = 0; i < options.length; i++) {
+      if (options[i].value === chat.type + ':' + chat.key) { return options[i].textContent; }
+    }
+    return (chat.type === 'group' ? '群 ' : '单聊 ') + chat.key;
+  }
+
   function demoSend(text, chat) {
     var list = document.getElementById('demo-sent');
     if (list) {
       var li = document.createElement('li');
       var meta = document.createElement('p');
       meta.className = 'muted';
-      meta.textContent = (chat && chat.type === 'group' ? '群 ' : '单聊 ') + (chat ? chat.key : '');
+      meta.textContent = demoChatLabel(chat);
       var body = document.createElement('p');
       body.className = 'text';
       body.textContent = text;
@@ -100,8 +111,7 @@
       var li = document.createElement('li');
       var meta = document.createElement('p');
       meta.className = 'muted';
-      meta.textContent = (chat && chat.type === 'group' ? '群 ' : '单聊 ') + (chat ? chat.key : '') +
-        (msgtype === 'image' ? ' · 图片' : ' · 文件');
+      meta.textContent = demoChatLabel(chat) + (msgtype === 'image' ? ' · 图片' : ' · 文件');
       li.appendChild(meta);
       if (msgtype === 'image' && info && info.view) {
         var img = document.createElement('img');

@@ -291,7 +291,19 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
         shot(c, "compose-expiry").await;
         click(c, "#composer-expiry [data-send]").await;
         wait(c, "#sent-notice").await;
-        wait(c, "#demo-sent li").await;
+        let to = wait(c, "#demo-sent li p.muted").await.text().await.unwrap();
+        let picked = c
+            .execute(
+                "var s = document.getElementById('demo-chat'); return s.options[s.selectedIndex].textContent;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            json!(to),
+            picked,
+            "the preview names the chat as the picker does"
+        );
         shot(c, "sent").await;
         click(c, "#compose-expiry").await;
         let notice = wait(c, "#already-sent").await.text().await.unwrap();
