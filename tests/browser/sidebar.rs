@@ -145,6 +145,16 @@ async fn assert_no_wrapped_labels(c: &Client) {
     assert_eq!(wrapped, json!([]), "labels broken over two lines");
 }
 
+/// Picks the demo picker's first chat, as WeCom's context would name it.
+async fn pick_first_chat(c: &Client) {
+    c.execute(
+        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+}
+
 /// Signs the member with WeCom user id `userid` in and opens the sidebar shell.
 async fn open_sidebar_as(c: &Client, app: &helpers::TestApp, userid: &str) {
     let session = app.signed_in(userid).await;
@@ -182,12 +192,7 @@ async fn a_chat_the_member_may_not_see_shows_the_refusal_in_the_panel() {
     let c = &b.client;
     open_sidebar_as(c, &app, "zf-browser-staff").await;
     wait(c, "#demo-chat").await;
-    c.execute(
-        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await
-    .unwrap();
+    pick_first_chat(c).await;
     let refusal = wait(c, "#panel #context-text[role=alert]").await;
     let text = refusal.text().await.unwrap();
     assert!(text.contains("无法查看"), "{text}");
@@ -215,12 +220,7 @@ async fn an_account_manager_works_a_customer_chat_in_the_demo_sidebar() {
     shot(c, "shell").await;
 
     // The demo picker stands in for WeCom's context: the first chat is a linked one.
-    c.execute(
-        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await
-    .unwrap();
+    pick_first_chat(c).await;
     wait(c, "#summary").await;
     wait(c, ".section").await;
     shot(c, "panel").await;
@@ -492,12 +492,7 @@ async fn a_payment_is_confirmed_in_the_panel_and_its_receipt_sent_into_the_chat(
     open_sidebar(&b.client, &app).await;
     let c = &b.client;
     wait(c, "#demo-chat").await;
-    c.execute(
-        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await
-    .unwrap();
+    pick_first_chat(c).await;
     let customer_id: i64 = wait(c, "#summary")
         .await
         .attr("data-customer-id")
@@ -752,12 +747,7 @@ async fn the_filing_notice_and_the_invoicing_reminder_are_sent_from_their_sectio
     open_sidebar(&b.client, &app).await;
     let c = &b.client;
     wait(c, "#demo-chat").await;
-    c.execute(
-        "var s = document.getElementById('demo-chat'); s.selectedIndex = 1; s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await
-    .unwrap();
+    pick_first_chat(c).await;
     wait(c, "#summary").await;
 
     // 报税: the period's filings, then 报税完成通知 composed from them, offered once every return
