@@ -142,6 +142,20 @@ fn lock_key(kind: &str, value: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// Seconds until another code may be sent to `phone` (0 when it may be now): what the form's
+/// countdown shows again after a refused attempt.
+pub async fn resend_wait(db: &Database, phone: &str, now: DateTime<Utc>) -> AppResult<i64> {
+    let latest = sms_code::Entity::find()
+        .filter(sms_code::Column::Phone.eq(phone))
+        .filter(sms_code::Column::CreatedAt.gt(now - Duration::seconds(RESEND_AFTER_SECONDS)))
+        .order_by_desc(sms_code::Column::CreatedAt)
+        .one(db.read())
+        .await?;
+    Ok(latest.map_or(0, |c| {
+        (RESEND_AFTER_SECONDS - (now - c.created_at).num_seconds()).clamp(0, RESEND_AFTER_SECONDS)
+    }))
+}
+
 async fn check_limits(
     txn: &DatabaseTransaction,
     req: &CodeRequest<'_>,

@@ -474,6 +474,21 @@ async fn the_binding_form_does_not_reveal_who_is_an_employee() {
     let (status, html) = guess("13700000009").await;
     assert_eq!(status, 422);
     assert!(html.contains("验证码不正确，还可以再试4次"), "{html}");
+    // The code was sent moments ago: the button still counts down instead of offering a new
+    // code the server would refuse.
+    let wait: i64 = html
+        .split("data-resend-in=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(wait > 0 && wait <= 60, "countdown {wait}");
+    // Asking again too soon is refused on the form, which counts down as well.
+    let resp = ask("13700000009").await;
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("请60秒后再试"), "{html}");
+    assert!(!html.contains("data-resend-in=\"0\""), "{html}");
     // A malformed number is still a plain input error.
     let resp = ask("12345").await;
     assert_eq!(resp.status(), 422);

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{client_ip, random_text, redirect, user_agent};
 use crate::error::{AppError, AppResult};
-use crate::services::{sessions, signin};
+use crate::services::{employees, sessions, signin, sms_codes};
 use crate::state::AppState;
 use crate::web::cookies;
 
@@ -65,6 +65,17 @@ impl<'a> BindPage<'a> {
             demo_code: None,
             resend_in: 0,
         }
+    }
+
+    /// The code button's countdown as the sending limits stand for `phone`: after a refusal the
+    /// form would otherwise offer a new code at once that the server then refuses.
+    async fn with_resend_wait(mut self, state: &AppState, phone: &str) -> Self {
+        if let Ok(phone) = employees::normalize_mobile(phone) {
+            self.resend_in = sms_codes::resend_wait(&state.db, &phone, state.now())
+                .await
+                .unwrap_or(0);
+        }
+        self
     }
 
     /// The form again, with the refusal on it and 422 as its status.
@@ -148,7 +159,10 @@ pub async fn send_code(
             page.resend_in = crate::services::sms_codes::RESEND_AFTER_SECONDS;
             Ok(page.respond_to(&req).map_into_boxed_body())
         }
-        Err(e) if is_form_error(&e) => Ok(page.refused(&req, &e)),
+        Err(e) if is_form_error(&e) => Ok(page
+            .with_resend_wait(&state, &form.phone)
+            .await
+            .refused(&req, &e)),
         Err(e) => Err(e),
     }
 }
@@ -184,7 +198,10 @@ pub async fn bind(
             cookies::clear(&state, &mut response, BIND_COOKIE)?;
             Ok(response)
         }
-        Err(e) if is_form_error(&e) => Ok(BindPage::new(&binding, &form.phone).refused(&req, &e)),
+        Err(e) if is_form_error(&e) => Ok(BindPage::new(&binding, &form.phone)
+            .with_resend_wait(&state, &form.phone)
+            .await
+            .refused(&req, &e)),
         Err(e) => Err(e),
     }
 }
