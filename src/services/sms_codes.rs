@@ -145,15 +145,26 @@ fn lock_key(kind: &str, value: &str) -> i64 {
 /// Seconds until another code may be sent to `phone` (0 when it may be now): what the form's
 /// countdown shows again after a refused attempt.
 pub async fn resend_wait(db: &Database, phone: &str, now: DateTime<Utc>) -> AppResult<i64> {
-    let latest = sms_code::Entity::find()
+    Ok(latest_within_resend(db.read(), phone, now)
+        .await?
+        .map_or(0, |c| {
+            (RESEND_AFTER_SECONDS - (now - c.created_at).num_seconds())
+                .clamp(0, RESEND_AFTER_SECONDS)
+        }))
+}
+
+/// The newest code sent to `phone` less than [`RESEND_AFTER_SECONDS`] ago, if any.
+async fn latest_within_resend(
+    conn: &impl ConnectionTrait,
+    phone: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<sms_code::Model>> {
+    Ok(sms_code::Entity::find()
         .filter(sms_code::Column::Phone.eq(phone))
         .filter(sms_code::Column::CreatedAt.gt(now - Duration::seconds(RESEND_AFTER_SECONDS)))
         .order_by_desc(sms_code::Column::CreatedAt)
-        .one(db.read())
-        .await?;
-    Ok(latest.map_or(0, |c| {
-        (RESEND_AFTER_SECONDS - (now - c.created_at).num_seconds()).clamp(0, RESEND_AFTER_SECONDS)
-    }))
+        .one(conn)
+        .await?)
 }
 
 async fn check_limits(
@@ -168,12 +179,7 @@ async fn check_limits(
             .filter(sms_code::Column::CreatedAt.gte(since))
             .count(txn)
     };
-    let recent = sms_code::Entity::find()
-        .filter(sms_code::Column::Phone.eq(req.phone))
-        .filter(sms_code::Column::CreatedAt.gt(now - Duration::seconds(RESEND_AFTER_SECONDS)))
-        .count(txn)
-        .await?;
-    if recent > 0 {
+    if latest_within_resend(txn, req.phone, now).await?.is_some() {
         return Err(AppError::TooManyRequests(
             "验证码已发送，请60秒后再试".into(),
         ));
