@@ -389,3 +389,126 @@ async fn a_writer_connection_the_server_dropped_is_replaced() {
     assert_eq!(app.post_callback(&firm, &event(3)).await.status(), 200);
     assert_eq!(inbox_rows(&app).await, 3);
 }
+
+/// Two instances on one PostgreSQL can lock the same retried events in opposite orders: one
+/// holds `k2` and wants `k1`, the other holds `k1` and wants `k2`. PostgreSQL aborts one of them
+/// after `deadlock_timeout`; when that is our writer's group, the group is tried again and
+/// acknowledged once the other side has committed, instead of answering 503.
+#[tokio::test]
+async fn a_group_that_loses_a_deadlock_to_another_instance_is_tried_again() {
+    let (app, firm) = app_with(5000, 1024).await;
+    if app.state.db.is_sqlite() {
+        return;
+    }
+    // The same events through another firm give their dedupe keys, and rows to copy.
+    let other = app.add_firm("wwoutagecorp0003", "othertoken", KEY).await;
+    let events: Vec<String> = (20..23).map(event).collect();
+    for e in &events {
+        assert_eq!(app.post_callback(&other, e).await.status(), 200);
+    }
+    let url = app.state.settings.database.url.expose().to_string();
+    let mut stats = sqlx::PgConnection::connect(&url).await.unwrap();
+    let keys: Vec<(String,)> =
+        sqlx::query_as("SELECT dedupe_key FROM callback_inbox WHERE firm_id = $1 ORDER BY id")
+            .bind(other.firm_id)
+            .fetch_all(&mut stats)
+            .await
+            .unwrap();
+    let key = |i: usize| keys[i].0.clone();
+
+    // The other instance: a transaction holding k2, and k0 in a savepoint.
+    let mut rival = sqlx::PgConnection::connect(&url).await.unwrap();
+    let copy = "INSERT INTO callback_inbox (firm_id, app_id, dedupe_key, received_at, payload) \
+                SELECT $1, $2, dedupe_key, received_at, payload FROM callback_inbox \
+                WHERE firm_id = $3 AND dedupe_key = $4";
+    for sql in ["SET deadlock_timeout = '10s'", "BEGIN"] {
+        sqlx::query(sql).execute(&mut rival).await.unwrap();
+    }
+    for (k, then) in [(key(2), "SAVEPOINT s"), (key(0), "SELECT 1")] {
+        sqlx::query(copy)
+            .bind(firm.firm_id)
+            .bind(firm.app_id)
+            .bind(other.firm_id)
+            .bind(k)
+            .execute(&mut rival)
+            .await
+            .unwrap();
+        sqlx::query(then).execute(&mut rival).await.unwrap();
+    }
+
+    // Our writer waits on k0 while e1 and e2 queue behind it as one group.
+    let plug = post(&app, &firm, events[0].clone());
+    until("the writer waits on k0", || {
+        app.state.inbox.status().committing_for_ms.is_some()
+    })
+    .await;
+    let first = post(&app, &firm, events[1].clone());
+    until("e1 is queued", || app.state.inbox.status().queued == 1).await;
+    let second = post(&app, &firm, events[2].clone());
+    until("e2 is queued", || app.state.inbox.status().queued == 2).await;
+    sqlx::query("ROLLBACK TO SAVEPOINT s")
+        .execute(&mut rival)
+        .await
+        .unwrap();
+    assert_eq!(plug.await.unwrap(), 200);
+
+    // The group [e1, e2] takes k1, then waits on the rival's k2.
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO callback_inbox%'";
+    let mut tries = 0;
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&mut stats)
+        .await
+        .unwrap()
+        == 0
+    {
+        tries += 1;
+        assert!(tries < 1000, "the writer never waited on k2");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()";
+    let before: i64 = sqlx::query_scalar(deadlocks)
+        .fetch_one(&mut stats)
+        .await
+        .unwrap();
+    // The rival now wants k1: a deadlock, which PostgreSQL breaks by aborting our writer's
+    // group (its deadlock_timeout, 1 s, runs out first).
+    sqlx::query(copy)
+        .bind(firm.firm_id)
+        .bind(firm.app_id)
+        .bind(other.firm_id)
+        .bind(key(1))
+        .execute(&mut rival)
+        .await
+        .expect("the writer's group, not the rival, is the deadlock's victim");
+    sqlx::query("COMMIT").execute(&mut rival).await.unwrap();
+
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(second.await.unwrap(), 200);
+    let stored = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM callback_inbox WHERE firm_id = {}",
+            firm.firm_id
+        ))
+        .await;
+    assert_eq!(stored, 3);
+    let mut after = before;
+    for _ in 0..200 {
+        sqlx::query("SELECT pg_stat_clear_snapshot()")
+            .execute(&mut stats)
+            .await
+            .unwrap();
+        after = sqlx::query_scalar(deadlocks)
+            .fetch_one(&mut stats)
+            .await
+            .unwrap();
+        if after > before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        after > before,
+        "PostgreSQL counted a deadlock ({before} → {after})"
+    );
+}

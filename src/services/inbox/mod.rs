@@ -52,6 +52,15 @@ const ROW_OVERHEAD_BYTES: usize = 160;
 const PROBE_INTERVAL: Duration = Duration::from_secs(5);
 /// Pause before a crashed writer is started again.
 const RESTART_DELAY: Duration = Duration::from_millis(50);
+/// How often a PostgreSQL group chosen as a deadlock's victim is tried again before its requests
+/// get 503. Two instances whose groups share retried events can lock them in opposite orders;
+/// PostgreSQL then aborts one group after `deadlock_timeout` while the other commits, so the
+/// retry finds those rows stored and answers at once.
+const DEADLOCK_RETRIES: u32 = 3;
+/// The wait before the first such retry, doubled for each next one. Retried at once, the victim
+/// can take its first row again before the winner, just woken, has inserted it, and the two
+/// deadlock again.
+const DEADLOCK_BACKOFF: Duration = Duration::from_millis(50);
 
 /// How long a callback waits for its commit and how many may wait for the writer.
 #[derive(Clone, Copy, Debug)]
@@ -319,8 +328,18 @@ impl Engine {
             Engine::Postgres { db, runtime, conn } => {
                 let runtime = writer_runtime(runtime)?;
                 let result = runtime.block_on(async {
-                    let c = postgres_connection(db, conn).await?;
-                    insert_postgres(db, c, rows).await
+                    let mut retries = 0;
+                    loop {
+                        let c = postgres_connection(db, conn).await?;
+                        match insert_postgres(db, c, rows).await {
+                            Err(e) if is_deadlock(&e) && retries < DEADLOCK_RETRIES => {
+                                tracing::warn!(error = %e, rows = rows.len(), retries, "inbox group lost a deadlock; trying it again");
+                                tokio::time::sleep(DEADLOCK_BACKOFF * 2u32.pow(retries)).await;
+                                retries += 1;
+                            }
+                            other => return other,
+                        }
+                    }
                 });
                 result.map_err(|e| {
                     let constraint = is_constraint_error(&e);
@@ -610,16 +629,24 @@ impl Writer {
 /// True for PostgreSQL errors that belong to the rows rather than the database: unique,
 /// foreign-key, not-null and check violations (SQLSTATE class 23).
 fn is_constraint_error(err: &DbErr) -> bool {
-    let db_err = match err {
+    sqlstate(err).is_some_and(|code| code.starts_with("23"))
+}
+
+/// PostgreSQL aborted the group to break a deadlock (SQLSTATE 40P01); the connection stays usable.
+fn is_deadlock(err: &DbErr) -> bool {
+    sqlstate(err).is_some_and(|code| code == "40P01")
+}
+
+fn sqlstate(err: &DbErr) -> Option<std::borrow::Cow<'_, str>> {
+    match err {
         DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
         | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
         | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => match e.as_ref() {
-            sea_orm::sqlx::Error::Database(db) => db,
-            _ => return false,
+            sea_orm::sqlx::Error::Database(db) => db.code(),
+            _ => None,
         },
-        _ => return false,
-    };
-    db_err.code().is_some_and(|code| code.starts_with("23"))
+        _ => None,
+    }
 }
 
 /// PostgreSQL takes the rows as one array per column: one statement text for any number of
