@@ -226,15 +226,20 @@ pub async fn send_binding_code(
     let mut shown_code = None;
     if bindable {
         sms_codes::deliver(&ctx.db, ctx.sms.as_ref(), &phone, &issued).await?;
-        if ctx.demo()
-            && firms::find_by_id(ctx.db.read(), firm_id)
-                .await?
-                .is_some_and(|f| f.is_demo)
-        {
+        if shows_demo_codes(ctx, firm_id).await? {
             shown_code = Some(issued.code);
         }
     }
     Ok(SentCode { phone, shown_code })
+}
+
+/// Whether binding codes for this firm are shown instead of texted: only the demo firm, and only
+/// in demo mode, where the sandbox's front desk also lists its members' phones and the last codes.
+pub async fn shows_demo_codes(ctx: &Ctx, firm_id: i64) -> AppResult<bool> {
+    Ok(ctx.demo()
+        && firms::find_by_id(ctx.db.read(), firm_id)
+            .await?
+            .is_some_and(|f| f.is_demo))
 }
 
 /// Step two: a right code binds the member to the employee with that phone and signs them in.

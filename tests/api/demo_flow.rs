@@ -135,6 +135,10 @@ async fn an_unbound_demo_member_binds_with_the_code_shown_in_demo_mode() {
         .await
         .unwrap();
     let html = form.text().await.unwrap();
+    assert!(
+        html.contains("href=\"/sandbox#codes\""),
+        "the demo's form points to the front desk, which lists the phones and codes"
+    );
     let csrf = html
         .split("name=\"csrf\" value=\"")
         .nth(1)
@@ -157,6 +161,28 @@ async fn an_unbound_demo_member_binds_with_the_code_shown_in_demo_mode() {
         .and_then(|r| r.split('<').next())
         .expect("demo mode shows the code")
         .to_string();
+
+    // A mistyped code: the code is stored only as a hash, so the refusal cannot show it again,
+    // but it still points to the front desk, where the code is listed.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = app
+        .client
+        .post(app.url("/sidebar/bind"))
+        .header(COOKIE, jar.join("; "))
+        .form(&[
+            ("phone", mobile.as_str()),
+            ("code", wrong),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("role=\"alert\"") && !html.contains(&code));
+    assert!(html.contains("href=\"/sandbox#codes\""), "{html}");
+    let desk = app.get("/sandbox").await.text().await.unwrap();
+    assert!(desk.contains(&format!("<strong>{code}</strong>")));
     let bound = app
         .client
         .post(app.url("/sidebar/bind"))

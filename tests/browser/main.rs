@@ -172,6 +172,18 @@ async fn a_new_member_opens_the_sidebar_binds_and_is_signed_in() {
     // First visit: the binding page.
     let title = text_of(&b.client, "section.card h2").await;
     assert_eq!(title, "绑定员工账号");
+    // The demo's form says where the phones and codes are: the sandbox's front desk.
+    let desk = b
+        .client
+        .find(Locator::Css("#demo-front-desk a"))
+        .await
+        .expect("the demo's binding form links to the front desk");
+    assert!(
+        desk.attr("href")
+            .await
+            .unwrap()
+            .is_some_and(|h| h.ends_with("/sandbox#codes"))
+    );
     let phone = b
         .client
         .find(Locator::Css("input[name=phone][type=tel]"))

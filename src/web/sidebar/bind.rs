@@ -50,6 +50,9 @@ struct BindPage<'a> {
     notice: Option<String>,
     error: Option<String>,
     demo_code: Option<String>,
+    /// The demo firm in demo mode: the form links to the sandbox's front desk, which lists the
+    /// members' phones and every code sent (a code shown once is stored only as a hash).
+    demo_front_desk: bool,
     /// Seconds until another code may be asked for (drives the button's countdown).
     resend_in: i64,
 }
@@ -63,8 +66,14 @@ impl<'a> BindPage<'a> {
             notice: None,
             error: None,
             demo_code: None,
+            demo_front_desk: false,
             resend_in: 0,
         }
+    }
+
+    async fn in_demo(mut self, state: &AppState, firm_id: i64) -> AppResult<Self> {
+        self.demo_front_desk = signin::shows_demo_codes(state, firm_id).await?;
+        Ok(self)
     }
 
     /// The code button's countdown as the sending limits stand for `phone`: after a refusal the
@@ -98,6 +107,8 @@ fn pending_binding(state: &AppState, req: &HttpRequest) -> AppResult<PendingBind
 pub async fn form(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
     let binding = pending_binding(&state, &req)?;
     Ok(BindPage::new(&binding, "")
+        .in_demo(&state, binding.firm_id)
+        .await?
         .respond_to(&req)
         .map_into_boxed_body())
 }
@@ -148,7 +159,9 @@ pub async fn send_code(
         ip.as_deref(),
     )
     .await;
-    let mut page = BindPage::new(&binding, &form.phone);
+    let mut page = BindPage::new(&binding, &form.phone)
+        .in_demo(&state, binding.firm_id)
+        .await?;
     match result {
         Ok(sent) => {
             page.notice = Some(format!(
@@ -199,6 +212,8 @@ pub async fn bind(
             Ok(response)
         }
         Err(e) if is_form_error(&e) => Ok(BindPage::new(&binding, &form.phone)
+            .in_demo(&state, binding.firm_id)
+            .await?
             .with_resend_wait(&state, &form.phone)
             .await
             .refused(&req, &e)),
