@@ -36,6 +36,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/js/import-progress.js"),
     ),
+    (
+        "icon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/icon.svg"),
+    ),
 ];
 
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, AppError> {

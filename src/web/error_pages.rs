@@ -14,7 +14,8 @@ use crate::error::ErrorInfo;
 #[template(path = "errors/error.html")]
 struct ErrorPage<'a> {
     status: u16,
-    reason: &'a str,
+    /// What kind of failure this is, in the page's language (not the HTTP reason phrase).
+    heading: &'static str,
     message: &'a str,
     /// Where signing in again starts for the part of the site the person was in.
     signin: &'static str,
@@ -66,7 +67,7 @@ fn render<B: 'static>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>
     };
     let page = ErrorPage {
         status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("Error"),
+        heading: heading(status.as_u16()),
         message: &message,
         signin,
     };
@@ -80,6 +81,25 @@ fn render<B: 'static>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
+}
+
+fn heading(status: u16) -> &'static str {
+    match status {
+        401 => "需要登录",
+        403 => "没有权限",
+        404 => "找不到页面",
+        405 => "请求方式不对",
+        409 => "操作冲突",
+        410 => "链接已失效",
+        413 => "内容太大",
+        422 => "无法完成",
+        429 => "操作太频繁",
+        502 => "上游服务出错",
+        503 => "服务暂不可用",
+        504 => "上游服务超时",
+        400..=499 => "请求有误",
+        _ => "服务器出错",
+    }
 }
 
 fn default_message(status: u16) -> &'static str {

@@ -97,7 +97,13 @@ async fn unknown_pages_are_a_chinese_html_404_for_browsers_and_json_for_clients(
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(resp.text().await.unwrap().contains("页面不存在"));
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("页面不存在"));
+    assert!(
+        html.contains("<title>找不到页面 · 账房</title>") && html.contains("错误代码 404"),
+        "the page speaks Chinese, with the code for support: {html}"
+    );
+    assert!(!html.contains("Not Found"), "{html}");
 
     let resp = app.get("/no/such/page").await;
     assert_eq!(resp.status(), 404);
@@ -117,6 +123,21 @@ async fn static_css_is_served_from_the_binary() {
             .starts_with("text/css")
     );
     assert_eq!(app.get("/static/../Cargo.toml").await.status(), 404);
+}
+
+#[tokio::test]
+async fn pages_name_an_icon_the_binary_serves() {
+    let app = spawn_app().await;
+    let home = app.get("/").await.text().await.unwrap();
+    let href = home
+        .split("<link rel=\"icon\" href=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the page names its icon, so browsers do not ask for /favicon.ico");
+    let resp = app.get(href).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/svg+xml");
+    assert!(resp.text().await.unwrap().starts_with("<svg"));
 }
 
 #[tokio::test]
