@@ -161,6 +161,10 @@ async fn an_unbound_demo_member_binds_with_the_code_shown_in_demo_mode() {
         .and_then(|r| r.split('<').next())
         .expect("demo mode shows the code")
         .to_string();
+    assert!(
+        !html.contains("id=\"demo-front-desk\""),
+        "the code in hand needs no pointer to the list"
+    );
 
     // A mistyped code: the code is stored only as a hash, so the refusal cannot show it again,
     // but it still points to the front desk, where the code is listed.
