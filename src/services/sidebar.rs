@@ -237,8 +237,6 @@ pub struct Panel {
     pub can_link: bool,
 }
 
-/// The panel for a chat, with `wanted` (a linked customer's id) picked when given, else the
-/// employee's last choice for this chat, else the first by name.
 /// Whether the employee takes part in the chat: follows the contact, or owns or is in the group.
 async fn in_chat(ctx: &Ctx, who: &CurrentEmployee, chat: Chat) -> AppResult<bool> {
     use crate::db::entities::{external_follow, group_chat_member, wecom_group_chat};
@@ -274,6 +272,8 @@ async fn in_chat(ctx: &Ctx, who: &CurrentEmployee, chat: Chat) -> AppResult<bool
     })
 }
 
+/// The panel for a chat, with `wanted` (a linked customer's id) picked when given, else the
+/// employee's last choice for this chat, else the first by name.
 pub async fn panel(
     ctx: &Ctx,
     who: &CurrentEmployee,
@@ -692,16 +692,61 @@ pub async fn customer_for(
     access::customer(ctx, who, customer_id).await
 }
 
-/// The firm's chats for the demo's "current chat" picker: contacts and groups, linked ones
-/// first, at most 100 of each.
-pub async fn demo_chats(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<Vec<(ChatRef, String)>> {
+/// A chat in the demo's "current chat" picker.
+pub struct DemoChat {
+    pub chat: ChatRef,
+    pub name: String,
+    /// The member takes part in it (follows the contact, owns or is in the group): the only
+    /// chats WeCom would open the sidebar in.
+    pub mine: bool,
+}
+
+/// The firm's chats for the demo's "current chat" picker: the member's own first, then the
+/// others (which WeCom would never show them, kept to try a refusal), linked ones first within
+/// each, at most 100 contacts and 100 groups of each kind.
+pub async fn demo_chats(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<Vec<DemoChat>> {
     use crate::db::entities::{
-        customer_external_link, customer_group_link, wecom_external_contact, wecom_group_chat,
+        customer_external_link, customer_group_link, external_follow, group_chat_member,
+        wecom_external_contact, wecom_group_chat,
     };
+    let db = ctx.db.read();
+    let (mut my_contacts, mut my_groups) = (Vec::new(), Vec::new());
+    if let Some(userid) = who.wecom_userid.as_deref() {
+        my_contacts = external_follow::Entity::find()
+            .filter(external_follow::Column::FirmId.eq(who.firm_id))
+            .filter(external_follow::Column::Userid.eq(userid))
+            .filter(external_follow::Column::DeletedAt.is_null())
+            .limit(100)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| f.external_contact_id)
+            .collect();
+        my_groups = group_chat_member::Entity::find()
+            .filter(group_chat_member::Column::FirmId.eq(who.firm_id))
+            .filter(group_chat_member::Column::MemberId.eq(userid))
+            .filter(group_chat_member::Column::LeftAt.is_null())
+            .limit(100)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.group_chat_id)
+            .collect();
+        my_groups.extend(
+            wecom_group_chat::Entity::find()
+                .filter(wecom_group_chat::Column::FirmId.eq(who.firm_id))
+                .filter(wecom_group_chat::Column::OwnerUserid.eq(userid))
+                .limit(100)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|g| g.id),
+        );
+    }
     let linked_contacts: Vec<i64> = customer_external_link::Entity::find()
         .filter(customer_external_link::Column::FirmId.eq(who.firm_id))
         .limit(100)
-        .all(ctx.db.read())
+        .all(db)
         .await?
         .into_iter()
         .map(|l| l.external_contact_id)
@@ -709,36 +754,54 @@ pub async fn demo_chats(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<Vec<(Chat
     let linked_groups: Vec<i64> = customer_group_link::Entity::find()
         .filter(customer_group_link::Column::FirmId.eq(who.firm_id))
         .limit(100)
-        .all(ctx.db.read())
+        .all(db)
         .await?
         .into_iter()
         .map(|l| l.group_chat_id)
         .collect();
-    let mut contacts = wecom_external_contact::Entity::find()
-        .filter(wecom_external_contact::Column::FirmId.eq(who.firm_id))
-        .filter(wecom_external_contact::Column::DeletedAt.is_null())
-        .order_by_asc(wecom_external_contact::Column::Id)
-        .limit(100)
-        .all(ctx.db.read())
-        .await?;
-    contacts.sort_by_key(|c| !linked_contacts.contains(&c.id));
-    let mut groups = wecom_group_chat::Entity::find()
-        .filter(wecom_group_chat::Column::FirmId.eq(who.firm_id))
-        .filter(wecom_group_chat::Column::DismissedAt.is_null())
-        .order_by_asc(wecom_group_chat::Column::Id)
-        .limit(100)
-        .all(ctx.db.read())
-        .await?;
-    groups.sort_by_key(|g| !linked_groups.contains(&g.id));
-    Ok(contacts
-        .into_iter()
-        .map(|c| (ChatRef::Contact(c.external_userid), c.name))
-        .chain(
-            groups
-                .into_iter()
-                .map(|g| (ChatRef::Group(g.chat_id), g.name)),
-        )
-        .collect())
+
+    let mut chats = Vec::new();
+    for mine in [true, false] {
+        let contacts = wecom_external_contact::Entity::find()
+            .filter(wecom_external_contact::Column::FirmId.eq(who.firm_id))
+            .filter(wecom_external_contact::Column::DeletedAt.is_null());
+        let contacts = if mine {
+            contacts.filter(wecom_external_contact::Column::Id.is_in(my_contacts.clone()))
+        } else {
+            contacts.filter(wecom_external_contact::Column::Id.is_not_in(my_contacts.clone()))
+        };
+        let mut contacts = contacts
+            .order_by_asc(wecom_external_contact::Column::Id)
+            .limit(100)
+            .all(db)
+            .await?;
+        contacts.sort_by_key(|c| !linked_contacts.contains(&c.id));
+        let groups = wecom_group_chat::Entity::find()
+            .filter(wecom_group_chat::Column::FirmId.eq(who.firm_id))
+            .filter(wecom_group_chat::Column::DismissedAt.is_null());
+        let groups = if mine {
+            groups.filter(wecom_group_chat::Column::Id.is_in(my_groups.clone()))
+        } else {
+            groups.filter(wecom_group_chat::Column::Id.is_not_in(my_groups.clone()))
+        };
+        let mut groups = groups
+            .order_by_asc(wecom_group_chat::Column::Id)
+            .limit(100)
+            .all(db)
+            .await?;
+        groups.sort_by_key(|g| !linked_groups.contains(&g.id));
+        chats.extend(contacts.into_iter().map(|c| DemoChat {
+            chat: ChatRef::Contact(c.external_userid),
+            name: c.name,
+            mine,
+        }));
+        chats.extend(groups.into_iter().map(|g| DemoChat {
+            chat: ChatRef::Group(g.chat_id),
+            name: g.name,
+            mine,
+        }));
+    }
+    Ok(chats)
 }
 
 #[cfg(test)]

@@ -498,3 +498,70 @@ async fn the_demo_can_be_seeded_at_a_larger_profile_and_is_still_the_demo() {
         300
     );
 }
+
+/// The demo's chat picker offers first the chats the member is in, the only ones WeCom would
+/// open the sidebar in; the firm's other chats follow apart, to try a refusal.
+#[tokio::test]
+async fn the_demo_picker_lists_the_members_own_chats_first() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = demo_app().await;
+    let userid = crate::helpers::string_value(
+        &app,
+        "SELECT f.userid FROM external_follow f JOIN employee e ON e.wecom_userid = f.userid \
+         WHERE f.deleted_at IS NULL GROUP BY f.userid ORDER BY COUNT(*) DESC, f.userid LIMIT 1",
+    )
+    .await;
+    let ids = |sql: String| {
+        let app = &app;
+        async move {
+            app.state
+                .db
+                .read()
+                .query_all_raw(Statement::from_string(app.backend(), sql))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.try_get_by_index::<String>(0).unwrap())
+                .collect::<Vec<String>>()
+        }
+    };
+    let followed = ids(format!(
+        "SELECT c.external_userid FROM wecom_external_contact c JOIN external_follow f \
+         ON f.external_contact_id = c.id AND f.deleted_at IS NULL AND f.userid = '{userid}' \
+         WHERE c.deleted_at IS NULL"
+    ))
+    .await;
+    let not_followed = ids(format!(
+        "SELECT c.external_userid FROM wecom_external_contact c WHERE c.deleted_at IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM external_follow f WHERE f.external_contact_id = c.id \
+          AND f.deleted_at IS NULL AND f.userid = '{userid}')"
+    ))
+    .await;
+    assert!(!followed.is_empty() && !not_followed.is_empty());
+
+    let html = app
+        .signed_in(&userid)
+        .await
+        .get("/sidebar")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mine = html
+        .split("<optgroup label=\"我的聊天\">")
+        .nth(1)
+        .and_then(|r| r.split("</optgroup>").next())
+        .expect("a group of the member's own chats");
+    let others = html
+        .split("<optgroup label=\"其他聊天")
+        .nth(1)
+        .expect("the other chats, apart");
+    let option = |id: &String| format!("value=\"contact:{id}\"");
+    for id in &followed {
+        assert!(mine.contains(&option(id)), "{id} in {mine}");
+    }
+    for id in &not_followed {
+        assert!(!mine.contains(&option(id)), "{id} is not theirs");
+        assert!(others.contains(&option(id)), "{id}");
+    }
+}

@@ -30,7 +30,7 @@ struct ShellPage {
     last: Option<ChatRef>,
     panel_html: Option<String>,
     /// Demo mode: the chats to pick from.
-    demo_chats: Vec<(ChatRef, String)>,
+    demo_chats: Vec<sidebar::DemoChat>,
 }
 
 impl ShellPage {
@@ -45,6 +45,9 @@ impl ShellPage {
     }
     fn picked(&self, c: &ChatRef) -> bool {
         self.last.as_ref() == Some(c)
+    }
+    fn demo_chats_where(&self, mine: &bool) -> Vec<&sidebar::DemoChat> {
+        self.demo_chats.iter().filter(|c| c.mine == *mine).collect()
     }
 }
 
