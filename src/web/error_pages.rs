@@ -19,6 +19,8 @@ struct ErrorPage<'a> {
     message: &'a str,
     /// Where signing in again starts for the part of the site the person was in.
     signin: &'static str,
+    /// The way back: the back office's first page for its pages, else the home page.
+    back: (&'static str, &'static str),
 }
 
 pub fn middleware<B: 'static>() -> ErrorHandlers<B> {
@@ -60,16 +62,17 @@ fn render<B: 'static>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>
         .get::<ErrorInfo>()
         .map(|info| info.message.clone())
         .unwrap_or_else(|| default_message(status.as_u16()).to_string());
-    let signin = if res.request().path().starts_with("/admin") {
-        "/admin/login"
+    let (signin, back) = if res.request().path().starts_with("/admin") {
+        ("/admin/login", ("/admin", "返回管理后台"))
     } else {
-        "/sidebar"
+        ("/sidebar", ("/", "返回首页"))
     };
     let page = ErrorPage {
         status: status.as_u16(),
         heading: heading(status.as_u16()),
         message: &message,
         signin,
+        back,
     };
     let html = page.render().unwrap_or_else(|_| message.clone());
     let (req, _) = res.into_parts();

@@ -83,7 +83,13 @@ async fn employees_page_asks_for_sign_in_and_refuses_staff() {
     );
 
     let staff = app.signed_in_back_office("wwemp1-staff").await;
-    assert_eq!(staff.get("/admin/employees").await.status(), 403);
+    let refused = staff.get("/admin/employees").await;
+    assert_eq!(refused.status(), 403);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("没有权限") && page.contains("<a href=\"/admin\">返回管理后台</a>"),
+        "a signed-in staff member is led back into the back office, not to the server's page: {page}"
+    );
     assert_eq!(
         staff
             .get(&format!("/admin/employees/{}", o.admin_id))
