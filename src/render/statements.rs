@@ -19,6 +19,11 @@ pub struct Statements {
 }
 
 impl Statements {
+    /// No statement at all for the period: nothing to show, download or send.
+    pub fn is_empty(&self) -> bool {
+        self.present().next().is_none()
+    }
+
     pub fn present(&self) -> impl Iterator<Item = &Statement> {
         [&self.balance, &self.income, &self.cash_flow]
             .into_iter()

@@ -239,7 +239,27 @@ pub async fn view(
     })
 }
 
-/// The period's statements as an XLSX workbook; refused when they do not balance.
+/// Statements go out only when the period has some and they balance: an empty workbook or
+/// image would reach the customer as if it were their report.
+fn sendable(view: &ReportsView, what: &str) -> AppResult<()> {
+    if view.statements.is_empty() {
+        return Err(AppError::Validation(format!(
+            "{} 没有报表数据，未生成{what}",
+            view.period
+        )));
+    }
+    if !view.imbalances.is_empty() {
+        let list: Vec<&str> = view.imbalances.iter().map(|i| i.message.as_str()).collect();
+        return Err(AppError::Validation(format!(
+            "报表数据不平衡，未生成{what}：{}",
+            list.join("；")
+        )));
+    }
+    Ok(())
+}
+
+/// The period's statements as an XLSX workbook; refused when there are none or they do not
+/// balance.
 pub async fn workbook(
     ctx: &Ctx,
     me: &CurrentEmployee,
@@ -247,13 +267,7 @@ pub async fn workbook(
     period: Period,
 ) -> AppResult<(String, Vec<u8>)> {
     let view = view(ctx, me, customer_id, Some(period)).await?;
-    if !view.imbalances.is_empty() {
-        let list: Vec<String> = view.imbalances.into_iter().map(|i| i.message).collect();
-        return Err(AppError::Validation(format!(
-            "报表数据不平衡，未生成文件：{}",
-            list.join("；")
-        )));
-    }
+    sendable(&view, "文件")?;
     let bytes = crate::render::statements::xlsx(&view.statements)?;
     let filename = format!(
         "{}-{}财务报表.xlsx",
@@ -271,13 +285,7 @@ pub async fn image(
     period: Period,
 ) -> AppResult<(String, Vec<u8>)> {
     let view = view(ctx, me, customer_id, Some(period)).await?;
-    if !view.imbalances.is_empty() {
-        let list: Vec<String> = view.imbalances.into_iter().map(|i| i.message).collect();
-        return Err(AppError::Validation(format!(
-            "报表数据不平衡，未生成图片：{}",
-            list.join("；")
-        )));
-    }
+    sendable(&view, "图片")?;
     let image = crate::render::report::render(&view.statements, &me.firm_name)?;
     let filename = format!(
         "{}-{}财务报表.png",

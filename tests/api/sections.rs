@@ -933,3 +933,45 @@ async fn the_statements_go_out_as_an_image_only_when_they_balance() {
         404
     );
 }
+
+/// A customer without statements for the period: the section says so and offers nothing to
+/// download or send, and the download and send endpoints refuse instead of an empty file.
+#[tokio::test]
+async fn a_period_without_statements_offers_nothing_to_send() {
+    let app = spawn_app().await;
+    let (_, customer_id) = setup(&app, "wwsec00007").await;
+    let boss = app.signed_in("wwsec00007-boss").await;
+    let page = format!("/sidebar/customers/{customer_id}/reports");
+    let html = boss.fragment(&page).await.text().await.unwrap();
+    assert!(html.contains("id=\"no-report\""), "{html}");
+    assert!(
+        !html.contains(".xlsx") && !html.contains("data-send-media") && !html.contains("<select"),
+        "no empty period list, download or send: {html}"
+    );
+    let period = zhangfang::domain::period::Period::of_date(zhangfang::domain::clock::today_local(
+        app.clock_now(),
+    ))
+    .prev();
+    for path in [
+        format!("{page}/{period}.xlsx"),
+        format!("{page}/{period}.png"),
+    ] {
+        let r = boss.get(&path).await;
+        assert_eq!(r.status(), 422, "{path}");
+        assert!(r.text().await.unwrap().contains("没有报表数据"));
+    }
+    let token = boss.csrf_token("/sidebar").await;
+    for path in [
+        format!("{page}/{period}/media"),
+        format!("{page}/{period}/image/media"),
+    ] {
+        let r = boss
+            .client
+            .post(boss.url(&path))
+            .header("x-csrf-token", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{path}");
+    }
+}
