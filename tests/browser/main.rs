@@ -10,6 +10,7 @@ mod helpers;
 mod sidebar;
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -27,7 +28,16 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Kills chromedriver's whole process group: killing chromedriver alone left its Chromium
+    /// running (and its profile open) whenever a test did not close its session.
     fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) with a negative pid signals the group chromedriver leads (it was
+            // started with its own group); it touches no memory of ours.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -66,6 +76,7 @@ async fn browser(width: u32, height: u32) -> Option<Browser> {
         .port();
     let driver = Command::new(driver_bin)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
