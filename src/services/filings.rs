@@ -93,7 +93,6 @@ pub struct FilingsView {
     pub notice_blocked: Option<String>,
 }
 
-/// The filings whose tax period ends in `period` (default: the latest with filings). Needs
 /// The day the law itself sets for a return of the period ending `period` (before any 顺延):
 /// the 15th of the next month for monthly and quarterly returns (增值税, 个税 withholding, CIT
 /// prepayment, 印花税), the end of the fifth month after the year for the annual CIT return
@@ -109,7 +108,8 @@ fn statutory_day(tax: tax_filing::TaxType, period: Period) -> Option<NaiveDate> 
     }
 }
 
-/// `filing`.
+/// The filings whose tax period ends in `period` (default: the newest up to last month, the one
+/// being filed now, else the newest with filings). Needs `filing`.
 pub async fn view(
     ctx: &Ctx,
     me: &CurrentEmployee,
@@ -130,11 +130,18 @@ pub async fn view(
         .into_tuple::<String>()
         .all(db)
         .await?;
+    // By default the period being filed now (last month's, in this month's 征期): rows already
+    // made for the running month cannot be filed before it ends.
+    let season = Period::of_date(crate::domain::clock::today_local(ctx.now())).prev();
     let selected = match period {
         Some(p) => p,
-        None => match periods.first() {
+        None => match periods
+            .iter()
+            .find(|p| p.as_str() <= season.to_string().as_str())
+            .or(periods.first())
+        {
             Some(p) => Period::parse(p).map_err(|_| AppError::internal("stored period"))?,
-            None => Period::of_date(crate::domain::clock::today_local(ctx.now())).prev(),
+            None => season,
         },
     };
     let rows = tax_filing::Entity::find()

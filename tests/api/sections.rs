@@ -978,3 +978,43 @@ async fn a_period_without_statements_offers_nothing_to_send() {
         assert_eq!(r.status(), 422, "{path}");
     }
 }
+
+/// On 2026-11-26 the return being filed is October's; rows already made for November (which
+/// cannot be filed before it ends) are not what the section opens on, but can still be picked.
+#[tokio::test]
+async fn filings_open_on_the_period_being_filed_now() {
+    let app = spawn_app().await;
+    let (firm_id, customer_id) = setup(&app, "wwsec00008").await;
+    let now = app.clock_now();
+    for (period, due) in [("2026-10", (2026, 11, 17)), ("2026-11", (2026, 12, 15))] {
+        tax_filing::ActiveModel {
+            firm_id: Set(firm_id),
+            customer_id: Set(customer_id),
+            period_from: Set(period.into()),
+            period_to: Set(period.into()),
+            tax_type: Set(tax_filing::TaxType::VatSurcharge),
+            due_date: Set(NaiveDate::from_ymd_opt(due.0, due.1, due.2).unwrap()),
+            due_provisional: Set(false),
+            status: Set(tax_filing::Status::Pending),
+            payable_fen: Set(0),
+            paid_fen: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(app.state.db.write())
+        .await
+        .unwrap();
+    }
+    let me = app.current_employee("wwsec00008-boss").await;
+    let view = filings::view(&app.state, &me, customer_id, None)
+        .await
+        .unwrap();
+    assert_eq!(view.period, "2026-10");
+    assert_eq!(view.periods, vec!["2026-11", "2026-10"]);
+    let later = filings::view(&app.state, &me, customer_id, Some(p("2026-11")))
+        .await
+        .unwrap();
+    assert_eq!(later.period, "2026-11");
+    assert_eq!(later.lines.len(), 1);
+}
