@@ -133,11 +133,12 @@ pub async fn view(
     // By default the period being filed now (last month's, in this month's 征期): rows already
     // made for the running month cannot be filed before it ends.
     let season = Period::of_date(crate::domain::clock::today_local(ctx.now())).prev();
+    let season_key = season.to_string();
     let selected = match period {
         Some(p) => p,
         None => match periods
             .iter()
-            .find(|p| p.as_str() <= season.to_string().as_str())
+            .find(|p| p.as_str() <= season_key.as_str())
             .or(periods.first())
         {
             Some(p) => Period::parse(p).map_err(|_| AppError::internal("stored period"))?,
