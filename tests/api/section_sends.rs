@@ -174,26 +174,15 @@ async fn collection_reports_and_filings_offer_their_sends_for_the_chat() {
     )), "{html}");
 
     // A period with a statement, so there is a period to pick.
-    {
-        use sea_orm::{ActiveModelTrait, Set};
-        use zhangfang::db::entities::financial_report;
-        let now = w.app.clock_now();
-        financial_report::ActiveModel {
-            firm_id: Set(w.firm_id),
-            customer_id: Set(jia),
-            period: Set("2026-10".into()),
-            report_type: Set(financial_report::ReportType::IncomeStatement),
-            standard: Set("small_enterprise".into()),
-            lines: Set(serde_json::json!([])),
-            generated_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(w.app.state.db.write())
-        .await
-        .unwrap();
-    }
+    crate::sections::report(
+        &w.app,
+        w.firm_id,
+        jia,
+        "2026-10",
+        zhangfang::db::entities::financial_report::ReportType::IncomeStatement,
+        serde_json::json!([]),
+    )
+    .await;
     let (status, html) = text(
         boss.fragment(&format!("/sidebar/customers/{jia}/reports?{CHAT}"))
             .await,

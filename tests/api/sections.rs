@@ -1,7 +1,7 @@
 //! The services behind the sidebar's 收票, 报税, 发票 and 报表 sections.
 
 use calamine::{DataType, Reader, Xlsx};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sea_orm::{ActiveModelTrait, Set};
 use serde_json::json;
 use zhangfang::db::entities::employee::Role;
@@ -188,6 +188,7 @@ async fn completing_a_collection_resolves_the_periods_missing_invoices() {
     assert!(matches!(err, AppError::Forbidden(_)), "{err:?}");
 }
 
+/// A third-quarter return.
 async fn filing(
     app: &TestApp,
     firm_id: i64,
@@ -196,14 +197,28 @@ async fn filing(
     status: tax_filing::Status,
     payable_fen: i64,
 ) {
+    let q3 = (p("2026-07"), p("2026-09"));
+    filing_for(app, firm_id, customer_id, q3, tax_type, status, payable_fen).await;
+}
+
+/// A return for the tax period `from`..=`to`, due on the 15th of the month after it.
+async fn filing_for(
+    app: &TestApp,
+    firm_id: i64,
+    customer_id: i64,
+    (from, to): (Period, Period),
+    tax_type: tax_filing::TaxType,
+    status: tax_filing::Status,
+    payable_fen: i64,
+) {
     let now = app.clock_now();
     tax_filing::ActiveModel {
         firm_id: Set(firm_id),
         customer_id: Set(customer_id),
-        period_from: Set("2026-07".into()),
-        period_to: Set("2026-09".into()),
+        period_from: Set(from.to_string()),
+        period_to: Set(to.to_string()),
         tax_type: Set(tax_type),
-        due_date: Set(NaiveDate::from_ymd_opt(2026, 10, 15).unwrap()),
+        due_date: Set(to.next().first_day().with_day(15).unwrap()),
         due_provisional: Set(true),
         status: Set(status),
         payable_fen: Set(payable_fen),
@@ -660,7 +675,7 @@ fn lines(rows: usize, values: &[(usize, i64, i64)]) -> serde_json::Value {
     )
 }
 
-async fn report(
+pub async fn report(
     app: &TestApp,
     firm_id: i64,
     customer_id: i64,
@@ -985,26 +1000,17 @@ async fn a_period_without_statements_offers_nothing_to_send() {
 async fn filings_open_on_the_period_being_filed_now() {
     let app = spawn_app().await;
     let (firm_id, customer_id) = setup(&app, "wwsec00008").await;
-    let now = app.clock_now();
-    for (period, due) in [("2026-10", (2026, 11, 17)), ("2026-11", (2026, 12, 15))] {
-        tax_filing::ActiveModel {
-            firm_id: Set(firm_id),
-            customer_id: Set(customer_id),
-            period_from: Set(period.into()),
-            period_to: Set(period.into()),
-            tax_type: Set(tax_filing::TaxType::VatSurcharge),
-            due_date: Set(NaiveDate::from_ymd_opt(due.0, due.1, due.2).unwrap()),
-            due_provisional: Set(false),
-            status: Set(tax_filing::Status::Pending),
-            payable_fen: Set(0),
-            paid_fen: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(app.state.db.write())
-        .await
-        .unwrap();
+    for period in ["2026-10", "2026-11"] {
+        filing_for(
+            &app,
+            firm_id,
+            customer_id,
+            (p(period), p(period)),
+            tax_filing::TaxType::VatSurcharge,
+            tax_filing::Status::Pending,
+            0,
+        )
+        .await;
     }
     let me = app.current_employee("wwsec00008-boss").await;
     let view = filings::view(&app.state, &me, customer_id, None)
