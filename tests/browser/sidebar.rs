@@ -135,7 +135,7 @@ async fn assert_no_wrapped_labels(c: &Client) {
             "function lines(e) { var r = document.createRange(); r.selectNodeContents(e); \
              var tops = {}; Array.from(r.getClientRects()).forEach(function (x) { \
              if (x.width > 0) { tops[Math.round(x.top)] = 1; } }); return Object.keys(tops).length; }\
-             return Array.from(document.querySelectorAll('.badge, button, td.num'))\
+             return Array.from(document.querySelectorAll('.badge, button, td.num, .date'))\
              .filter(function (e) { return e.offsetParent !== null && e.textContent.trim() && lines(e) > 1; })\
              .map(function (e) { return e.textContent.trim(); });",
             vec![],
