@@ -111,8 +111,20 @@ pub async fn list(
         ]);
     }
     if let Some(c) = category {
-        filter.push_str(" AND a.category_id = ?");
-        values.push(c.into());
+        // A top-level category holds its sub-categories' articles too, as the back office lists.
+        let ids: Vec<i64> = std::iter::once(c)
+            .chain(
+                categories
+                    .iter()
+                    .filter(|k| k.parent_id == Some(c))
+                    .map(|k| k.id),
+            )
+            .collect();
+        filter.push_str(&format!(
+            " AND a.category_id IN ({})",
+            vec!["?"; ids.len()].join(", ")
+        ));
+        values.extend(ids.into_iter().map(sea_orm::Value::from));
     }
     let uses = "LEFT JOIN kb_article_use u ON u.firm_id = a.firm_id AND u.article_id = a.id";
     let sql = if words.is_empty() {

@@ -565,3 +565,55 @@ async fn a_knowledge_article_is_found_filled_for_the_customer_sent_and_counted()
         .await;
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn a_top_level_category_lists_its_sub_categories_articles() {
+    let w = world().await;
+    let now = w.app.clock_now();
+    let category = |name: &'static str, parent: Option<i64>| {
+        let app = &w.app;
+        let firm_id = w.firm_id;
+        async move {
+            exec(
+                app,
+                "INSERT INTO kb_category (firm_id, parent_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                vec![firm_id.into(), parent.into(), name.into(), now.into(), now.into()],
+            )
+            .await;
+            app.count("SELECT MAX(id) FROM kb_category").await
+        }
+    };
+    let vat = category("增值税", None).await;
+    let small = category("小规模纳税人", Some(vat)).await;
+    let other = category("个税", None).await;
+    for (category_id, title) in [
+        (vat, "增值税总览"),
+        (small, "小规模免税额度"),
+        (other, "专项附加扣除"),
+    ] {
+        exec(
+            &w.app,
+            "INSERT INTO kb_article (firm_id, category_id, title, content, audit_status, created_at, updated_at) VALUES (?, ?, ?, '正文', 'approved', ?, ?)",
+            vec![w.firm_id.into(), category_id.into(), title.into(), now.into(), now.into()],
+        )
+        .await;
+    }
+    let staff = w.app.signed_in("staff").await;
+    let list = |c: i64| {
+        let staff = &staff;
+        let path = format!("/sidebar/customers/{}/kb?category={c}", w.jia);
+        async move { text(staff.fragment(&path).await).await }
+    };
+    let (status, html) = list(vat).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("增值税总览") && html.contains("小规模免税额度"),
+        "{html}"
+    );
+    assert!(!html.contains("专项附加扣除"), "{html}");
+    let (_, html) = list(small).await;
+    assert!(
+        html.contains("小规模免税额度") && !html.contains("增值税总览"),
+        "{html}"
+    );
+}
