@@ -70,12 +70,19 @@ pub struct ChatFilter {
 #[derive(Clone, Debug, Default)]
 pub struct CustomerFilter {
     pub q: String,
-    pub manager: Option<i64>,
+    pub manager: Option<Manager>,
     pub tag: Option<i64>,
     pub status: Option<customer::ServiceStatus>,
     pub linked: Option<Linked>,
     /// 1-based.
     pub page: u64,
+}
+
+/// The 客户经理 filter: one employee, or customers without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Manager {
+    Is(i64),
+    Nobody,
 }
 
 /// One page of a list.
@@ -151,6 +158,7 @@ impl GroupRow {
 pub struct CustomerRow {
     pub customer: customer::Model,
     pub manager: String,
+    pub bookkeeper: String,
     pub tags: Vec<String>,
     pub contacts: Vec<Named>,
     pub groups: Vec<Named>,
@@ -199,6 +207,8 @@ pub struct Options {
     pub members: Vec<(String, String)>,
     pub wecom_tags: Vec<Named>,
     pub managers: Vec<Named>,
+    /// Admins only: the active employees customers may be assigned to.
+    pub assignable: Vec<Named>,
     pub customer_tags: Vec<Named>,
 }
 
@@ -939,12 +949,11 @@ pub async fn unlink(
     links::unlink(ctx, me, &Who::employee(me, ip), chat, customer_id).await
 }
 
-/// 已关联客户: the customers the caller may see with their linked contacts and groups.
-pub async fn customers(
-    ctx: &Ctx,
+/// The customers the caller may see that `filter` keeps (its page aside).
+fn customer_query(
     me: &CurrentEmployee,
     filter: &CustomerFilter,
-) -> AppResult<Paged<CustomerRow>> {
+) -> AppResult<sea_orm::Select<customer::Entity>> {
     let q = clean_query(&filter.q)?;
     let mut query = customer::Entity::find().filter(access::visible_customers(me));
     if !q.is_empty() {
@@ -956,8 +965,10 @@ pub async fn customers(
             &q,
         ));
     }
-    if let Some(id) = filter.manager {
-        query = query.filter(customer::Column::AccountManagerId.eq(id));
+    match filter.manager {
+        Some(Manager::Is(id)) => query = query.filter(customer::Column::AccountManagerId.eq(id)),
+        Some(Manager::Nobody) => query = query.filter(customer::Column::AccountManagerId.is_null()),
+        None => {}
     }
     if let Some(status) = filter.status {
         query = query.filter(customer::Column::ServiceStatus.eq(status));
@@ -994,6 +1005,31 @@ pub async fn customers(
                 .add(customer::Column::Id.not_in_subquery(by_group)),
         });
     }
+    Ok(query)
+}
+
+/// The ids of every customer `filter` keeps, on all its pages: what 分配 applies to when the
+/// admin picks the whole filtered list.
+pub async fn customer_ids(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    filter: &CustomerFilter,
+) -> AppResult<Vec<i64>> {
+    Ok(customer_query(me, filter)?
+        .select_only()
+        .column(customer::Column::Id)
+        .into_tuple()
+        .all(ctx.db.read())
+        .await?)
+}
+
+/// 已关联客户: the customers the caller may see with their linked contacts and groups.
+pub async fn customers(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    filter: &CustomerFilter,
+) -> AppResult<Paged<CustomerRow>> {
+    let query = customer_query(me, filter)?;
     let paginator = query
         .order_by_asc(customer::Column::Name)
         .order_by_asc(customer::Column::Id)
@@ -1021,7 +1057,11 @@ async fn customer_rows(
     let db = ctx.db.read();
     let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
     let managers: HashMap<i64, String> = {
-        let wanted: BTreeSet<i64> = found.iter().filter_map(|c| c.account_manager_id).collect();
+        let wanted: BTreeSet<i64> = found
+            .iter()
+            .flat_map(|c| [c.account_manager_id, c.bookkeeper_id])
+            .flatten()
+            .collect();
         if wanted.is_empty() {
             HashMap::new()
         } else {
@@ -1145,6 +1185,10 @@ async fn customer_rows(
                 .account_manager_id
                 .and_then(|id| managers.get(&id).cloned())
                 .unwrap_or_default(),
+            bookkeeper: c
+                .bookkeeper_id
+                .and_then(|id| managers.get(&id).cloned())
+                .unwrap_or_default(),
             tags: tags.remove(&c.id).unwrap_or_default(),
             contacts: contacts.remove(&c.id).unwrap_or_default(),
             groups: groups.remove(&c.id).unwrap_or_default(),
@@ -1203,12 +1247,25 @@ pub async fn options(ctx: &Ctx, me: &CurrentEmployee) -> AppResult<Options> {
             name: label(t),
         })
         .collect();
-    let managers = employee::Entity::find()
+    let employees = employee::Entity::find()
         .filter(employee::Column::FirmId.eq(me.firm_id))
         .filter(employee::Column::DeletedAt.is_null())
         .order_by_asc(employee::Column::Name)
         .all(db)
-        .await?
+        .await?;
+    let assignable = if me.is_admin() {
+        employees
+            .iter()
+            .filter(|e| e.status == employee::Status::Active)
+            .map(|e| Named {
+                id: e.id,
+                name: e.name.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let managers = employees
         .into_iter()
         .map(|e| Named {
             id: e.id,
@@ -1219,6 +1276,7 @@ pub async fn options(ctx: &Ctx, me: &CurrentEmployee) -> AppResult<Options> {
         members,
         wecom_tags,
         managers,
+        assignable,
         customer_tags,
     })
 }

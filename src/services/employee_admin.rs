@@ -522,6 +522,15 @@ pub async fn remove(
         return Err(AppError::Conflict("不能删除自己的账号".into()));
     }
     refuse_losing_last_super_admin(&txn, &e, "删除").await?;
+    let served = crate::services::assignments::served_in(&txn, me.firm_id, e.id).await?;
+    if served.customers > 0 {
+        return Err(AppError::Conflict(format!(
+            "{} 仍负责 {} 家客户（{}），请先在「客户交接」中把客户交给其他员工，再删除",
+            e.name,
+            served.customers,
+            served.describe()
+        )));
+    }
     let before = json!({
         "name": e.name, "mobile": e.mobile, "role": e.role, "wecom_userid": e.wecom_userid,
     });

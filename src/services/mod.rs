@@ -8,6 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod api_keys;
+pub mod assignments;
 pub mod attachments;
 pub mod audit;
 pub mod audit_log;

@@ -37,6 +37,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/js/import-progress.js"),
     ),
     (
+        "js/select-all.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/js/select-all.js"),
+    ),
+    (
         "icon.svg",
         "image/svg+xml",
         include_bytes!("../../static/icon.svg"),

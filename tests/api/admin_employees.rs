@@ -62,7 +62,7 @@ pub async fn office(app: &TestApp, corp: &str) -> Office {
     }
 }
 
-async fn post(b: &Browser, page: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub async fn post(b: &Browser, page: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     let csrf = b.csrf_token(page).await;
     let mut fields = form.to_vec();
     fields.push(("csrf", &csrf));

@@ -77,12 +77,12 @@ async fn finished(b: &Browser, resp: reqwest::Response) -> (String, String) {
     panic!("the import did not finish");
 }
 
-async fn import(b: &Browser, kind: &str, mode: &str, name: &str, bytes: Vec<u8>) -> String {
+pub async fn import(b: &Browser, kind: &str, mode: &str, name: &str, bytes: Vec<u8>) -> String {
     let resp = upload(b, kind, mode, name, bytes).await;
     finished(b, resp).await.1
 }
 
-fn counts(html: &str) -> (i64, i64, i64, i64) {
+pub fn counts(html: &str) -> (i64, i64, i64, i64) {
     let attr = |name: &str| -> i64 {
         let key = format!("data-{name}=\"");
         let at = html

@@ -10,6 +10,7 @@ mod admin_kb;
 mod admin_login;
 mod admin_templates;
 mod admin_wecom;
+mod assignments;
 mod calendar;
 mod callback;
 mod callback_freshness;

@@ -23,12 +23,12 @@ async fn key(app: &TestApp, firm_id: i64, scopes: &str) -> String {
     .key
 }
 
-async fn firm_with_key(app: &TestApp, corp_id: &str, scopes: &str) -> (i64, String) {
+pub async fn firm_with_key(app: &TestApp, corp_id: &str, scopes: &str) -> (i64, String) {
     let firm = app.add_firm(corp_id, "tok", KEY).await;
     (firm.firm_id, key(app, firm.firm_id, scopes).await)
 }
 
-async fn call(
+pub async fn call(
     app: &TestApp,
     method: reqwest::Method,
     key: &str,
@@ -45,7 +45,7 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
+pub async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (StatusCode, Value) {
     call(app, reqwest::Method::POST, key, path, Some(body)).await
 }
 
@@ -593,7 +593,7 @@ async fn the_changes_feed_lists_every_write_in_order_within_the_keys_scopes() {
     );
 }
 
-async fn key_for(app: &TestApp, firm_id: i64, scopes: &str) -> String {
+pub async fn key_for(app: &TestApp, firm_id: i64, scopes: &str) -> String {
     key(app, firm_id, scopes).await
 }
 

@@ -266,6 +266,14 @@ const CUSTOMERS: &[Field] = &[
         "服务中",
     ),
     opt("service_start", "开始服务期间", Cell::Period, "2026-01"),
+    aka(
+        opt("account_manager", "客户经理", Cell::Text, "王鹏"),
+        &["服务顾问", "客户经理手机号"],
+    ),
+    aka(
+        opt("bookkeeper", "主办会计", Cell::Text, "13900000002"),
+        &["记账会计", "会计", "主办会计手机号"],
+    ),
     opt("note", "备注", Cell::Text, ""),
 ];
 

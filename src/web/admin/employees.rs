@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use crate::db::entities::{employee, wecom_member};
 use crate::domain::permissions::Permission;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::services::assignments::{self, Served};
 use crate::services::employee_admin::{self, EmployeeInput, EmployeeView, GRANTABLE};
 use crate::state::AppState;
 use crate::web::admin::Chrome;
@@ -39,6 +40,11 @@ pub struct EditPage {
     members: Vec<wecom_member::Model>,
     may_make_super: bool,
     saved: bool,
+    /// After 交接: how many customers were handed over.
+    handed: Option<usize>,
+    served: Served,
+    /// The active employees who may take this one's customers.
+    successors: Vec<(i64, String)>,
 }
 
 impl EditPage {
@@ -78,6 +84,7 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct Saved {
     saved: Option<String>,
+    handed: Option<usize>,
 }
 
 pub async fn show(
@@ -89,7 +96,17 @@ pub async fn show(
 ) -> AppResult<EditPage> {
     let e = employee_admin::get(&state, &me, path.into_inner()).await?;
     let members = employee_admin::unbound_members(&state, &me).await?;
+    let served = assignments::served(&state.ctx, &me, e.employee.id).await?;
+    let successors = employee_admin::list(&state, &me)
+        .await?
+        .into_iter()
+        .filter(|v| v.employee.id != e.employee.id && v.employee.status == employee::Status::Active)
+        .map(|v| (v.employee.id, v.employee.name))
+        .collect();
     Ok(EditPage {
+        handed: query.handed,
+        served,
+        successors,
         may_make_super: me.role == employee::Role::SuperAdmin,
         chrome: Chrome::new(&me, HERE, csrf.0),
         e,
@@ -196,6 +213,39 @@ pub async fn remove(
 ) -> AppResult<HttpResponse> {
     employee_admin::remove(&state, &me, ip(&req), path.into_inner()).await?;
     Ok(see_other(HERE))
+}
+
+#[derive(Deserialize)]
+pub struct HandOverForm {
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+impl WithCsrf for HandOverForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// `POST /admin/employees/{id}/hand-over`: 交接, every customer this employee serves passes to
+/// the employee `to`.
+pub async fn hand_over(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: BackOfficeEmployee,
+    path: web::Path<i64>,
+    form: CsrfForm<HandOverForm>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let to = form
+        .to
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::Validation("请选择接手客户的员工".into()))?;
+    let n = assignments::hand_over(&state.ctx, &me, ip(&req), id, to).await?;
+    Ok(see_other(format!("{HERE}/{id}?handed={n}")))
 }
 
 pub async fn bind(

@@ -52,6 +52,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(employees::set_status),
         )
         .route("/employees/{id}/remove", web::post().to(employees::remove))
+        .route(
+            "/employees/{id}/hand-over",
+            web::post().to(employees::hand_over),
+        )
         .route("/employees/{id}/bind", web::post().to(employees::bind))
         .route("/employees/{id}/unbind", web::post().to(employees::unbind))
         .route("/kb", web::get().to(kb::list))
@@ -117,6 +121,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(wecom_links::unlink_group),
         )
         .route("/customers/links", web::get().to(wecom_links::customers))
+        .route("/customers/assign", web::post().to(wecom_links::assign))
         .route("/wecom/members", web::get().to(wecom_links::members))
         .route("/wecom/members/bind", web::post().to(wecom_links::bind))
         .route("/wecom/members/unbind", web::post().to(wecom_links::unbind));

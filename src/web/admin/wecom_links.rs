@@ -1,6 +1,7 @@
 //! The back office's WeCom pages: `/admin/wecom/contacts` (我的微信联系人), `/admin/wecom/groups`
-//! (我的微信群), `/admin/customers/links` (已关联客户) and `/admin/wecom/members` (匹配员工, admins
-//! only). Staff see their own contacts and groups; the services decide.
+//! (我的微信群), `/admin/customers/links` (已关联客户, where admins also assign customers to
+//! employees) and `/admin/wecom/members` (匹配员工, admins only). Staff see their own contacts and
+//! groups; the services decide.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -11,10 +12,10 @@ use crate::domain::clock::to_local;
 use crate::error::{AppError, AppResult};
 use crate::services::chat_admin::{
     self, Candidate, ChatFilter, ContactDetail, ContactRow, CustomerFilter, CustomerRow,
-    GroupDetail, GroupRow, Linked, MembersPage, Options, Paged,
+    GroupDetail, GroupRow, Linked, Manager, MembersPage, Options, Paged,
 };
-use crate::services::employee_admin;
 use crate::services::links::Chat;
+use crate::services::{assignments, employee_admin};
 use crate::state::AppState;
 use crate::web::admin::Chrome;
 use crate::web::admin::common::{field, ip, repeated, see_other};
@@ -45,6 +46,11 @@ pub struct ListQuery {
     page: String,
     #[serde(default)]
     saved: String,
+    /// After 分配: how many customers changed, and the duty.
+    #[serde(default)]
+    assigned: String,
+    #[serde(default)]
+    duty: String,
 }
 
 fn optional_id(value: &str, what: &str) -> AppResult<Option<i64>> {
@@ -96,7 +102,10 @@ impl ListQuery {
     fn customer_filter(&self) -> AppResult<CustomerFilter> {
         Ok(CustomerFilter {
             q: self.q.clone(),
-            manager: optional_id(&self.manager, "客户经理")?,
+            manager: match self.manager.trim() {
+                "none" => Some(Manager::Nobody),
+                other => optional_id(other, "客户经理")?.map(Manager::Is),
+            },
             tag: optional_id(&self.tag, "标签")?,
             status: chat_admin::parse_status(&self.status)?,
             linked: Linked::parse(if self.linked.is_empty() {
@@ -138,6 +147,38 @@ impl ListQuery {
     }
     fn manager_is(&self, id: &i64) -> bool {
         self.manager.trim() == id.to_string()
+    }
+    fn no_manager(&self) -> bool {
+        self.manager.trim() == "none"
+    }
+
+    /// The filter's fields as a form carries them (the 分配 form repeats the list's filter).
+    fn filter_fields(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("q", &self.q),
+            ("linked", &self.linked),
+            ("tag", &self.tag),
+            ("manager", &self.manager),
+            ("status", &self.status),
+            ("page", &self.page),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.as_str()))
+        .collect()
+    }
+
+    /// What 分配 just did, for the notice above the list.
+    fn assigned_notice(&self) -> Option<String> {
+        let n: usize = self.assigned.parse().ok()?;
+        let duty = assignments::parse_duty(&self.duty).ok()?;
+        Some(if n == 0 {
+            format!(
+                "所选客户的{}已是所选员工，没有变化。",
+                assignments::duty_label(duty)
+            )
+        } else {
+            format!("已更新 {n} 家客户的{}。", assignments::duty_label(duty))
+        })
     }
     fn status_is(&self, code: &str) -> bool {
         self.status == code
@@ -189,6 +230,7 @@ pub struct CustomersPage {
     list: Paged<CustomerRow>,
     options: Options,
     statuses: Vec<(&'static str, &'static str)>,
+    duties: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -431,7 +473,57 @@ pub async fn customers(
             .iter()
             .map(|(code, s)| (*code, chat_admin::status_label(*s)))
             .collect(),
+        duties: assignments::DUTIES
+            .iter()
+            .map(|d| (assignments::duty_code(*d), assignments::duty_label(*d)))
+            .collect(),
     })
+}
+
+/// `POST /admin/customers/assign`: makes one employee (or nobody) the chosen duty of the ticked
+/// customers, or of every customer the list's filter keeps (`scope=all`); back to the same list.
+pub async fn assign(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: BackOfficeEmployee,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    check_form(&req, Some(field(&body, "csrf").as_str()))?;
+    me.require_admin()?;
+    let q = ListQuery {
+        q: field(&body, "q"),
+        linked: field(&body, "linked"),
+        tag: field(&body, "tag"),
+        manager: field(&body, "manager"),
+        status: field(&body, "status"),
+        page: field(&body, "page"),
+        ..Default::default()
+    };
+    let duty = assignments::parse_duty(&field(&body, "duty"))?;
+    let holder = optional_id(&field(&body, "employee"), "员工")?;
+    let ids: Vec<i64> = if field(&body, "scope") == "all" {
+        let mut filter = q.customer_filter()?;
+        filter.page = 1;
+        chat_admin::customer_ids(&state.ctx, &me, &filter).await?
+    } else {
+        repeated(&body, "customer")
+            .iter()
+            .map(|v| optional_id(v, "客户"))
+            .collect::<AppResult<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    let done = assignments::assign(&state.ctx, &me, ip(&req), &ids, duty, holder).await?;
+    let mut back = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in q.filter_fields() {
+        if !v.is_empty() {
+            back.append_pair(k, v);
+        }
+    }
+    back.append_pair("assigned", &done.changed.to_string());
+    back.append_pair("duty", assignments::duty_code(duty));
+    Ok(see_other(format!("{CUSTOMERS}?{}", back.finish())))
 }
 
 pub async fn members(

@@ -1,5 +1,6 @@
-//! `/api/v1/customers`: the firm's client companies. Only `external_id` and `name` are required;
-//! the account manager and bookkeeper are assigned in zhangfang and kept by a push.
+//! `/api/v1/customers`: the firm's client companies. Only `external_id` and `name` are required.
+//! The 客户经理 and 主办会计 may be named by an employee's mobile number or name; a push that
+//! leaves them out keeps whom zhangfang assigned (the back office assigns them too).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,7 +13,8 @@ use crate::db::entities::customer::{
 };
 use crate::domain::api_scopes::Resource;
 use crate::error::AppResult;
-use crate::services::api::{ApiResource, Table};
+use crate::services::api::{ApiResource, Outcome, Table};
+use crate::services::assignments::{self, Duty};
 
 impl Table for Entity {
     const ID: Column = Column::Id;
@@ -56,6 +58,11 @@ pub struct CustomerInput {
     /// The first period served, `YYYY-MM`.
     pub service_start: Option<String>,
     pub note: Option<String>,
+    /// 客户经理: an active employee's mobile number or name (a name must be unique in the firm).
+    /// An empty string removes the assignment; left out, the assignment stays as it is.
+    pub account_manager: Option<String>,
+    /// 主办会计, named the same way as `account_manager`.
+    pub bookkeeper: Option<String>,
 }
 
 pub struct Customers;
@@ -73,7 +80,7 @@ impl ApiResource for Customers {
     }
 
     async fn build(
-        _txn: &DatabaseTransaction,
+        txn: &DatabaseTransaction,
         firm_id: i64,
         at: DateTime<Utc>,
         existing: Option<&Model>,
@@ -93,6 +100,32 @@ impl ApiResource for Customers {
             .filter(|s| !s.is_empty())
             .and_then(|s| c.period("service_start", s))
             .map(|p| p.to_string());
+        let mut holder = async |field: &str, text: Option<&str>, kept: Option<i64>| {
+            let Some(text) = text else {
+                return AppResult::Ok(kept);
+            };
+            Ok(
+                match assignments::employee_named(txn, firm_id, text).await? {
+                    Ok(id) => id,
+                    Err(message) => {
+                        c.fail(field, message);
+                        None
+                    }
+                },
+            )
+        };
+        let account_manager_id = holder(
+            "account_manager",
+            input.account_manager.as_deref(),
+            existing.and_then(|e| e.account_manager_id),
+        )
+        .await?;
+        let bookkeeper_id = holder(
+            "bookkeeper",
+            input.bookkeeper.as_deref(),
+            existing.and_then(|e| e.bookkeeper_id),
+        )
+        .await?;
         let customer = Model {
             id: existing.map_or(0, |e| e.id),
             firm_id,
@@ -117,8 +150,8 @@ impl ApiResource for Customers {
             address: c.opt_text("address", input.address.as_deref(), 300),
             service_status: input.service_status.unwrap_or(ServiceStatus::Serving),
             service_start,
-            account_manager_id: existing.and_then(|e| e.account_manager_id),
-            bookkeeper_id: existing.and_then(|e| e.bookkeeper_id),
+            account_manager_id,
+            bookkeeper_id,
             note: c.opt_text("note", input.note.as_deref(), 2000),
             external_id: Some(input.external_id.trim().to_string()),
             created_at: existing.map_or(at, |e| e.created_at),
@@ -127,6 +160,34 @@ impl ApiResource for Customers {
         };
         c.finish()?;
         Ok(customer)
+    }
+
+    /// Keeps the `customer_staff` rows in step with a 客户经理 or 主办会计 the input named.
+    async fn after_save(
+        txn: &DatabaseTransaction,
+        firm_id: i64,
+        at: DateTime<Utc>,
+        row: &Model,
+        _outcome: Outcome,
+        input: &CustomerInput,
+    ) -> AppResult<()> {
+        for (named, duty, holder) in [
+            (
+                input.account_manager.is_some(),
+                Duty::AccountManager,
+                row.account_manager_id,
+            ),
+            (
+                input.bookkeeper.is_some(),
+                Duty::Bookkeeper,
+                row.bookkeeper_id,
+            ),
+        ] {
+            if named {
+                assignments::set_duty_in(txn, firm_id, at, &[row.id], duty, holder).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn check_delete(txn: &DatabaseTransaction, row: &Model) -> AppResult<()> {
