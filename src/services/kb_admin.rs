@@ -5,12 +5,12 @@
 //! `kb_manage`, approving them `kb_audit`. An approved article is neither edited nor deleted until
 //! it is un-approved; a category in use (articles or sub-categories) is not deleted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -37,6 +37,8 @@ pub const PLACEHOLDERS: &[(&str, &str)] = &[
 const MAX_TITLE: usize = 200;
 const MAX_CONTENT: usize = 10_000;
 const MAX_CATEGORY: usize = 30;
+/// Articles one bulk action may tick (a whole imported file at once).
+const MAX_BULK: usize = 5_000;
 
 /// The unknown `{placeholder}`s in a text, if any.
 pub fn unknown_placeholders(text: &str) -> Vec<String> {
@@ -620,23 +622,33 @@ pub async fn delete_article(
     let txn = ctx.db.begin_write().await?;
     let a = find_article(&txn, me.firm_id, id).await?;
     refuse_if_approved(&a, "删除")?;
+    delete_in(&txn, now, &who(me, ip), a).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn delete_in(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    who: &Who,
+    a: kb_article::Model,
+) -> AppResult<()> {
+    let id = a.id;
     let before = snapshot(&a);
     let mut active = a.into_active_model();
     active.deleted_at = Set(Some(now));
     active.updated_at = Set(now);
-    active.update(&txn).await?;
+    active.update(txn).await?;
     audit::record_in(
-        &txn,
+        txn,
         now,
-        &who(me, ip),
+        who,
         "kb_article.delete",
         Object::new("kb_article", id),
         Some(before),
         None,
     )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    .await
 }
 
 /// Approves an article (or takes the approval back).
@@ -651,11 +663,25 @@ pub async fn set_approved(
     let now = ctx.now();
     let txn = ctx.db.begin_write().await?;
     let a = find_article(&txn, me.firm_id, id).await?;
+    approve_in(&txn, now, &who(me, ip), me.employee_id, a, approve).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn approve_in(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    who: &Who,
+    auditor: i64,
+    a: kb_article::Model,
+    approve: bool,
+) -> AppResult<()> {
+    let id = a.id;
     let before = a.audit_status;
     let mut active = a.into_active_model();
     if approve {
         active.audit_status = Set(AuditStatus::Approved);
-        active.audited_by = Set(Some(me.employee_id));
+        active.audited_by = Set(Some(auditor));
         active.audited_at = Set(Some(now));
     } else {
         active.audit_status = Set(AuditStatus::Draft);
@@ -663,11 +689,11 @@ pub async fn set_approved(
         active.audited_at = Set(None);
     }
     active.updated_at = Set(now);
-    let saved = active.update(&txn).await?;
+    let saved = active.update(txn).await?;
     audit::record_in(
-        &txn,
+        txn,
         now,
-        &who(me, ip),
+        who,
         if approve {
             "kb_article.approve"
         } else {
@@ -677,9 +703,106 @@ pub async fn set_approved(
         Some(json!({ "audit_status": before })),
         Some(json!({ "audit_status": saved.audit_status })),
     )
-    .await?;
+    .await
+}
+
+/// What the list's ticked articles are for (manual 四(三)3: 删除, 审核, 取消审核).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bulk {
+    Approve,
+    Unapprove,
+    Delete,
+}
+
+impl Bulk {
+    pub fn parse(code: &str) -> AppResult<Self> {
+        match code {
+            "approve" => Ok(Self::Approve),
+            "unapprove" => Ok(Self::Unapprove),
+            "delete" => Ok(Self::Delete),
+            _ => Err(AppError::Validation("请选择要执行的操作".into())),
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Unapprove => "unapprove",
+            Self::Delete => "delete",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Approve => "审核",
+            Self::Unapprove => "取消审核",
+            Self::Delete => "删除",
+        }
+    }
+}
+
+/// What a bulk action did: the articles changed, and those left as they were because they were
+/// already so (审核, 取消审核) or are approved (删除).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BulkOutcome {
+    pub done: usize,
+    pub skipped: usize,
+}
+
+/// Applies `action` to the ticked articles `ids` in one transaction; an id that is not one of the
+/// firm's live articles refuses the whole request.
+pub async fn bulk(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    ip: Option<String>,
+    ids: &[i64],
+    action: Bulk,
+) -> AppResult<BulkOutcome> {
+    me.require(match action {
+        Bulk::Approve | Bulk::Unapprove => Permission::KbAudit,
+        Bulk::Delete => Permission::KbManage,
+    })?;
+    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
+    if wanted.is_empty() {
+        return Err(AppError::Validation("请先勾选知识".into()));
+    }
+    if wanted.len() > MAX_BULK {
+        return Err(AppError::Validation(format!(
+            "一次最多处理 {MAX_BULK} 条知识"
+        )));
+    }
+    let now = ctx.now();
+    let who = who(me, ip);
+    let txn = ctx.db.begin_write().await?;
+    let found = kb_article::Entity::find()
+        .filter(kb_article::Column::FirmId.eq(me.firm_id))
+        .filter(kb_article::Column::DeletedAt.is_null())
+        .filter(kb_article::Column::Id.is_in(wanted.iter().copied()))
+        .all(&txn)
+        .await?;
+    if found.len() != wanted.len() {
+        return Err(AppError::NotFound("所选知识不存在或已删除".into()));
+    }
+    let mut outcome = BulkOutcome::default();
+    for a in found {
+        let approved = a.audit_status == AuditStatus::Approved;
+        match action {
+            Bulk::Approve | Bulk::Unapprove if approved == (action == Bulk::Approve) => {
+                outcome.skipped += 1;
+            }
+            Bulk::Approve | Bulk::Unapprove => {
+                approve_in(&txn, now, &who, me.employee_id, a, action == Bulk::Approve).await?;
+                outcome.done += 1;
+            }
+            Bulk::Delete if approved => outcome.skipped += 1,
+            Bulk::Delete => {
+                delete_in(&txn, now, &who, a).await?;
+                outcome.done += 1;
+            }
+        }
+    }
     txn.commit().await?;
-    Ok(())
+    Ok(outcome)
 }
 
 /// The import template's columns.

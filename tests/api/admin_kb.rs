@@ -406,3 +406,138 @@ async fn an_import_with_bad_rows_saves_nothing_and_a_good_one_saves_all() {
     let staff = app.signed_in_back_office("wwkb4-staff").await;
     assert_eq!(staff.get("/admin/kb/import").await.status(), 403);
 }
+
+#[tokio::test]
+async fn ticked_articles_are_approved_unapproved_and_deleted_at_once() {
+    let app = spawn_app().await;
+    let o = office(&app, "wwkb5").await;
+    let other = office(&app, "wwkb5b").await;
+    let admin = app.signed_in_back_office("wwkb5-admin").await;
+    let cat = add_category(&app, &admin, None, "常见问题").await;
+    let mut ids = Vec::new();
+    for title in ["甲问", "乙问", "丙问"] {
+        ids.push(article_id(&add_article(&admin, cat, title, "答").await).to_string());
+    }
+    let other_admin = app.signed_in_back_office("wwkb5b-admin").await;
+    let other_cat = add_category(&app, &other_admin, None, "别家").await;
+    let foreign = article_id(&add_article(&other_admin, other_cat, "别家问", "答").await);
+    let _ = other;
+
+    let page = admin
+        .get("/admin/kb?status=draft")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"kb-bulk\""), "{page}");
+    let bulk = |b: &'static str, picked: Vec<String>, back: &'static str| {
+        let admin = &admin;
+        async move {
+            let mut form: Vec<(&str, &str)> =
+                picked.iter().map(|id| ("article", id.as_str())).collect();
+            form.push(("action", b));
+            form.push(("back", back));
+            post(admin, "/admin/kb", "/admin/kb/bulk", &form).await
+        }
+    };
+    // 审核 two of three; the list keeps its filter.
+    let resp = bulk("approve", ids[..2].to_vec(), "status=draft").await;
+    assert_eq!(resp.status(), 303);
+    let back = resp.headers()[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(back, "/admin/kb?status=draft&bulk=approve&done=2&skipped=0");
+    let page = admin.get(&back).await.text().await.unwrap();
+    assert!(page.contains("已审核 2 条知识。"), "{page}");
+    assert!(
+        page.contains("丙问") && !page.contains("甲问"),
+        "still the drafts only"
+    );
+    let approved =
+        "SELECT COUNT(*) FROM kb_article WHERE audit_status = 'approved' AND deleted_at IS NULL";
+    assert_eq!(app.count(approved).await, 2);
+
+    // 删除 all three: the approved two stay, and the page says so.
+    let resp = bulk("delete", ids.clone(), "").await;
+    let back = resp.headers()[LOCATION].to_str().unwrap().to_string();
+    let page = admin.get(&back).await.text().await.unwrap();
+    assert!(
+        page.contains("已删除 1 条知识。2 条已审核的知识未删除"),
+        "{page}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM kb_article WHERE deleted_at IS NULL AND firm_id = (SELECT firm_id FROM kb_article WHERE title = '甲问')")
+            .await,
+        2
+    );
+
+    // 取消审核, then they can go.
+    let resp = bulk("unapprove", ids[..2].to_vec(), "").await;
+    assert!(
+        resp.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .contains("done=2")
+    );
+    assert_eq!(app.count(approved).await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('kb_article.approve', 'kb_article.unapprove', 'kb_article.delete')")
+            .await,
+        5
+    );
+
+    // Another firm's article, a deleted one, nothing ticked, an unknown action: nothing changes.
+    let resp = bulk("approve", vec![ids[0].clone(), foreign.to_string()], "").await;
+    assert_eq!(resp.status(), 404);
+    let resp = bulk("approve", vec![ids[2].clone()], "").await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(bulk("approve", vec![], "").await.status(), 422);
+    assert_eq!(
+        bulk("publish", vec![ids[0].clone()], "").await.status(),
+        422
+    );
+    assert_eq!(app.count(approved).await, 0);
+
+    // Staff without the rights: no form, and 403.
+    let staff = app.signed_in_back_office("wwkb5-staff").await;
+    let page = staff.get("/admin/kb").await.text().await.unwrap();
+    assert!(!page.contains("id=\"kb-bulk\""));
+    let csrf = staff.csrf_token("/admin/kb").await;
+    let resp = staff
+        .post_form(
+            "/admin/kb/bulk",
+            &[("article", &ids[0]), ("action", "approve"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(resp.status(), 403);
+    // An auditor approves but does not delete.
+    app.add_employee(
+        o.firm.firm_id,
+        NewEmployee {
+            name: "审核员",
+            userid: Some("wwkb5-auditor"),
+            role: Role::Staff,
+            permissions: &["kb_audit"],
+            ..NewEmployee::default()
+        },
+    )
+    .await;
+    let auditor = app.signed_in_back_office("wwkb5-auditor").await;
+    let page = auditor.get("/admin/kb").await.text().await.unwrap();
+    assert!(page.contains("value=\"approve\"") && !page.contains("value=\"delete\""));
+    let resp = post(
+        &auditor,
+        "/admin/kb",
+        "/admin/kb/bulk",
+        &[("article", &ids[0]), ("action", "delete")],
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    let resp = post(
+        &auditor,
+        "/admin/kb",
+        "/admin/kb/bulk",
+        &[("article", &ids[0]), ("action", "approve")],
+    )
+    .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(app.count(approved).await, 1);
+}

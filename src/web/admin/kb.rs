@@ -9,15 +9,15 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::domain::permissions::Permission;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::services::import::MAX_BYTES;
 use crate::services::kb_admin::{
     self, ArticleFilter, ArticleInput, ArticleView, CategoryNode, ImportReport, PLACEHOLDERS,
 };
 use crate::state::AppState;
 use crate::web::admin::Chrome;
-use crate::web::admin::common::{ip, read_upload, see_other};
-use crate::web::csrf::{CsrfForm, CsrfToken, WithCsrf};
+use crate::web::admin::common::{field, ip, read_upload, repeated, see_other};
+use crate::web::csrf::{CsrfForm, CsrfToken, WithCsrf, check_form};
 use crate::web::extractors::BackOfficeEmployee;
 
 const HERE: &str = "/admin/kb";
@@ -31,6 +31,44 @@ pub struct ListQuery {
     q: String,
     #[serde(default)]
     status: String,
+    /// After a bulk action: which, how many changed and how many were left.
+    #[serde(default)]
+    bulk: String,
+    #[serde(default)]
+    done: usize,
+    #[serde(default)]
+    skipped: usize,
+}
+
+impl ListQuery {
+    fn bulk_notice(&self) -> Option<String> {
+        let action = kb_admin::Bulk::parse(&self.bulk).ok()?;
+        let mut text = format!("已{} {} 条知识。", action.label(), self.done);
+        if self.skipped > 0 {
+            text.push_str(&match action {
+                kb_admin::Bulk::Delete => {
+                    format!("{} 条已审核的知识未删除，请先取消审核。", self.skipped)
+                }
+                _ => format!("{} 条本来就是这个状态。", self.skipped),
+            });
+        }
+        Some(text)
+    }
+
+    /// The filter as a query string, for the way back after a bulk action.
+    fn filter_query(&self) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(c) = self.category {
+            s.append_pair("category", &c.to_string());
+        }
+        if !self.q.is_empty() {
+            s.append_pair("q", &self.q);
+        }
+        if !self.status.is_empty() {
+            s.append_pair("status", &self.status);
+        }
+        s.finish()
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -43,10 +81,18 @@ pub struct ListPage {
     q: String,
     status: String,
     manage: bool,
+    audit: bool,
+    notice: Option<String>,
+    /// The filter as a query string, which the bulk form carries back.
+    back: String,
     placeholders: &'static [(&'static str, &'static str)],
 }
 
 impl ListPage {
+    fn bulk(&self) -> bool {
+        self.manage || self.audit
+    }
+
     fn selected(&self, id: &i64) -> bool {
         self.category == Some(*id)
     }
@@ -72,6 +118,9 @@ pub async fn list(
     let articles = kb_admin::articles(&state, &me, &filter).await?;
     Ok(ListPage {
         manage: me.can(Permission::KbManage),
+        audit: me.can(Permission::KbAudit),
+        notice: q.bulk_notice(),
+        back: q.filter_query(),
         chrome: Chrome::new(&me, HERE, csrf.0),
         tree,
         articles,
@@ -255,6 +304,37 @@ pub async fn update_article(
     let id = path.into_inner();
     kb_admin::update_article(&state, &me, ip(&req), id, form.input()).await?;
     Ok(see_other(format!("/admin/kb/articles/{id}")))
+}
+
+/// `POST /admin/kb/bulk`: 审核, 取消审核 or 删除 for the ticked articles; back to the same list.
+pub async fn bulk(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    me: BackOfficeEmployee,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    check_form(&req, Some(field(&body, "csrf").as_str()))?;
+    let action = kb_admin::Bulk::parse(&field(&body, "action"))?;
+    let ids = repeated(&body, "article")
+        .iter()
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::NotFound("所选知识不存在或已删除".into()))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let done = kb_admin::bulk(&state, &me, ip(&req), &ids, action).await?;
+    let back = field(&body, "back");
+    let mut to = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in url::form_urlencoded::parse(back.as_bytes()) {
+        if matches!(k.as_ref(), "category" | "q" | "status") {
+            to.append_pair(&k, &v);
+        }
+    }
+    to.append_pair("bulk", action.code())
+        .append_pair("done", &done.done.to_string())
+        .append_pair("skipped", &done.skipped.to_string());
+    Ok(see_other(format!("{HERE}?{}", to.finish())))
 }
 
 pub async fn delete_article(

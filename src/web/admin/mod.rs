@@ -78,6 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(kb::delete_article),
         )
         .route("/kb/articles/{id}/audit", web::post().to(kb::audit_article))
+        .route("/kb/bulk", web::post().to(kb::bulk))
         .route("/kb/template.xlsx", web::get().to(kb::template))
         .route("/kb/export.xlsx", web::get().to(kb::export))
         .route("/kb/import", web::get().to(kb::import_form))
