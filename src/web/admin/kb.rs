@@ -49,7 +49,8 @@ impl ListQuery {
                 kb_admin::Bulk::Delete => {
                     format!("{} 条已审核的知识未删除，请先取消审核。", self.skipped)
                 }
-                _ => format!("{} 条本来就是这个状态。", self.skipped),
+                kb_admin::Bulk::Approve => format!("{} 条原本就已审核。", self.skipped),
+                kb_admin::Bulk::Unapprove => format!("{} 条原本就未审核。", self.skipped),
             });
         }
         Some(text)
