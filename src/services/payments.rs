@@ -723,13 +723,19 @@ fn parse_allocations(joined: &str) -> AppResult<Vec<(i64, Money)>> {
         .collect()
 }
 
-/// What a 催款提醒 asks for: the service periods and the amount the manager settled on.
+/// What a 催款提醒 asks for: the service periods, the receivables ticked (勾选需要催款的项目) and
+/// the amount the manager settled on.
 #[derive(Clone, Debug)]
 pub struct DunningRequest {
     pub customer_id: i64,
-    pub period_from: Period,
-    pub period_to: Period,
-    /// None: everything open in those periods.
+    /// None: from the first ticked receivable (or the first open one).
+    pub period_from: Option<Period>,
+    /// None: to the last ticked receivable (or the last open one).
+    pub period_to: Option<Period>,
+    /// None: every open receivable in the periods; Some: only these (of the customer's open
+    /// ones, and within the periods when they are given).
+    pub receivable_ids: Option<Vec<i64>>,
+    /// None: everything open on the chosen receivables.
     pub amount: Option<Money>,
 }
 
@@ -760,22 +766,48 @@ pub async fn dunning_draft(
 ) -> AppResult<DunningDraft> {
     me.require(Permission::Billing)?;
     let customer = access::customer(ctx, me, req.customer_id).await?;
-    if req.period_to < req.period_from {
+    if let (Some(from), Some(to)) = (req.period_from, req.period_to)
+        && to < from
+    {
         return Err(AppError::Validation("结束期间不能早于开始期间".into()));
     }
     let rows = live_receivables(ctx.db.read(), me.firm_id, customer.id, false).await?;
+    let mut chosen = Vec::new();
+    for r in &rows {
+        let o = owed_of(r)?;
+        if o.open().is_positive() {
+            chosen.push((r, o));
+        }
+    }
+    if let Some(ticked) = &req.receivable_ids {
+        if ticked.is_empty() {
+            return Err(AppError::Validation("请勾选需要催款的项目".into()));
+        }
+        if let Some(stray) = ticked
+            .iter()
+            .find(|id| !chosen.iter().any(|(r, _)| r.id == **id))
+        {
+            return Err(AppError::Validation(format!(
+                "所选的应收款（编号 {stray}）不是该客户未结清的款项，请刷新后重试"
+            )));
+        }
+        chosen.retain(|(r, _)| ticked.contains(&r.id));
+    }
+    let from = req
+        .period_from
+        .or_else(|| chosen.iter().map(|(_, o)| o.period_from).min());
+    let to = req
+        .period_to
+        .or_else(|| chosen.iter().map(|(_, o)| o.period_to).max());
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(AppError::Validation("该客户没有未结清的应收款".into()));
+    };
+    chosen.retain(|(_, o)| o.period_to >= from && o.period_from <= to);
     let mut ids = Vec::new();
     let mut open = Money::ZERO;
     let mut items: Vec<String> = Vec::new();
     let mut due: Option<NaiveDate> = None;
-    for r in &rows {
-        let o = owed_of(r)?;
-        if o.period_to < req.period_from || o.period_from > req.period_to {
-            continue;
-        }
-        if !o.open().is_positive() {
-            continue;
-        }
+    for (r, o) in &chosen {
         ids.push(r.id);
         open += o.open();
         if !items.contains(&r.fee_item) {
@@ -786,7 +818,7 @@ pub async fn dunning_draft(
     if !open.is_positive() {
         return Err(AppError::Validation(format!(
             "{}至{}没有未结清的应收款",
-            req.period_from, req.period_to
+            from, to
         )));
     }
     let amount = req.amount.unwrap_or(open);
@@ -797,8 +829,8 @@ pub async fn dunning_draft(
         return Err(AppError::Validation(format!(
             "催款金额 {} 超过{}至{}实际未结清金额 {}",
             amount.to_yuan_string(),
-            req.period_from,
-            req.period_to,
+            from,
+            to,
             open.to_yuan_string()
         )));
     }
@@ -809,8 +841,8 @@ pub async fn dunning_draft(
     let message = format!(
         "您好！温馨提示：「{}」{}至{}的{}尚有¥{}（{}）未结清，请尽快支付。如已付款请忽略并告诉我核对，谢谢！",
         customer.name,
-        req.period_from.to_chinese(),
-        req.period_to.to_chinese(),
+        from.to_chinese(),
+        to.to_chinese(),
         fee_item,
         amount,
         amount_cn
@@ -818,8 +850,8 @@ pub async fn dunning_draft(
     Ok(DunningDraft {
         customer_id: customer.id,
         customer_name: customer.name,
-        period_from: req.period_from.to_string(),
-        period_to: req.period_to.to_string(),
+        period_from: from.to_string(),
+        period_to: to.to_string(),
         receivable_ids: ids,
         fee_item,
         open,

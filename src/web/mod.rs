@@ -12,6 +12,7 @@ pub mod csrf;
 pub mod demo;
 pub mod error_pages;
 pub mod extractors;
+pub mod form_fields;
 pub mod health;
 pub mod home;
 pub mod jssdk;

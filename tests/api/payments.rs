@@ -516,8 +516,9 @@ async fn the_dunning_amount_is_checked_against_what_is_really_open() {
     .unwrap();
     let q1 = |amount: Option<&str>| DunningRequest {
         customer_id: s.customer_id,
-        period_from: Period::parse("2026-01").unwrap(),
-        period_to: Period::parse("2026-03").unwrap(),
+        period_from: Period::parse("2026-01").ok(),
+        period_to: Period::parse("2026-03").ok(),
+        receivable_ids: None,
         amount: amount.map(|a| Money::parse(a).unwrap()),
     };
     let draft = payments::dunning_draft(&app.state, &me, q1(None))

@@ -286,3 +286,106 @@ async fn each_section_answers_for_its_own_permission() {
         .await;
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn dunning_covers_only_the_ticked_receivables() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let firm_id = app
+        .count(&format!(
+            "SELECT firm_id FROM customer WHERE id = {}",
+            s.customer_id
+        ))
+        .await;
+    let first = app.count("SELECT MAX(id) FROM receivable").await;
+    let second = app
+        .add_receivable(
+            firm_id,
+            s.customer_id,
+            "2026-04",
+            "2026-06",
+            60000,
+            "2026-04-15",
+        )
+        .await;
+    app.execute(
+        "UPDATE receivable SET fee_item = '工商年报代办费' WHERE id = ?",
+        vec![second.into()],
+    )
+    .await;
+    let other_firms = app
+        .add_receivable(
+            app.count(&format!(
+                "SELECT firm_id FROM customer WHERE id = {}",
+                s.other_customer
+            ))
+            .await,
+            s.other_customer,
+            "2026-01",
+            "2026-03",
+            10000,
+            "2026-01-15",
+        )
+        .await;
+    let page = format!("/sidebar/customers/{}/billing", s.customer_id);
+    let viewer = app.signed_in("viewer").await;
+    let html = viewer.get(&page).await.text().await.unwrap();
+    assert!(html.contains("勾选需要催款的项目"), "{html}");
+    for id in [first, second] {
+        assert!(
+            html.contains(&format!("name=\"receivable\" value=\"{id}\" checked")),
+            "overdue receivables start ticked: {html}"
+        );
+    }
+    let token = viewer.csrf_token(&page).await;
+    let dun = |form: Vec<(&'static str, String)>| {
+        let viewer = &viewer;
+        let path = format!("{page}/dunning");
+        let token = token.clone();
+        async move {
+            let mut fields: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            fields.push(("csrf", &token));
+            let r = viewer.post_form(&path, &fields).await;
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    // Only the second one ticked, no periods typed: its periods, its fee item, its amount.
+    let (status, html) = dun(vec![
+        ("picked", "1".into()),
+        ("receivable", second.to_string()),
+    ])
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("2026年04月至2026年06月的工商年报代办费尚有¥600.00（人民币陆佰元整）"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("name=\"receivable\" value=\"{first}\">")),
+        "the first is left unticked"
+    );
+    // Both ticked: one message for both fee items.
+    let (_, html) = dun(vec![
+        ("picked", "1".into()),
+        ("receivable", first.to_string()),
+        ("receivable", second.to_string()),
+    ])
+    .await;
+    assert!(
+        html.contains("2026年01月至2026年06月的代理记账服务费、工商年报代办费尚有¥1,500.00"),
+        "{html}"
+    );
+    // Nothing ticked, or another firm's receivable: refused in Chinese.
+    let (status, html) = dun(vec![("picked", "1".into())]).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("请勾选需要催款的项目"), "{html}");
+    let (status, html) = dun(vec![
+        ("picked", "1".into()),
+        ("receivable", other_firms.to_string()),
+    ])
+    .await;
+    assert_eq!(status, 422);
+    assert!(html.contains("不是该客户未结清的款项"), "{html}");
+    assert!(!html.contains("别家客户"));
+}

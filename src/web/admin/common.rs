@@ -1,5 +1,5 @@
 //! Small helpers every back-office page shares: the caller's address for the audit log, the
-//! redirect after a write, and repeated form fields.
+//! redirect after a write, form fields and small uploads.
 
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -20,21 +20,7 @@ pub fn see_other(to: impl Into<String>) -> HttpResponse {
         .finish()
 }
 
-/// Every value of a repeated form field (`perm=a&perm=b`), from the raw urlencoded body.
-pub fn repeated(body: &[u8], field: &str) -> Vec<String> {
-    url::form_urlencoded::parse(body)
-        .filter(|(k, _)| k == field)
-        .map(|(_, v)| v.into_owned())
-        .collect()
-}
-
-/// The single value of a form field, empty when absent.
-pub fn field(body: &[u8], name: &str) -> String {
-    url::form_urlencoded::parse(body)
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
+pub use crate::web::form_fields::{field, repeated};
 
 /// The parts of a small multipart upload: text fields and at most one file, read within
 /// `max_bytes` in total; the CSRF token (part `csrf`) is checked before the caller sees anything.

@@ -24,8 +24,9 @@ use crate::error::{AppError, AppResult};
 use crate::services::sidebar::ChatRef;
 use crate::services::{collection, filings, invoices, payments, reports};
 use crate::state::AppState;
-use crate::web::csrf::{CsrfForm, CsrfHeader, CsrfToken, WithCsrf};
+use crate::web::csrf::{CsrfForm, CsrfHeader, CsrfToken, WithCsrf, check_form};
 use crate::web::extractors::SidebarEmployee;
+use crate::web::form_fields;
 
 fn period_param(p: Option<&str>) -> AppResult<Option<Period>> {
     match p.map(str::trim).filter(|p| !p.is_empty()) {
@@ -120,6 +121,15 @@ struct BillingPage {
 }
 
 impl BillingPage {
+    /// Whether the dunning form ticks this receivable: as last chosen, or else the overdue ones
+    /// (every open one when nothing is overdue yet).
+    fn dun_ticked(&self, r: &payments::ReceivableLine) -> bool {
+        match &self.dunning {
+            Some(d) => d.receivable_ids.contains(&r.id),
+            None => r.overdue || !self.arrears.overdue.is_positive(),
+        }
+    }
+
     fn status_label(&self, s: &crate::db::entities::receivable::Status) -> &'static str {
         use crate::db::entities::receivable::Status;
         match s {
@@ -370,23 +380,9 @@ pub async fn reverse(
     }
 }
 
-#[derive(Deserialize)]
-pub struct DunningForm {
-    #[serde(default)]
-    csrf: String,
-    period_from: String,
-    period_to: String,
-    #[serde(default)]
-    amount: String,
-}
-
-impl WithCsrf for DunningForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-/// 修改 the period and amount to dun: checked against what is open, then shown with its text.
+/// 修改 the periods, the ticked receivables and the amount to dun: checked against what is open,
+/// then shown with its text. The form lists the open receivables as `receivable` checkboxes and
+/// says so with `picked=1`; the periods may be left empty to follow the ticked ones.
 pub async fn dunning(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -394,24 +390,43 @@ pub async fn dunning(
     csrf: CsrfToken,
     path: web::Path<i64>,
     chat: web::Query<ChatQuery>,
-    form: CsrfForm<DunningForm>,
+    body: web::Bytes,
 ) -> AppResult<HttpResponse> {
+    check_form(&req, Some(form_fields::field(&body, "csrf").as_str()))?;
     let customer_id = path.into_inner();
     let mut page = billing_page(&state, &who, customer_id, csrf.0, chat.chat()?).await?;
     let request = (|| -> AppResult<payments::DunningRequest> {
-        let period = |s: &str| {
-            Period::parse(s.trim()).map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into()))
+        let period = |name: &str| match form_fields::field(&body, name).trim() {
+            "" => Ok(None),
+            s => Period::parse(s)
+                .map(Some)
+                .map_err(|_| AppError::Validation("期间格式应为 YYYY-MM".into())),
         };
-        let amount = match form.amount.trim() {
+        let amount = match form_fields::field(&body, "amount").trim() {
             "" => None,
             a => Some(
                 Money::parse(a).map_err(|_| AppError::Validation("催款金额格式不正确".into()))?,
             ),
         };
+        let receivable_ids = if form_fields::field(&body, "picked") == "1" {
+            Some(
+                form_fields::repeated(&body, "receivable")
+                    .iter()
+                    .map(|v| {
+                        v.trim()
+                            .parse::<i64>()
+                            .map_err(|_| AppError::Validation("所选的应收款不正确".into()))
+                    })
+                    .collect::<AppResult<Vec<_>>>()?,
+            )
+        } else {
+            None
+        };
         Ok(payments::DunningRequest {
             customer_id,
-            period_from: period(&form.period_from)?,
-            period_to: period(&form.period_to)?,
+            period_from: period("period_from")?,
+            period_to: period("period_to")?,
+            receivable_ids,
             amount,
         })
     })();
