@@ -838,14 +838,14 @@ pub async fn dunning_draft(
         .to_chinese_upper_with_prefix()
         .map_err(|e| AppError::Validation(e.to_string()))?;
     let fee_item = items.join("、");
+    let periods = if from == to {
+        from.to_chinese()
+    } else {
+        format!("{}至{}", from.to_chinese(), to.to_chinese())
+    };
     let message = format!(
-        "您好！温馨提示：「{}」{}至{}的{}尚有¥{}（{}）未结清，请尽快支付。如已付款请忽略并告诉我核对，谢谢！",
-        customer.name,
-        from.to_chinese(),
-        to.to_chinese(),
-        fee_item,
-        amount,
-        amount_cn
+        "您好！温馨提示：「{}」{}的{}尚有¥{}（{}）未结清，请尽快支付。如已付款请忽略并告诉我核对，谢谢！",
+        customer.name, periods, fee_item, amount, amount_cn
     );
     Ok(DunningDraft {
         customer_id: customer.id,

@@ -365,6 +365,23 @@ async fn dunning_covers_only_the_ticked_receivables() {
         html.contains(&format!("name=\"receivable\" value=\"{first}\">")),
         "the first is left unticked"
     );
+    // A single month is named once.
+    app.execute(
+        "UPDATE receivable SET period_to = '2026-04' WHERE id = ?",
+        vec![second.into()],
+    )
+    .await;
+    let (_, html) = dun(vec![
+        ("picked", "1".into()),
+        ("receivable", second.to_string()),
+    ])
+    .await;
+    assert!(html.contains("」2026年04月的工商年报代办费尚有"), "{html}");
+    app.execute(
+        "UPDATE receivable SET period_to = '2026-06' WHERE id = ?",
+        vec![second.into()],
+    )
+    .await;
     // Both ticked: one message for both fee items.
     let (_, html) = dun(vec![
         ("picked", "1".into()),
