@@ -406,3 +406,100 @@ async fn dunning_covers_only_the_ticked_receivables() {
     assert!(html.contains("不是该客户未结清的款项"), "{html}");
     assert!(!html.contains("别家客户"));
 }
+
+#[tokio::test]
+async fn the_invoices_section_lists_each_invoice_of_the_period() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let firm_id = app
+        .count(&format!(
+            "SELECT firm_id FROM customer WHERE id = {}",
+            s.customer_id
+        ))
+        .await;
+    let now = app.clock_now();
+    for (period, direction, number, party, total, status) in [
+        (
+            "2026-10",
+            "out",
+            "26312000000000000001",
+            "杭州甲方有限公司",
+            101000i64,
+            "normal",
+        ),
+        (
+            "2026-10",
+            "out",
+            "26312000000000000002",
+            "杭州作废客户",
+            50500,
+            "void",
+        ),
+        (
+            "2026-10",
+            "in",
+            "26312000000000000003",
+            "杭州供应商",
+            20200,
+            "normal",
+        ),
+        (
+            "2026-09",
+            "out",
+            "26312000000000000004",
+            "上月的客户",
+            30300,
+            "normal",
+        ),
+    ] {
+        app.execute(
+            "INSERT INTO invoice (firm_id, customer_id, period, direction, kind, number, issue_date, \
+             counterparty_name, amount_fen, rate_bp, tax_fen, total_fen, status, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, 'ordinary_digital', ?, ?, ?, ?, 100, ?, ?, ?, ?, ?)",
+            vec![
+                firm_id.into(),
+                s.customer_id.into(),
+                period.into(),
+                direction.into(),
+                number.into(),
+                format!("{period}-09").into(),
+                party.into(),
+                (total * 100 / 101).into(),
+                (total / 101).into(),
+                total.into(),
+                status.into(),
+                now.into(),
+                now.into(),
+            ],
+        )
+        .await;
+    }
+    let boss = app.signed_in("boss").await;
+    let html = boss
+        .get(&format!(
+            "/sidebar/customers/{}/invoices?period=2026-10",
+            s.customer_id
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let outputs = html
+        .split("id=\"outputs-lines\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</details>").next())
+        .unwrap_or_else(|| panic!("the outputs are listed: {html}"));
+    assert!(outputs.contains("查看明细（2 张）"), "{outputs}");
+    assert!(outputs.contains("杭州甲方有限公司") && outputs.contains("¥1,010.00"));
+    assert!(outputs.contains("杭州作废客户 <span class=\"badge bad\">作废</span>"));
+    assert!(
+        outputs.contains("数电普票 26312000000000000001 · 1%"),
+        "{outputs}"
+    );
+    assert!(!outputs.contains("上月的客户"), "another period's invoice");
+    let inputs = html
+        .split("id=\"inputs-lines\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the inputs are listed: {html}"));
+    assert!(inputs.contains("查看明细（1 张）") && inputs.contains("杭州供应商"));
+}

@@ -896,6 +896,12 @@ impl InvoicesPage {
             format!("{:.1}%", f64::from(*bp) / 100.0)
         }
     }
+    fn void(&self, s: &crate::db::entities::invoice::Status) -> bool {
+        *s == crate::db::entities::invoice::Status::Void
+    }
+    fn red(&self, s: &crate::db::entities::invoice::Status) -> bool {
+        *s == crate::db::entities::invoice::Status::Red
+    }
 }
 
 pub async fn invoices_view(
