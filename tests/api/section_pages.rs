@@ -462,7 +462,9 @@ async fn the_invoices_section_lists_each_invoice_of_the_period() {
                 period.into(),
                 direction.into(),
                 number.into(),
-                format!("{period}-09").into(),
+                chrono::NaiveDate::parse_from_str(&format!("{period}-09"), "%Y-%m-%d")
+                    .unwrap()
+                    .into(),
                 party.into(),
                 (total * 100 / 101).into(),
                 (total / 101).into(),

@@ -670,6 +670,18 @@ async fn linking_a_chat_needs_the_token_and_shows_the_panel() {
 async fn adding_a_contact_a_tag_and_a_follow_up_is_audited() {
     let w = world().await;
     let now = w.app.clock_now();
+    // Without tags, the section says where tags come from.
+    let staff = w.app.signed_in("staff").await;
+    let (_, html) = text(
+        staff
+            .fragment(&format!("/sidebar/customers/{}/basic", w.jia))
+            .await,
+    )
+    .await;
+    assert!(
+        html.contains("本公司还没有标签") && html.contains("「导入数据」中导入标签"),
+        "{html}"
+    );
     exec(&w.app, "INSERT INTO tag_group (firm_id, name, created_at, updated_at) VALUES (?, '客户等级', ?, ?)", vec![w.firm_id.into(), now.into(), now.into()]).await;
     let group_id = w.app.count("SELECT MAX(id) FROM tag_group").await;
     exec(&w.app, "INSERT INTO tag (firm_id, group_id, name, created_at, updated_at) VALUES (?, ?, '重要客户', ?, ?)", vec![w.firm_id.into(), group_id.into(), now.into(), now.into()]).await;
