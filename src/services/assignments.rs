@@ -176,16 +176,19 @@ pub async fn set_duty_in(
     Ok(changed)
 }
 
-/// The firm's live customers among `ids`; any other id is "not found", as if it did not exist.
-async fn live_customers(
+/// Which of `ids` are the firm's live customers.
+async fn live_among(
     conn: &impl ConnectionTrait,
     firm_id: i64,
-    ids: &[i64],
-) -> AppResult<Vec<i64>> {
-    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
-    let mut found = Vec::with_capacity(wanted.len());
-    let wanted: Vec<i64> = wanted.into_iter().collect();
-    for chunk in wanted.chunks(CHUNK) {
+    ids: impl IntoIterator<Item = i64>,
+) -> AppResult<BTreeSet<i64>> {
+    let ids: Vec<i64> = ids
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut live = BTreeSet::new();
+    for chunk in ids.chunks(CHUNK) {
         let rows: Vec<i64> = customer::Entity::find()
             .select_only()
             .column(customer::Column::Id)
@@ -195,12 +198,23 @@ async fn live_customers(
             .into_tuple()
             .all(conn)
             .await?;
-        found.extend(rows);
+        live.extend(rows);
     }
+    Ok(live)
+}
+
+/// The firm's live customers among `ids`; any other id is "not found", as if it did not exist.
+async fn live_customers(
+    conn: &impl ConnectionTrait,
+    firm_id: i64,
+    ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    let wanted: BTreeSet<i64> = ids.iter().copied().collect();
+    let found = live_among(conn, firm_id, wanted.iter().copied()).await?;
     if found.len() != wanted.len() {
         return Err(AppError::NotFound("所选客户不存在或已删除".into()));
     }
-    Ok(found)
+    Ok(found.into_iter().collect())
 }
 
 /// What an assignment did: the customers changed, out of those asked for.
@@ -331,21 +345,7 @@ async fn served_of(
     firm_id: i64,
     by_duty: &BTreeMap<Duty, BTreeSet<i64>>,
 ) -> AppResult<Served> {
-    let all: BTreeSet<i64> = by_duty.values().flatten().copied().collect();
-    let mut live = BTreeSet::new();
-    let all: Vec<i64> = all.into_iter().collect();
-    for chunk in all.chunks(CHUNK) {
-        let rows: Vec<i64> = customer::Entity::find()
-            .select_only()
-            .column(customer::Column::Id)
-            .filter(customer::Column::FirmId.eq(firm_id))
-            .filter(customer::Column::DeletedAt.is_null())
-            .filter(customer::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        live.extend(rows);
-    }
+    let live = live_among(conn, firm_id, by_duty.values().flatten().copied()).await?;
     Ok(Served {
         customers: live.len(),
         by_duty: DUTIES

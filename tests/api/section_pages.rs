@@ -8,8 +8,10 @@ use crate::helpers::{NewEmployee, TestApp, spawn_app, string_value};
 const KEY: &str = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 
 struct Setup {
+    firm_id: i64,
     customer_id: i64,
     other_customer: i64,
+    other_firm_id: i64,
 }
 
 async fn setup(app: &TestApp) -> Setup {
@@ -56,8 +58,10 @@ async fn setup(app: &TestApp) -> Setup {
     .await;
     let other_customer = app.add_customer(other.firm_id, "别家客户").await;
     Setup {
+        firm_id: firm.firm_id,
         customer_id,
         other_customer,
+        other_firm_id: other.firm_id,
     }
 }
 
@@ -291,12 +295,7 @@ async fn each_section_answers_for_its_own_permission() {
 async fn dunning_covers_only_the_ticked_receivables() {
     let app = spawn_app().await;
     let s = setup(&app).await;
-    let firm_id = app
-        .count(&format!(
-            "SELECT firm_id FROM customer WHERE id = {}",
-            s.customer_id
-        ))
-        .await;
+    let firm_id = s.firm_id;
     let first = app.count("SELECT MAX(id) FROM receivable").await;
     let second = app
         .add_receivable(
@@ -315,11 +314,7 @@ async fn dunning_covers_only_the_ticked_receivables() {
     .await;
     let other_firms = app
         .add_receivable(
-            app.count(&format!(
-                "SELECT firm_id FROM customer WHERE id = {}",
-                s.other_customer
-            ))
-            .await,
+            s.other_firm_id,
             s.other_customer,
             "2026-01",
             "2026-03",
@@ -411,12 +406,7 @@ async fn dunning_covers_only_the_ticked_receivables() {
 async fn the_invoices_section_lists_each_invoice_of_the_period() {
     let app = spawn_app().await;
     let s = setup(&app).await;
-    let firm_id = app
-        .count(&format!(
-            "SELECT firm_id FROM customer WHERE id = {}",
-            s.customer_id
-        ))
-        .await;
+    let firm_id = s.firm_id;
     let now = app.clock_now();
     for (period, direction, number, party, total, status) in [
         (
