@@ -280,6 +280,11 @@ pub struct Served {
 }
 
 impl Served {
+    /// Whether any of the customers has this employee as 客户经理 (the list filters by it).
+    pub fn manages(&self) -> bool {
+        self.by_duty.iter().any(|(d, _)| *d == Duty::AccountManager)
+    }
+
     pub fn describe(&self) -> String {
         self.by_duty
             .iter()

@@ -343,6 +343,10 @@ async fn a_leaving_employee_hands_every_duty_over_and_can_then_be_removed() {
         page.contains("客户经理 1 家，主办会计 1 家，外勤 1 家"),
         "{page}"
     );
+    assert!(page.contains(&format!(
+        "manager={}\">查看作为客户经理的客户",
+        f.o.staff_id
+    )));
 
     let resp = post(&admin, &page_path, &format!("{page_path}/remove"), &[]).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);

@@ -636,3 +636,119 @@ async fn an_admin_creates_an_api_key_sees_it_once_and_revokes_it() {
     assert_eq!(refused.status(), 401);
     b.client.clone().close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_admin_ticks_a_page_of_customers_assigns_them_and_hands_them_over() {
+    let Some(b) = browser(1280, 900).await else {
+        return;
+    };
+    let app = demo_app().await;
+    sign_in_demo_admin(&b, &app).await;
+    b.client
+        .goto(&app.url("/admin/customers/links?linked=all"))
+        .await
+        .unwrap();
+    wait_for(&b, "#assign table.list").await;
+    // The header box ticks the whole page; clearing one row leaves it mixed.
+    click(&b, "#assign input[data-select-all]").await;
+    let rows = b
+        .client
+        .find_all(Locator::Css("#assign input[name=customer]"))
+        .await
+        .unwrap();
+    assert!(rows.len() >= 10, "a page of customers: {}", rows.len());
+    assert!(is_checked(&b, "#assign input[name=customer]:last-of-type").await);
+    let ticked = b
+        .client
+        .execute(
+            "return document.querySelectorAll('#assign input[name=customer]:checked').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ticked, json!(rows.len()));
+    rows[0].clone().click().await.unwrap();
+    let mixed = b
+        .client
+        .execute(
+            "return document.querySelector('#assign input[data-select-all]').indeterminate;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(mixed, json!(true));
+
+    // 外勤 for the ticked rows, to the employee first in the list.
+    b.client
+        .find(Locator::Css(
+            "#assign select[name=duty] option[value=field_agent]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let who = text_of(
+        &b.client,
+        "#assign select[name=employee] option:first-child",
+    )
+    .await;
+    assert!(
+        fits_the_width(&b).await,
+        "customer list with the assign bar"
+    );
+    admin_shot(&b.client, "assign-ticked").await;
+    click_and_wait_for_page(&b, "#assign button[type=submit]").await;
+    let notice = text_of(&b.client, "p.notice").await;
+    assert_eq!(notice, format!("已更新 {} 家客户的外勤。", rows.len() - 1));
+    let holder = app
+        .count(&format!(
+            "SELECT id FROM employee WHERE name = '{who}' AND deleted_at IS NULL"
+        ))
+        .await;
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM customer_staff WHERE role = 'field_agent' AND employee_id = {holder}"
+        ))
+        .await,
+        rows.len() as i64 - 1
+    );
+
+    // That employee's page counts them and hands them to someone else.
+    b.client
+        .goto(&app.url(&format!("/admin/employees/{holder}")))
+        .await
+        .unwrap();
+    let served = text_of(&b.client, "#served").await;
+    assert!(
+        served.contains(&format!("外勤 {} 家", rows.len() - 1)),
+        "{served}"
+    );
+    if !served.contains("客户经理 ") {
+        assert!(!served.contains("查看作为客户经理的客户"), "{served}");
+    }
+    b.client
+        .find(Locator::Css(
+            "#hand-over select[name=to] option:nth-child(2)",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.client
+        .execute("window.confirm = () => true; return null;", vec![])
+        .await
+        .unwrap();
+    admin_shot(&b.client, "hand-over").await;
+    click_and_wait_for_page(&b, "#hand-over button[type=submit]").await;
+    assert!(text_of(&b.client, "p.notice").await.starts_with("已交接"));
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM customer_staff WHERE employee_id = {holder}"
+        ))
+        .await,
+        0
+    );
+    b.client.clone().close().await.unwrap();
+}
