@@ -243,6 +243,25 @@ async fn admins_see_every_contact_and_staff_only_those_they_follow() {
     let staff = html(&w.staff(&app).await, "/admin/wecom/contacts").await;
     assert!(staff.contains("张老板"));
     assert!(!staff.contains("李会计"));
+    // 同步微信联系人 on the page itself, for admins; staff are told whom to ask.
+    assert!(admin.contains("id=\"sync-contacts\"") && !staff.contains("id=\"sync-contacts\""));
+    assert!(staff.contains("请联系管理员同步"));
+    let resp = post(
+        &w.admin(&app).await,
+        "/admin/wecom/contacts",
+        "/admin/wecom/sync",
+        &[("what", "contacts")],
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM background_job WHERE kind = 'wecom_sync' AND firm_id = {}",
+            w.o.firm.firm_id
+        ))
+        .await,
+        1
+    );
     assert!(
         !staff.contains("匹配员工"),
         "the members page is for admins"
@@ -285,6 +304,8 @@ async fn admins_see_every_group_and_staff_only_those_they_own_or_are_in() {
     let staff = w.staff(&app).await;
     let page = html(&staff, "/admin/wecom/groups").await;
     assert!(page.contains("张老板记账群") && !page.contains("李会计服务群"));
+    assert!(admin.contains("id=\"sync-groups\"") && !page.contains("id=\"sync-groups\""));
+    assert!(page.contains("请联系管理员同步"));
     // Staff in someone else's group see it too.
     let now = app.clock_now();
     app.execute(
