@@ -868,11 +868,15 @@ pub fn template_xlsx() -> AppResult<Vec<u8>> {
 }
 
 /// Every article in the template's shape (plus its audit state), ready to edit and import again.
-pub async fn export_xlsx(ctx: &Ctx, me: &CurrentEmployee) -> AppResult<Vec<u8>> {
+pub async fn export_xlsx(
+    ctx: &Ctx,
+    me: &CurrentEmployee,
+    filter: &ArticleFilter,
+) -> AppResult<Vec<u8>> {
     me.require(Permission::KbView)?;
     let cats = live_categories(ctx.db.read(), me.firm_id).await?;
     let by_id: HashMap<i64, &kb_category::Model> = cats.iter().map(|c| (c.id, c)).collect();
-    let list = articles(ctx, me, &ArticleFilter::default()).await?;
+    let list = articles(ctx, me, filter).await?;
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|v| {

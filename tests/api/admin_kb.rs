@@ -451,6 +451,20 @@ async fn ticked_articles_are_approved_unapproved_and_deleted_at_once() {
         page.contains("丙问") && !page.contains("甲问"),
         "still the drafts only"
     );
+    // 导出 follows the list's filter.
+    assert!(
+        page.contains("href=\"/admin/kb/export.xlsx?status=draft\""),
+        "{page}"
+    );
+    let bytes = admin
+        .get("/admin/kb/export.xlsx?status=draft")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let sheet = zhangfang::services::import::read(&bytes).unwrap();
+    assert_eq!(sheet.rows.len(), 1, "only the draft");
+    assert!(sheet.rows[0].1.iter().any(|c| c == "丙问"));
     let approved =
         "SELECT COUNT(*) FROM kb_article WHERE audit_status = 'approved' AND deleted_at IS NULL";
     assert_eq!(app.count(approved).await, 2);

@@ -41,6 +41,18 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    fn filter(&self) -> ArticleFilter {
+        ArticleFilter {
+            category_id: self.category,
+            q: self.q.clone(),
+            approved: match self.status.as_str() {
+                "approved" => Some(true),
+                "draft" => Some(false),
+                _ => None,
+            },
+        }
+    }
+
     fn bulk_notice(&self) -> Option<String> {
         let action = kb_admin::Bulk::parse(&self.bulk).ok()?;
         let mut text = format!("已{} {} 条知识。", action.label(), self.done);
@@ -106,15 +118,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> AppResult<ListPage> {
     let q = query.into_inner();
-    let filter = ArticleFilter {
-        category_id: q.category,
-        q: q.q.clone(),
-        approved: match q.status.as_str() {
-            "approved" => Some(true),
-            "draft" => Some(false),
-            _ => None,
-        },
-    };
+    let filter = q.filter();
     let tree = kb_admin::categories(&state, &me).await?;
     let articles = kb_admin::articles(&state, &me, &filter).await?;
     Ok(ListPage {
@@ -381,8 +385,14 @@ pub async fn template(me: BackOfficeEmployee) -> AppResult<HttpResponse> {
     ))
 }
 
-pub async fn export(state: web::Data<AppState>, me: BackOfficeEmployee) -> AppResult<HttpResponse> {
-    let bytes = kb_admin::export_xlsx(&state, &me).await?;
+/// `GET /admin/kb/export.xlsx[?category=&status=&q=]`: the list as filtered, in the import
+/// template's shape plus its audit state.
+pub async fn export(
+    state: web::Data<AppState>,
+    me: BackOfficeEmployee,
+    query: web::Query<ListQuery>,
+) -> AppResult<HttpResponse> {
+    let bytes = kb_admin::export_xlsx(&state, &me, &query.filter()).await?;
     Ok(download("kb-export.xlsx", "知识库.xlsx", bytes))
 }
 
