@@ -25,6 +25,11 @@ pub fn today_local(at: DateTime<Utc>) -> NaiveDate {
     to_local(at).date_naive()
 }
 
+/// The instant a Beijing calendar day starts (16:00 UTC the day before), for date filters.
+pub fn local_midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - Duration::hours(8)
+}
+
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 

@@ -1,7 +1,9 @@
 //! Reading the audit log in the back office (admins only): filtered by person, object and
 //! Beijing dates, newest first, a page at a time. The log is never edited: there is no write here.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
+
+use crate::domain::clock::local_midnight;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::db::entities::{audit_log, employee};
@@ -34,11 +36,6 @@ pub struct AuditPage {
     pub entities: Vec<String>,
 }
 
-fn beijing_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
-    // Asia/Shanghai has had no daylight saving since 1991: midnight is 16:00 UTC the day before.
-    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default()) - Duration::hours(8)
-}
-
 pub async fn list(ctx: &Ctx, me: &CurrentEmployee, filter: &AuditFilter) -> AppResult<AuditPage> {
     me.require_admin()?;
     let db = ctx.db.read();
@@ -55,11 +52,11 @@ pub async fn list(ctx: &Ctx, me: &CurrentEmployee, filter: &AuditFilter) -> AppR
         }
     }
     if let Some(from) = filter.from {
-        query = query.filter(audit_log::Column::OccurredAt.gte(beijing_midnight(from)));
+        query = query.filter(audit_log::Column::OccurredAt.gte(local_midnight(from)));
     }
     if let Some(to) = filter.to {
-        query = query
-            .filter(audit_log::Column::OccurredAt.lt(beijing_midnight(to) + Duration::days(1)));
+        query =
+            query.filter(audit_log::Column::OccurredAt.lt(local_midnight(to) + Duration::days(1)));
     }
     let mut entries = query
         .order_by_desc(audit_log::Column::OccurredAt)
@@ -104,13 +101,15 @@ pub async fn list(ctx: &Ctx, me: &CurrentEmployee, filter: &AuditFilter) -> AppR
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+
     use super::*;
 
     #[test]
     fn a_beijing_day_starts_at_16_utc_the_day_before() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
         assert_eq!(
-            beijing_midnight(day),
+            local_midnight(day),
             Utc.with_ymd_and_hms(2026, 11, 29, 16, 0, 0).unwrap()
         );
     }

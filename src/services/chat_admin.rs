@@ -263,7 +263,7 @@ pub struct MembersPage {
     pub stray: Vec<employee::Model>,
 }
 
-fn clean_query(q: &str) -> AppResult<String> {
+pub fn clean_query(q: &str) -> AppResult<String> {
     let q = q.trim();
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(AppError::Validation(format!(
@@ -330,7 +330,7 @@ async fn wecom_tag_id(ctx: &Ctx, firm_id: i64, tag_id: i64) -> AppResult<String>
         .ok_or_else(|| AppError::Validation("所选标签不存在，请刷新页面后重试".into()))
 }
 
-fn page_of(page: u64) -> u64 {
+pub fn page_of(page: u64) -> u64 {
     Ord::max(page, 1)
 }
 

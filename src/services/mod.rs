@@ -46,6 +46,7 @@ pub mod payments;
 pub mod receipt_seal;
 pub mod receipts;
 pub mod reports;
+pub mod send_log;
 pub mod sends;
 pub mod service_status;
 pub mod session_cache;

@@ -34,6 +34,7 @@ mod section_pages;
 mod section_sends;
 mod sections;
 mod seed;
+mod send_log;
 mod sessions;
 mod sidebar_attachments;
 mod sidebar_customers;

@@ -32,6 +32,7 @@ mod m20261201_001101_add_tax_filing_customer_index;
 mod m20261201_001201_drop_callback_inbox_foreign_keys;
 mod m20261201_001301_index_callback_inbox_by_firm;
 mod m20261201_001302_index_done_callback_inbox_by_time;
+mod m20261202_000101_index_message_log_by_time;
 pub mod portable;
 
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_001201_drop_callback_inbox_foreign_keys::Migration),
             Box::new(m20261201_001301_index_callback_inbox_by_firm::Migration),
             Box::new(m20261201_001302_index_done_callback_inbox_by_time::Migration),
+            Box::new(m20261202_000101_index_message_log_by_time::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod home;
 pub mod import;
 pub mod kb;
 pub mod login;
+pub mod send_log;
 pub mod templates;
 pub mod wecom;
 pub mod wecom_links;
@@ -84,6 +85,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/kb/import", web::get().to(kb::import_form))
         .route("/kb/import", web::post().to(kb::import))
         .route("/audit", web::get().to(audit::show))
+        .route("/sends", web::get().to(send_log::show))
         .route("/wecom", web::get().to(wecom::show))
         .route("/wecom/corp", web::post().to(wecom::save_corp))
         .route("/wecom/app", web::post().to(wecom::save_app))
@@ -156,6 +158,11 @@ pub const NAV: &[NavItem] = &[
     NavItem {
         href: "/admin/kb",
         label: "知识库",
+        admin_only: false,
+    },
+    NavItem {
+        href: "/admin/sends",
+        label: "沟通记录",
         admin_only: false,
     },
     NavItem {
