@@ -874,12 +874,26 @@ pub async fn candidates(
     linked: &[Named],
 ) -> AppResult<Vec<Candidate>> {
     let q = clean_query(q)?;
+    let mut query = customer::Entity::find().filter(access::visible_customers(me));
     if q.is_empty() {
-        return Ok(Vec::new());
+        // Before a search: the customers no chat is linked to yet, the likeliest to need one.
+        let by_contact = Query::select()
+            .column(customer_external_link::Column::CustomerId)
+            .from(customer_external_link::Entity)
+            .and_where(customer_external_link::Column::FirmId.eq(me.firm_id))
+            .to_owned();
+        let by_group = Query::select()
+            .column(customer_group_link::Column::CustomerId)
+            .from(customer_group_link::Entity)
+            .and_where(customer_group_link::Column::FirmId.eq(me.firm_id))
+            .to_owned();
+        query = query
+            .filter(customer::Column::Id.not_in_subquery(by_contact))
+            .filter(customer::Column::Id.not_in_subquery(by_group));
+    } else {
+        query = query.filter(links::customer_named(&q));
     }
-    let found = customer::Entity::find()
-        .filter(access::visible_customers(me))
-        .filter(links::customer_named(&q))
+    let found = query
         .order_by_asc(customer::Column::Name)
         .order_by_asc(customer::Column::Id)
         .limit(PER_PAGE)

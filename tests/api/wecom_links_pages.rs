@@ -365,6 +365,14 @@ async fn a_contact_links_to_several_customers_and_unlinks_one_with_audit() {
     let w = world(&app, "wwlinks3").await;
     let b = w.admin(&app).await;
     let page = format!("/admin/wecom/contacts/{}", w.zhang);
+    // Before a search, the customers no chat is linked to are offered.
+    let offered = html(&b, &page).await;
+    let form = offered
+        .split("id=\"link-form\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("unlinked customers are offered: {offered}"));
+    assert!(form.contains("甲贸易有限公司") && form.contains("乙科技有限公司"));
+    assert!(offered.contains("id=\"unlinked-hint\""));
     let search = html(&b, &format!("{page}?q=%E6%9C%89%E9%99%90")).await;
     assert!(search.contains("甲贸易有限公司") && search.contains("丙餐饮有限公司"));
     let (jia, yi, bing) = (w.jia.to_string(), w.yi.to_string(), w.bing.to_string());
@@ -392,6 +400,12 @@ async fn a_contact_links_to_several_customers_and_unlinks_one_with_audit() {
     .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(links_of_contact(&app, w.zhang).await, 2);
+    let offered = html(&b, &page).await;
+    let form = offered.split("id=\"link-form\"").nth(1).unwrap_or_default();
+    assert!(
+        form.contains("乙科技有限公司") && !form.contains("甲贸易有限公司"),
+        "only customers without a chat: {form}"
+    );
     assert_eq!(
         app.count(&format!(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'chat.link_customers' \
