@@ -627,6 +627,63 @@ fn summary(
     }
 }
 
+/// 我的客户待办: the live customers `who` serves (any duty) that have something to do — arrears,
+/// missing invoices, filings due, or, while still served, a service ending within 30 days or
+/// ended (a renewal to ask for) — with the same figures as the panel's summary, the largest
+/// arrears first.
+pub async fn work_list(ctx: &Ctx, who: &CurrentEmployee) -> AppResult<(usize, Vec<Summary>)> {
+    let today = ctx.clock.today_local();
+    static COLUMNS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let rows = ctx
+        .db
+        .read()
+        .query_all_raw(statement(
+            ctx.db.backend(),
+            &format!(
+                "SELECT {columns}, {figures} FROM customer c \
+                 WHERE c.firm_id = ? AND c.deleted_at IS NULL AND EXISTS (SELECT 1 FROM \
+                   customer_staff s WHERE s.firm_id = c.firm_id AND s.customer_id = c.id \
+                   AND s.employee_id = ?) \
+                 ORDER BY c.name, c.id",
+                columns = COLUMNS.get_or_init(|| access::customer_columns("c")),
+                figures = FIGURES,
+            ),
+            [
+                (today + Duration::days(FILINGS_DUE_WITHIN_DAYS)).into(),
+                sea_orm::ActiveEnum::to_value(&receivable::Status::Void).into(),
+                today.into(),
+                who.firm_id.into(),
+                who.employee_id.into(),
+            ],
+        ))
+        .await?;
+    let served = rows.len();
+    let mut due = Vec::new();
+    for row in &rows {
+        let customer = customer::Model::from_query_result(row, "c_")?;
+        let s = summary(who, customer, Figures::from_query_result(row, "f_")?, today);
+        if s.arrears.is_positive()
+            || s.missing_invoices > 0
+            || s.filings_due > 0
+            || (s.customer.service_status == customer::ServiceStatus::Serving
+                && s.days_left.is_some_and(|d| d <= WORK_LIST_EXPIRY_DAYS))
+        {
+            due.push(s);
+        }
+    }
+    due.sort_by(|a, b| {
+        b.arrears.cmp(&a.arrears).then(
+            a.days_left
+                .unwrap_or(i64::MAX)
+                .cmp(&b.days_left.unwrap_or(i64::MAX)),
+        )
+    });
+    Ok((served, due))
+}
+
+/// A service ending within this many days is on the work list.
+const WORK_LIST_EXPIRY_DAYS: i64 = 30;
+
 /// A customer found by the link search.
 #[derive(Clone, Debug)]
 pub struct Hit {

@@ -4,10 +4,12 @@ use actix_web::web;
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::db::entities::customer;
 use crate::domain::clock::to_local;
 use crate::error::AppResult;
 use crate::services::dashboard::{self, Dashboard};
 use crate::services::overview::{self, SystemStatus};
+use crate::services::sidebar::{self, Summary};
 use crate::state::AppState;
 use crate::web::admin::Chrome;
 use crate::web::csrf::CsrfToken;
@@ -25,11 +27,28 @@ pub struct HomePage {
     permissions: Vec<&'static str>,
     /// Admins only: the WeCom block (templates/admin/wecom_status.html).
     wecom: Option<crate::services::wecom_sync::HomeStatus>,
+    /// How many customers the employee serves, and those with something to do.
+    served: usize,
+    work: Vec<Summary>,
 }
 
 impl HomePage {
     fn yuan(&self, fen: &i64) -> String {
         dashboard::yuan(*fen)
+    }
+
+    /// 服务到期 as the list shows it: for a customer still served, when it ends within 30 days
+    /// or has ended.
+    fn expiry(&self, s: &Summary) -> String {
+        if s.customer.service_status != customer::ServiceStatus::Serving {
+            return String::new();
+        }
+        match s.days_left {
+            Some(d) if d < 0 => format!("已到期 {} 天", -d),
+            Some(0) => "今天到期".to_string(),
+            Some(d) if d <= 30 => format!("{d} 天后到期"),
+            _ => String::new(),
+        }
     }
 }
 
@@ -47,7 +66,10 @@ pub async fn show(
         (None, None)
     };
     let wecom = crate::services::wecom_sync::home_status(&state, &me).await?;
+    let (served, work) = sidebar::work_list(&state.ctx, &me).await?;
     Ok(HomePage {
+        served,
+        work,
         wecom,
         started: to_local(state.started_at)
             .format("%Y-%m-%d %H:%M")
