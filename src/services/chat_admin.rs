@@ -877,19 +877,7 @@ pub async fn candidates(
     let mut query = customer::Entity::find().filter(access::visible_customers(me));
     if q.is_empty() {
         // Before a search: the customers no chat is linked to yet, the likeliest to need one.
-        let by_contact = Query::select()
-            .column(customer_external_link::Column::CustomerId)
-            .from(customer_external_link::Entity)
-            .and_where(customer_external_link::Column::FirmId.eq(me.firm_id))
-            .to_owned();
-        let by_group = Query::select()
-            .column(customer_group_link::Column::CustomerId)
-            .from(customer_group_link::Entity)
-            .and_where(customer_group_link::Column::FirmId.eq(me.firm_id))
-            .to_owned();
-        query = query
-            .filter(customer::Column::Id.not_in_subquery(by_contact))
-            .filter(customer::Column::Id.not_in_subquery(by_group));
+        query = query.filter(linked_condition(me.firm_id, Linked::No));
     } else {
         query = query.filter(links::customer_named(&q));
     }
@@ -1000,26 +988,31 @@ fn customer_query(
         query = query.filter(customer::Column::Id.in_subquery(tagged));
     }
     if let Some(linked) = filter.linked {
-        let by_contact = Query::select()
-            .column(customer_external_link::Column::CustomerId)
-            .from(customer_external_link::Entity)
-            .and_where(customer_external_link::Column::FirmId.eq(me.firm_id))
-            .to_owned();
-        let by_group = Query::select()
-            .column(customer_group_link::Column::CustomerId)
-            .from(customer_group_link::Entity)
-            .and_where(customer_group_link::Column::FirmId.eq(me.firm_id))
-            .to_owned();
-        query = query.filter(match linked {
-            Linked::Yes => Condition::any()
-                .add(customer::Column::Id.in_subquery(by_contact))
-                .add(customer::Column::Id.in_subquery(by_group)),
-            Linked::No => Condition::all()
-                .add(customer::Column::Id.not_in_subquery(by_contact))
-                .add(customer::Column::Id.not_in_subquery(by_group)),
-        });
+        query = query.filter(linked_condition(me.firm_id, linked));
     }
     Ok(query)
+}
+
+/// Customers linked to some contact or group of the firm (or to none).
+fn linked_condition(firm_id: i64, linked: Linked) -> Condition {
+    let by_contact = Query::select()
+        .column(customer_external_link::Column::CustomerId)
+        .from(customer_external_link::Entity)
+        .and_where(customer_external_link::Column::FirmId.eq(firm_id))
+        .to_owned();
+    let by_group = Query::select()
+        .column(customer_group_link::Column::CustomerId)
+        .from(customer_group_link::Entity)
+        .and_where(customer_group_link::Column::FirmId.eq(firm_id))
+        .to_owned();
+    match linked {
+        Linked::Yes => Condition::any()
+            .add(customer::Column::Id.in_subquery(by_contact))
+            .add(customer::Column::Id.in_subquery(by_group)),
+        Linked::No => Condition::all()
+            .add(customer::Column::Id.not_in_subquery(by_contact))
+            .add(customer::Column::Id.not_in_subquery(by_group)),
+    }
 }
 
 /// The ids of every customer `filter` keeps, on all its pages: what 分配 applies to when the
