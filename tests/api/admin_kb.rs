@@ -468,6 +468,15 @@ async fn ticked_articles_are_approved_unapproved_and_deleted_at_once() {
     let approved =
         "SELECT COUNT(*) FROM kb_article WHERE audit_status = 'approved' AND deleted_at IS NULL";
     assert_eq!(app.count(approved).await, 2);
+    // Again: nothing changes, and the notice says they were approved already.
+    let resp = bulk("approve", ids[..2].to_vec(), "").await;
+    let back = resp.headers()[LOCATION].to_str().unwrap().to_string();
+    let page = admin.get(&back).await.text().await.unwrap();
+    assert!(
+        page.contains("已审核 0 条知识。2 条原本就已审核。"),
+        "{page}"
+    );
+    assert_eq!(app.count(approved).await, 2);
 
     // 删除 all three: the approved two stay, and the page says so.
     let resp = bulk("delete", ids.clone(), "").await;

@@ -389,6 +389,11 @@ async fn a_contact_links_to_several_customers_and_unlinks_one_with_audit() {
     .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(links_of_contact(&app, w.zhang).await, 3);
+    let offered = html(&b, &page).await;
+    assert!(
+        offered.contains("id=\"all-linked\"") && !offered.contains("id=\"link-form\""),
+        "every customer has a chat: say so, and how to link more"
+    );
     let shown = html(&b, &format!("{page}?saved=linked")).await;
     assert!(shown.contains("已关联。") && shown.contains("乙科技有限公司"));
     let resp = post(
